@@ -1,0 +1,50 @@
+"""Multimodal LLMs as judges: score, pair and batch verdicts from API or local vision-language models.
+
+The public API, importable without pulling in torch, transformers or openai::
+
+    from judges import Judge, JudgeOptions, get_mode, create_backend
+    backend = create_backend("openai", "gpt-4o-mini", base_url="http://localhost:8000/v1")
+    task = get_mode("pair").make_task("What is shown?", ["A cat.", "A dog."], ["photo.png"])
+    result = Judge(backend, "pair", JudgeOptions(swap=True)).judge(task)
+"""
+
+from judges.backends.catalog import CATALOG, JudgeSpec, build_backend, custom_spec, get_spec, judge_names
+from judges.backends.registry import create_backend
+from judges.errors import BackendError, BadInput, ConfigError, JudgeError
+from judges.images import load_image
+from judges.judge import Judge, JudgeOptions
+from judges.modes import MODES, get_mode, mode_names
+from judges.parsing import parse_verdict
+from judges.prompts import SETTINGS, get_setting
+from judges.settings import Settings
+from judges.types import BatchTask, JudgeResult, PairTask, ParseResult, Sampling, ScoreTask
+
+__all__ = [
+    "CATALOG",
+    "MODES",
+    "SETTINGS",
+    "BackendError",
+    "BadInput",
+    "BatchTask",
+    "ConfigError",
+    "Judge",
+    "JudgeError",
+    "JudgeOptions",
+    "JudgeResult",
+    "JudgeSpec",
+    "PairTask",
+    "ParseResult",
+    "Sampling",
+    "ScoreTask",
+    "Settings",
+    "build_backend",
+    "create_backend",
+    "custom_spec",
+    "get_mode",
+    "get_setting",
+    "get_spec",
+    "judge_names",
+    "load_image",
+    "mode_names",
+    "parse_verdict",
+]

@@ -1,0 +1,548 @@
+"""The ``openai`` backend: any server that speaks OpenAI's chat-completions protocol.
+
+OpenAI itself, vLLM, Hugging Face Inference Providers (``https://router.huggingface.co/v1``),
+Gemini's OpenAI endpoint and Ollama all accept the same request, so one backend covers them; what
+differs between their models (vision, log-probabilities, temperature, system prompt) is declared
+in :class:`~judges.types.Capabilities` and obeyed here.
+
+Retries are done here rather than by the openai client: the client's backoff starts at a fixed
+0.5 s, which tests cannot shorten, and its errors must be translated into
+:mod:`judges.errors` anyway. Every message raised or logged goes through
+:func:`judges.errors.redact`, and errors are raised outside the ``except`` block that caught the
+client's exception, so no traceback chain carries request headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import openai
+
+from judges.errors import (
+    AuthenticationFailed,
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+    BadInput,
+    BadResponse,
+    ConfigError,
+    JudgeError,
+    MissingApiKey,
+    RateLimited,
+    redact,
+)
+from judges.images import to_data_url
+from judges.types import (
+    Capabilities,
+    ChatRequest,
+    Completion,
+    ImagePart,
+    Message,
+    TextPart,
+    TokenLogprob,
+    Usage,
+)
+
+logger = logging.getLogger(__name__)
+
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: Sent to loopback servers (vLLM, Ollama on this machine) that ignore the key; the client needs one.
+LOCAL_PLACEHOLDER_KEY = "not-needed"
+#: Longest server-requested wait (Retry-After) we honour; beyond it we fall back to our own backoff.
+MAX_RETRY_AFTER_S = 60.0
+
+MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
+
+
+def create(model: str, **options: Any) -> OpenAICompatBackend:
+    """Build the backend; called by :func:`judges.backends.registry.create_backend`.
+
+    Args:
+        model: The model id the server knows (``gpt-4o``, ``Qwen/Qwen2.5-VL-7B-Instruct``...).
+        **options: Keyword arguments of :class:`OpenAICompatBackend`.
+    """
+    return OpenAICompatBackend(model, **options)
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """Whether ``url`` points at this machine (a server that usually needs no API key)."""
+    if not url:
+        return False
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OpenAICompatBackend:
+    """A judge model behind an OpenAI-compatible chat-completions endpoint.
+
+    Attributes:
+        name: Display name, ``openai:<model>`` unless given.
+        model: The model id sent with every request.
+        capabilities: What the model accepts; requests are adapted to it.
+        base_url: The server's base URL (ends in ``/v1`` for most servers).
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        capabilities: Capabilities | None = None,
+        timeout_s: float = 60.0,
+        max_retries: int = 3,
+        concurrency: int = 8,
+        image_max_side: int | None = 1024,
+        extra_body: dict[str, Any] | None = None,
+        name: str | None = None,
+        max_tokens_param: MaxTokensParam = "max_tokens",
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 8.0,
+    ) -> None:
+        """Configure the backend; no request is made until the first completion.
+
+        Args:
+            model: The model id the server knows.
+            base_url: The server's base URL; None means OpenAI's.
+            api_key: The key; None reads the environment variable named by ``api_key_env``.
+            api_key_env: Where to find the key when none is given.
+            capabilities: What the model accepts (default: vision, no log-probabilities).
+            timeout_s: Seconds to wait for one HTTP answer.
+            max_retries: Retries after a 429, 5xx, timeout or connection error.
+            concurrency: Default number of simultaneous requests in :meth:`complete_many`.
+            image_max_side: Images are downscaled to this long side before upload (None: never).
+            extra_body: Extra JSON fields for servers with their own options (vLLM, Ollama...).
+            name: Display name.
+            max_tokens_param: ``max_tokens`` (accepted by most servers) or ``max_completion_tokens``
+                (required by OpenAI's reasoning models).
+            backoff_base_s: First retry delay; doubled at each retry, with jitter.
+            backoff_max_s: Longest delay between two retries.
+
+        Raises:
+            MissingApiKey: No key was given or found and the server is not on this machine.
+            ConfigError: An option is out of range.
+        """
+        if max_tokens_param not in ("max_tokens", "max_completion_tokens"):
+            raise ConfigError(
+                f"max_tokens_param must be 'max_tokens' or 'max_completion_tokens', got {max_tokens_param!r}."
+            )
+        if timeout_s <= 0 or max_retries < 0 or concurrency < 1:
+            raise ConfigError(
+                "timeout_s must be positive, max_retries at least 0 and concurrency at least 1 "
+                f"(got {timeout_s}, {max_retries}, {concurrency})."
+            )
+        self.model = model
+        self.name = name or f"openai:{model}"
+        self.base_url = (base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+        self.capabilities = capabilities or Capabilities(vision=True, logprobs=False)
+        self.timeout_s = float(timeout_s)
+        self.max_retries = int(max_retries)
+        self.concurrency = int(concurrency)
+        self.image_max_side = image_max_side
+        self.extra_body = dict(extra_body) if extra_body else None
+        self.max_tokens_param = max_tokens_param
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._api_key_env = api_key_env
+        self._api_key = self._resolve_key(api_key)
+        self._client: openai.OpenAI | None = None
+        self._client_lock = threading.Lock()
+        # acomplete() runs on the caller's loop; an async client must not outlive or cross loops.
+        self._async_client: openai.AsyncOpenAI | None = None
+        self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatBackend(name={self.name!r}, model={self.model!r}, base_url={self.base_url!r})"
+
+    # ------------------------------------------------------------------ public API
+
+    def complete(self, request: ChatRequest) -> Completion:
+        """Answer one request, retrying transient failures.
+
+        Raises:
+            BadInput: The request has images and the model is text-only.
+            BackendError: A subclass saying what failed and how to fix it.
+        """
+        payload = self._payload(request)
+        client = self._sync_client()
+        start = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                raw = client.chat.completions.with_raw_response.create(**payload)
+                return self._completion(raw.http_response.content, start)
+            except openai.OpenAIError as exc:
+                outcome = self._after_failure(exc, attempt)
+            # Raised here, outside the except block, so the client's exception is not even chained.
+            if isinstance(outcome, JudgeError):
+                raise outcome from None
+            time.sleep(outcome)
+            attempt += 1
+
+    async def acomplete(self, request: ChatRequest) -> Completion:
+        """Answer one request from async code (on the caller's event loop).
+
+        Raises:
+            BadInput: The request has images and the model is text-only.
+            BackendError: A subclass saying what failed and how to fix it.
+        """
+        return await self._acomplete_with(self._loop_client(), request)
+
+    def complete_many(
+        self, requests: Sequence[ChatRequest], concurrency: int | None = None
+    ) -> list[Completion | JudgeError]:
+        """Answer many requests concurrently, at most ``concurrency`` in flight.
+
+        Safe to call from any thread. When the calling thread already runs an event loop (a
+        notebook, an async web handler), the work runs on a helper thread's loop instead.
+
+        Args:
+            requests: The requests, answered in any order but returned in this order.
+            concurrency: Simultaneous requests; defaults to the backend's ``concurrency``.
+
+        Returns:
+            One slot per request: its Completion, or the JudgeError that ended it.
+        """
+        if not requests:
+            return []
+        limit = max(1, concurrency or self.concurrency)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._run_many(list(requests), limit))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-complete-many") as pool:
+            return pool.submit(asyncio.run, self._run_many(list(requests), limit)).result()
+
+    def close(self) -> None:
+        """Close the HTTP connections of the synchronous client.
+
+        An async client made by :meth:`acomplete` is closed by :meth:`aclose`; the one made by
+        :meth:`complete_many` lives only for that call.
+        """
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Close the async client used by :meth:`acomplete` on the current loop, and the sync one."""
+        client, self._async_client, self._async_loop = self._async_client, None, None
+        if client is not None:
+            await client.close()
+        self.close()
+
+    # ------------------------------------------------------------------ clients
+
+    def _client_options(self) -> dict[str, Any]:
+        # max_retries=0: retries are ours (see the module docstring).
+        return {
+            "api_key": self._api_key,
+            "base_url": self.base_url,
+            "timeout": self.timeout_s,
+            "max_retries": 0,
+        }
+
+    def _sync_client(self) -> openai.OpenAI:
+        with self._client_lock:
+            if self._client is None:
+                self._client = openai.OpenAI(**self._client_options())
+            return self._client
+
+    def _loop_client(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        if self._async_client is None or self._async_loop is None or self._async_loop() is not loop:
+            self._async_client = openai.AsyncOpenAI(**self._client_options())
+            self._async_loop = weakref.ref(loop)
+        return self._async_client
+
+    async def _run_many(self, requests: list[ChatRequest], limit: int) -> list[Completion | JudgeError]:
+        semaphore = asyncio.Semaphore(limit)
+        # A client of its own: this loop ends with the call, and connections must not outlive it.
+        async with openai.AsyncOpenAI(**self._client_options()) as client:
+
+            async def one(request: ChatRequest) -> Completion | JudgeError:
+                async with semaphore:
+                    try:
+                        return await self._acomplete_with(client, request)
+                    except JudgeError as exc:
+                        return exc
+
+            return list(await asyncio.gather(*(one(r) for r in requests)))
+
+    async def _acomplete_with(self, client: openai.AsyncOpenAI, request: ChatRequest) -> Completion:
+        payload = self._payload(request)
+        start = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                raw = await client.chat.completions.with_raw_response.create(**payload)
+                return self._completion(raw.http_response.content, start)
+            except openai.OpenAIError as exc:
+                outcome = self._after_failure(exc, attempt)
+            if isinstance(outcome, JudgeError):
+                raise outcome from None
+            await asyncio.sleep(outcome)
+            attempt += 1
+
+    # ------------------------------------------------------------------ request building
+
+    def _resolve_key(self, api_key: str | None) -> str:
+        key = api_key or os.environ.get(self._api_key_env, "").strip()
+        if key:
+            return key
+        if is_loopback_url(self.base_url):
+            return LOCAL_PLACEHOLDER_KEY
+        raise MissingApiKey(
+            f"The judge {self.name} needs an API key for {self.base_url}: set the environment "
+            f"variable {self._api_key_env} (a Space secret), or paste a key in the key box."
+        )
+
+    def _payload(self, request: ChatRequest) -> dict[str, Any]:
+        caps = self.capabilities
+        sampling = request.sampling
+        payload: dict[str, Any] = {"model": self.model, "messages": self._messages(request.messages)}
+        if caps.temperature:
+            if sampling.temperature is not None:
+                payload["temperature"] = sampling.temperature
+            if sampling.top_p is not None:
+                payload["top_p"] = sampling.top_p
+        payload[self.max_tokens_param] = sampling.max_tokens
+        if sampling.seed is not None:
+            payload["seed"] = sampling.seed
+        if sampling.logprobs and caps.logprobs:
+            payload["logprobs"] = True
+            if sampling.top_logprobs > 0:
+                payload["top_logprobs"] = sampling.top_logprobs
+        if self.extra_body:
+            payload["extra_body"] = self.extra_body
+        return payload
+
+    def _messages(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
+        images = sum(len(m.images) for m in messages)
+        if images and not self.capabilities.vision:
+            raise BadInput(
+                f"The judge {self.name} is text-only and cannot see images. Choose the no-figure "
+                "or the vision-expert setting (an image description instead of the image)."
+            )
+        limit = self.capabilities.max_images
+        if limit is not None and images > limit:
+            raise BadInput(f"The judge {self.name} accepts at most {limit} images per request; got {images}.")
+        if not self.capabilities.system_prompt:
+            messages = _merge_system(messages)
+        return [{"role": m.role, "content": self._content(m)} for m in messages]
+
+    def _content(self, message: Message) -> str | list[dict[str, Any]]:
+        # Plain strings for text-only messages: some servers' chat templates reject part lists
+        # in system and assistant turns.
+        if not message.images:
+            return message.text
+        parts: list[dict[str, Any]] = []
+        for part in message.content:
+            if isinstance(part, TextPart):
+                parts.append({"type": "text", "text": part.text})
+            elif isinstance(part, ImagePart):
+                url = to_data_url(part, self.image_max_side)
+                parts.append({"type": "image_url", "image_url": {"url": url, "detail": "auto"}})
+        return parts
+
+    # ------------------------------------------------------------------ responses
+
+    def _completion(self, content: bytes, start: float) -> Completion:
+        """Read a chat completion out of a raw response body."""
+        try:
+            body = json.loads(content)
+        except ValueError:
+            raise BadResponse(
+                f"{self.name}: the server at {self.base_url} answered with a body that is not JSON "
+                f"({self._clean(content[:120].decode('utf-8', 'replace'))!r}). Check the base URL "
+                "points at an OpenAI-compatible /v1 endpoint."
+            ) from None
+        choices = body.get("choices") if isinstance(body, dict) else None
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise BadResponse(
+                f"{self.name}: the server answered without any choice (no completion). "
+                "Try again; if it persists, check the model name and the server's logs."
+            )
+        choice = choices[0]
+        message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        return Completion(
+            text=_text_of(message.get("content")),
+            model=str(body.get("model") or self.model),
+            latency_s=time.perf_counter() - start,
+            usage=_usage_of(body.get("usage")),
+            tokens=_tokens_of(choice.get("logprobs")),
+            finish_reason=choice.get("finish_reason"),
+        )
+
+    # ------------------------------------------------------------------ retries and errors
+
+    def _retry_delay(self, exc: openai.OpenAIError, attempt: int) -> float | None:
+        """Seconds to wait before retrying ``exc``, or None when it must not be retried."""
+        if attempt >= self.max_retries:
+            return None
+        if isinstance(exc, openai.APIStatusError):
+            code = exc.status_code
+            if code != 429 and code < 500 and code != 408:
+                return None
+            retry_after = _retry_after(exc)
+            if retry_after is not None:
+                return retry_after
+        elif not isinstance(exc, openai.APIConnectionError):  # timeouts are connection errors too
+            return None
+        # Full jitter on the upper half: concurrent requests that failed together spread out.
+        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2**attempt)
+        return ceiling * (0.5 + random.random() / 2)
+
+    def _after_failure(self, exc: openai.OpenAIError, attempt: int) -> JudgeError | float:
+        """The error to raise for ``exc``, or the seconds to wait before retrying (logged)."""
+        delay = self._retry_delay(exc, attempt)
+        if delay is None:
+            return self._translate(exc, attempt)
+        logger.warning(
+            "%s: %s; retry %d of %d in %.2f s",
+            self.name,
+            self._clean(_describe(exc)),
+            attempt + 1,
+            self.max_retries,
+            delay,
+        )
+        return delay
+
+    def _translate(self, exc: openai.OpenAIError, attempt: int) -> JudgeError:
+        """The library error for a client exception, with a message saying what to do."""
+        tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+        if isinstance(exc, openai.APITimeoutError):
+            error: JudgeError = BackendTimeout(
+                f"{self.name}: no answer from {self.base_url} within {self.timeout_s:g} s ({tries}). "
+                "The server may be overloaded; try again, or raise the timeout with the environment "
+                "variable JUDGE_TIMEOUT_S."
+            )
+        elif isinstance(exc, openai.APIConnectionError):
+            error = BackendUnavailable(
+                f"{self.name}: cannot reach {self.base_url} ({tries}). Is the server running, and is "
+                "the base URL right (it usually ends in /v1)?"
+            )
+        elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            error = AuthenticationFailed(
+                f"{self.name}: the server rejected the API key (HTTP {exc.status_code}: "
+                f"{_server_message(exc)}). Check {self._api_key_env} / the key box."
+            )
+        elif isinstance(exc, openai.RateLimitError):
+            error = RateLimited(
+                f"{self.name}: still rate-limited (HTTP 429) after {tries}. Wait a minute, lower "
+                f"JUDGE_CONCURRENCY, or check the quota of the key. Server said: {_server_message(exc)}"
+            )
+        elif isinstance(exc, openai.NotFoundError):
+            error = BackendError(
+                f"{self.name}: HTTP 404 from {self.base_url}: {_server_message(exc)}. Check the model "
+                f"name {self.model!r} and the base URL."
+            )
+        elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+            error = BackendError(
+                f"{self.name}: server error HTTP {exc.status_code} after {tries}: "
+                f"{_server_message(exc)}. Try again later."
+            )
+        elif isinstance(exc, openai.APIStatusError):
+            error = BackendError(
+                f"{self.name}: the server refused the request (HTTP {exc.status_code}): {_server_message(exc)}"
+            )
+        else:
+            error = BadResponse(f"{self.name}: unusable answer from {self.base_url}: {_describe(exc)}")
+        return type(error)(self._clean(str(error)))
+
+    def _clean(self, text: str) -> str:
+        return redact(text, [self._api_key])
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _merge_system(messages: Sequence[Message]) -> tuple[Message, ...]:
+    """Fold system messages into the first user message, for models without a system role."""
+    system = "\n\n".join(m.text for m in messages if m.role == "system" and m.text)
+    rest = [m for m in messages if m.role != "system"]
+    if not system:
+        return tuple(rest)
+    for i, message in enumerate(rest):
+        if message.role == "user":
+            merged = Message("user", (TextPart(system + "\n\n"), *message.content))
+            return (*rest[:i], merged, *rest[i + 1 :])
+    return (Message("user", (TextPart(system),)), *rest)
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # some servers answer with a list of parts
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def _usage_of(usage: Any) -> Usage | None:
+    if not isinstance(usage, dict):
+        return None
+    return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+
+
+def _tokens_of(logprobs: Any) -> tuple[TokenLogprob, ...] | None:
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(content, list) or not content:
+        return None
+    return tuple(
+        TokenLogprob(
+            token=str(item.get("token", "")),
+            logprob=float(item.get("logprob", float("-inf"))),
+            top=tuple((str(t.get("token", "")), float(t.get("logprob"))) for t in item.get("top_logprobs") or ()),
+        )
+        for item in content
+    )
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    """The server's requested wait, in seconds, when it sent a usable one."""
+    headers = exc.response.headers
+    for header, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / scale
+        except ValueError:
+            return None  # an HTTP date: rare from APIs, our own backoff is good enough
+        return seconds if 0 <= seconds <= MAX_RETRY_AFTER_S else None
+    return None
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    """The server's own error message, without the client's ``Error code: ...`` wrapping."""
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if message:
+            return str(message)[:500]
+    return str(exc.message)[:500]
+
+
+def _describe(exc: openai.OpenAIError) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}: {_server_message(exc)}"
+    return f"{type(exc).__name__}: {exc}"[:500]

@@ -1,0 +1,155 @@
+"""``python -m judges``: judge from the command line, without the UI.
+
+Examples:
+    python -m judges judge --mode pair --model gpt-4o-mini --base-url http://localhost:8000/v1 \\
+        --image chart.png --instruction "What does the chart show?" --response "..." --response "..."
+    python -m judges judge --mode score --backend hf --model llava-hf/llava-1.5-7b-hf ...
+    python -m judges list
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from judges.backends.catalog import build_backend, custom_spec, get_spec, judge_names, local_spec
+from judges.backends.registry import backend_names
+from judges.errors import JudgeError, redact
+from judges.judge import Judge, JudgeOptions
+from judges.modes import get_mode, mode_names
+from judges.prompts import SETTINGS, template_names
+from judges.settings import Settings
+from judges.types import JudgeResult, Sampling
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and ``--help``)."""
+    parser = argparse.ArgumentParser(prog="python -m judges", description="Use multimodal LLMs as judges.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    judge = sub.add_parser("judge", help="judge one task and print the verdict")
+    judge.add_argument("--mode", required=True, choices=mode_names())
+    judge.add_argument("--model", required=True, help="a catalog name, an API model id, or a local model path/id")
+    judge.add_argument("--base-url", help="OpenAI-compatible endpoint; implies --backend openai")
+    judge.add_argument("--backend", choices=backend_names(), help="default: openai with --base-url, else the catalog's")
+    judge.add_argument("--image", action="append", default=[], help="image file (repeat for several)")
+    judge.add_argument("--instruction", required=True)
+    judge.add_argument(
+        "--response", action="append", default=[], help="a response (repeat: 1 score, 2 pair, 2-8 batch)"
+    )
+    judge.add_argument("--image-description", help="caption for the vision-expert setting")
+    judge.add_argument("--setting", default="no-cot", choices=list(SETTINGS))
+    judge.add_argument("--criteria", help="extra criteria or a rubric for the judge")
+    judge.add_argument("--template", default="mllm-judge", choices=template_names())
+    judge.add_argument("--temperature", type=float, default=Sampling.temperature)
+    judge.add_argument("--top-p", type=float, default=Sampling.top_p)
+    judge.add_argument("--max-tokens", type=int, default=Sampling.max_tokens)
+    judge.add_argument("--seed", type=int)
+    judge.add_argument("--swap", action="store_true", help="pair: judge both orders and reconcile")
+    judge.add_argument("--shuffles", type=int, default=0, help="batch: extra random orders")
+    judge.add_argument("--samples", type=int, default=1, help="samples per order; majority verdict")
+    judge.add_argument("--reasks", type=int, default=1, help="re-asks after an unparsable output")
+    judge.add_argument("--forward", action="store_true", help="local judges: verdict from one forward pass")
+    judge.add_argument("--logprobs", action="store_true", help="custom endpoint: request token log-probabilities")
+    judge.add_argument("--device", default="auto", help="local judges: cuda, cpu or auto")
+    judge.add_argument("--json", action="store_true", help="print one JSON object")
+    judge.add_argument("-v", "--verbose", action="store_true")
+
+    sub.add_parser("list", help="list judges, modes, settings and templates")
+    return parser
+
+
+def _spec_for(args: argparse.Namespace):
+    if args.base_url:
+        if args.backend not in (None, "openai"):
+            raise JudgeError("--base-url goes with the openai backend; drop --backend or --base-url.")
+        return custom_spec(args.model, args.base_url, logprobs=args.logprobs)
+    if args.backend == "hf":
+        return local_spec(args.model)
+    return get_spec(args.model)
+
+
+def run_judge(args: argparse.Namespace, settings: Settings) -> JudgeResult:
+    """Build the judge and the task from parsed arguments and judge once."""
+    spec = _spec_for(args)
+    mode = get_mode(args.mode)
+    task = mode.make_task(args.instruction, args.response, args.image, args.image_description)
+    options = JudgeOptions(
+        setting=args.setting,
+        criteria=args.criteria,
+        template=args.template,
+        sampling=Sampling(temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens, seed=args.seed),
+        swap=args.swap,
+        shuffles=args.shuffles,
+        samples=args.samples,
+        max_reasks=args.reasks,
+        verdict_source="forward" if args.forward else "generate",
+    )
+    extra = {"device": args.device} if spec.backend == "hf" else {}
+    backend = build_backend(spec, settings, **extra)
+    try:
+        return Judge(backend, mode, options, name=spec.name).judge(task)
+    finally:
+        backend.close()
+
+
+def result_json(result: JudgeResult) -> dict:
+    """The ``--json`` object: the result's fields with the verdict as a JSON value."""
+    out = result.to_dict()
+    dist = result.probabilities
+    out["probabilities"] = None if dist is None else dict(dist.probabilities)
+    if dist is not None:
+        out["expected_score"] = dist.expected_score
+        out["confidence"] = dist.confidence
+        out["probability_source"] = dist.source
+    return out
+
+
+def _print_human(result: JudgeResult) -> None:
+    verdict = result.verdict
+    shown = " > ".join(verdict) if isinstance(verdict, tuple) else verdict
+    print(f"judge:    {result.judge} ({result.mode}, {result.setting}, {result.template})")
+    print(f"verdict:  {shown}" if result.parsed else f"verdict:  unscored: {result.reason}")
+    if result.probabilities:
+        probs = ", ".join(f"{k}: {v:.2f}" for k, v in result.probabilities.probabilities.items())
+        print(f"probs:    {probs}")
+    if result.swap:
+        print(
+            f"swap:     consistent={result.swap.consistent} (original {result.swap.original_verdict}, swapped {result.swap.swapped_verdict})"
+        )
+    if result.consistency:
+        print(f"samples:  agreement {result.consistency.agreement}")
+    print(f"latency:  {result.latency_s:.2f} s, attempts {result.attempts}")
+    print(f"analysis: {result.analysis}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code (0 also when the output was unscored)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
+    if args.command == "list":
+        print("judges:   " + ", ".join(judge_names()))
+        print("modes:    " + ", ".join(mode_names()))
+        print("settings: " + ", ".join(SETTINGS))
+        print("templates:" + " " + ", ".join(template_names()))
+        return 0
+    try:
+        settings = Settings.from_env()
+    except JudgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        result = run_judge(args, settings)
+    except JudgeError as exc:
+        secrets = (settings.openai_api_key, settings.gemini_api_key, settings.hf_token)
+        message = redact(str(exc) or type(exc).__name__, secrets).splitlines()[0]
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result_json(result), ensure_ascii=False))
+    else:
+        _print_human(result)
+    return 0

@@ -1,0 +1,322 @@
+"""Value types shared by every part of the library.
+
+All of them are frozen dataclasses: a task, a request or a result can be cached, pickled across a
+ZeroGPU boundary, compared in tests and written to a run file without defensive copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+ModeName: TypeAlias = Literal["score", "pair", "batch"]
+PairWinner: TypeAlias = Literal["A", "B", "tie"]
+#: A parsed verdict: 1..5 for score, "A"/"B"/"tie" for pair, letters best-first for batch.
+Verdict: TypeAlias = int | str | tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- message parts
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """An encoded image, validated on creation by :mod:`judges.images`.
+
+    Attributes:
+        data: The encoded bytes (PNG or JPEG).
+        media_type: ``image/png`` or ``image/jpeg``.
+        width: Width in pixels of the encoded image.
+        height: Height in pixels of the encoded image.
+    """
+
+    data: bytes = field(repr=False)
+    media_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A piece of text in a message."""
+
+    text: str
+
+
+Part: TypeAlias = TextPart | ImagePart
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message; ``content`` keeps text and images in the order the model sees them."""
+
+    role: Literal["system", "user", "assistant"]
+    content: tuple[Part, ...]
+
+    @property
+    def text(self) -> str:
+        """All text parts joined, images left out."""
+        return "".join(p.text for p in self.content if isinstance(p, TextPart))
+
+    @property
+    def images(self) -> tuple[ImagePart, ...]:
+        """The image parts in order."""
+        return tuple(p for p in self.content if isinstance(p, ImagePart))
+
+
+# --------------------------------------------------------------------------- tasks (one per mode)
+
+
+@dataclass(frozen=True)
+class ScoreTask:
+    """Rate one response from 1 (poor) to 5 (excellent).
+
+    Attributes:
+        instruction: What the answering model was asked.
+        response: The answer to judge.
+        images: The images the instruction refers to.
+        image_description: A caption for text-only judges (the paper's "vision expert" setting).
+    """
+
+    instruction: str
+    response: str
+    images: tuple[ImagePart, ...] = ()
+    image_description: str | None = None
+
+    @property
+    def responses(self) -> tuple[str, ...]:
+        """The responses in the order the judge sees them."""
+        return (self.response,)
+
+
+@dataclass(frozen=True)
+class PairTask:
+    """Choose the better of two responses, or call a tie."""
+
+    instruction: str
+    response_a: str
+    response_b: str
+    images: tuple[ImagePart, ...] = ()
+    image_description: str | None = None
+
+    @property
+    def responses(self) -> tuple[str, ...]:
+        """The responses in the order the judge sees them."""
+        return (self.response_a, self.response_b)
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    """Rank 2..8 responses, lettered A, B, C, ... in the order given, from best to worst."""
+
+    instruction: str
+    responses: tuple[str, ...]
+    images: tuple[ImagePart, ...] = ()
+    image_description: str | None = None
+
+
+Task: TypeAlias = ScoreTask | PairTask | BatchTask
+
+
+# --------------------------------------------------------------------------- requests and completions
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Decoding parameters. Defaults follow the benchmark's authors (temperature 0.4, top_p 0.2).
+
+    A backend drops what its model does not support (see :class:`Capabilities`) instead of failing.
+    """
+
+    temperature: float | None = 0.4
+    top_p: float | None = 0.2
+    max_tokens: int = 1024
+    seed: int | None = None
+    logprobs: bool = True
+    top_logprobs: int = 5
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """What a backend receives: the rendered messages and how to sample."""
+
+    messages: tuple[Message, ...]
+    sampling: Sampling = Sampling()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a judge model accepts. The catalog declares these per judge; backends obey them.
+
+    Attributes:
+        vision: Accepts image parts. A text-only judge gets the no-figure or vision-expert prompt.
+        logprobs: Returns token log-probabilities (``logprobs``/``top_logprobs``).
+        temperature: Accepts a temperature/top_p other than the default (reasoning models do not).
+        system_prompt: Accepts a system message (otherwise it is merged into the first user turn).
+        max_images: Most images per request, ``None`` for no stated limit.
+        label_scoring: Can score verdict labels in one forward pass (local models).
+    """
+
+    vision: bool = True
+    logprobs: bool = False
+    temperature: bool = True
+    system_prompt: bool = True
+    max_images: int | None = None
+    label_scoring: bool = False
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts reported by the backend."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    """One generated token, its log-probability and the most likely alternatives at that step."""
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A backend's answer to one :class:`ChatRequest`.
+
+    Attributes:
+        text: The generated text.
+        model: The model that answered, as the backend names it.
+        latency_s: Wall time of the call, retries included.
+        usage: Token counts, when the backend reports them.
+        tokens: Per-token log-probabilities, when requested and supported.
+        finish_reason: ``stop``, ``length``, ... as reported.
+    """
+
+    text: str
+    model: str
+    latency_s: float
+    usage: Usage | None = None
+    tokens: tuple[TokenLogprob, ...] | None = None
+    finish_reason: str | None = None
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """The outcome of reading a verdict out of a judge's text.
+
+    A failure is data: ``ok`` is False, ``verdict`` is None and ``reason`` says why. Callers show it
+    as "unscored" and never turn it into a label.
+
+    Attributes:
+        ok: Whether a valid verdict was found.
+        verdict: The verdict in the mode's canonical form, or None.
+        analysis: The judge's reasoning, when it could be separated from the verdict.
+        reason: Why parsing failed (empty when ok).
+        span: Character offsets of the verdict in the text, used to find its token log-probabilities.
+    """
+
+    ok: bool
+    verdict: Verdict | None = None
+    analysis: str = ""
+    reason: str = ""
+    span: tuple[int, int] | None = None
+
+    @classmethod
+    def failure(cls, reason: str, analysis: str = "") -> ParseResult:
+        """Build an unparsed result."""
+        return cls(ok=False, verdict=None, analysis=analysis, reason=reason)
+
+
+@dataclass(frozen=True)
+class VerdictDistribution:
+    """Probabilities of the verdict labels at the position where the judge wrote its verdict.
+
+    Attributes:
+        probabilities: Label -> probability, renormalised over the mode's labels
+            ("1".."5"; "A", "B", "tie"; for batch the letter ranked first).
+        expected_score: Probability-weighted score (score mode only).
+        confidence: Probability of the label the judge actually chose, when it chose one.
+        mass: Probability mass the labels had before renormalising (low = the model meant something else).
+        source: ``generation`` (read from sampled tokens) or ``forward`` (one forward pass on a prefix).
+    """
+
+    probabilities: Mapping[str, float]
+    expected_score: float | None = None
+    confidence: float | None = None
+    mass: float | None = None
+    source: Literal["generation", "forward"] = "generation"
+
+
+@dataclass(frozen=True)
+class SwapOutcome:
+    """Pair mode judged in both orders. ``swapped_verdict`` is mapped back to the original letters."""
+
+    original_verdict: str | None
+    swapped_verdict: str | None
+    consistent: bool | None
+    reconciled: str | None
+
+
+@dataclass(frozen=True)
+class ConsistencyOutcome:
+    """Several samples (or several orders, in batch mode) of the same judgment.
+
+    Attributes:
+        verdicts: Every parsed verdict, None for unparsed ones.
+        majority: The majority verdict (a Borda ranking for batch mode), None when nothing parsed.
+        agreement: Share of parsed verdicts equal to ``majority``.
+        kind: ``samples`` for self-consistency, ``shuffles`` for batch order shuffles.
+    """
+
+    verdicts: tuple[Verdict | None, ...]
+    majority: Verdict | None
+    agreement: float | None
+    kind: Literal["samples", "shuffles"] = "samples"
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    """Everything one judgment produced; what the UI shows, the CLI prints and runs store.
+
+    ``verdict`` is the final verdict after swap reconciliation or majority vote; ``parsed`` is False
+    when no valid verdict could be read, and then ``reason`` says why.
+    """
+
+    mode: ModeName
+    judge: str
+    verdict: Verdict | None
+    parsed: bool
+    analysis: str
+    raw_output: str
+    latency_s: float
+    reason: str = ""
+    probabilities: VerdictDistribution | None = None
+    swap: SwapOutcome | None = None
+    consistency: ConsistencyOutcome | None = None
+    usage: Usage | None = None
+    attempts: int = 1
+    template: str = ""
+    setting: str = ""
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (tuples become lists, nested dataclasses dicts)."""
+        from dataclasses import asdict
+
+        out = asdict(self)
+        if isinstance(self.verdict, tuple):
+            out["verdict"] = list(self.verdict)
+        if self.probabilities is not None:
+            out["probabilities"]["probabilities"] = dict(self.probabilities.probabilities)
+        return out
