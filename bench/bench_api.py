@@ -6,9 +6,8 @@ Run from the repository root::
 
 It starts the test server (``tests/support/openai_server.py``) on 127.0.0.1 answering every request
 with a valid pair verdict after ``--latency`` seconds, then judges ``--n`` pair tasks (an image and
-two paragraph-long responses each) twice: one at a time, and ``--concurrency`` at a time. When
-:class:`judges.judge.Judge` is importable the whole judging path runs (rendering, transport,
-parsing); otherwise the backend's ``complete_many`` alone is measured. The sequential run is
+two paragraph-long responses each) twice: one at a time, and ``--concurrency`` at a time. The whole
+judging path runs through :class:`judges.judge.Judge` (rendering, transport, parsing). The sequential run is
 measured on a smaller sample and extrapolated, since it would otherwise take ``n * latency``
 seconds; the output says so.
 """
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import logging
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +28,8 @@ from PIL import Image, ImageFilter  # noqa: E402
 
 from judges.backends.openai_compat import OpenAICompatBackend  # noqa: E402
 from judges.images import load_image  # noqa: E402
-from judges.types import ChatRequest, Completion, ImagePart, Message, PairTask, TextPart  # noqa: E402
+from judges.judge import Judge  # noqa: E402
+from judges.types import ImagePart, PairTask  # noqa: E402
 from tests.support.openai_server import reply, serve_openai  # noqa: E402
 
 VERDICT = '{"Analysis": "Response A names the chart type and the trend; B guesses.", "Judgement": "[[A]]"}'
@@ -65,34 +64,15 @@ def pair_tasks(n: int, image: ImagePart) -> list[PairTask]:
     ]
 
 
-def pair_request(task: PairTask) -> ChatRequest:
-    """A request shaped like the pair prompt, for when the Judge is not available."""
-    text = f"{task.instruction}\n[Response A]\n{task.response_a}\n[Response B]\n{task.response_b}"
-    return ChatRequest((Message("user", (*task.images, TextPart(text))),))
-
-
 def make_runner(backend: OpenAICompatBackend) -> tuple[str, Callable[[list[PairTask]], int]]:
     """How to judge a list of tasks, and what is measured; the callable returns the parsed count."""
-    try:
-        from judges.judge import Judge
-    except ImportError as exc:
-        logging.getLogger(__name__).info("judges.judge not importable (%s); timing transport only", exc)
-        Judge = None  # noqa: N806 - a class, or its absence
+    judge = Judge(backend, "pair")
 
-    if Judge is not None:
-        judge = Judge(backend, "pair")
+    def run(tasks: list[PairTask]) -> int:
+        results = judge.judge_many(tasks)
+        return sum(1 for r in results if getattr(r, "parsed", False) and r.verdict == "A")
 
-        def run(tasks: list[PairTask]) -> int:
-            results = judge.judge_many(tasks)
-            return sum(1 for r in results if getattr(r, "parsed", False) and r.verdict == "A")
-
-        return "Judge(backend, 'pair').judge_many: render + HTTP + parse", run
-
-    def run_raw(tasks: list[PairTask]) -> int:
-        results = backend.complete_many([pair_request(t) for t in tasks])
-        return sum(1 for r in results if isinstance(r, Completion) and "[[A]]" in r.text)
-
-    return "backend.complete_many: HTTP only (judges.judge.Judge not importable, no parsing)", run_raw
+    return "Judge(backend, 'pair').judge_many: render + HTTP + parse", run
 
 
 def main() -> None:
@@ -110,7 +90,7 @@ def main() -> None:
             return OpenAICompatBackend("judge-model", base_url=server.base_url, concurrency=concurrency)
 
         # One warm-up request so neither run pays for imports and the first connection.
-        backend(1).complete(pair_request(pair_tasks(1, image)[0]))
+        make_runner(backend(1))[1](pair_tasks(1, image))
 
         sequential_backend = backend(1)
         what, run = make_runner(sequential_backend)

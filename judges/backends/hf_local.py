@@ -82,6 +82,8 @@ class _LoadedModel:
         lock: Serialises use of the model: one batch at a time, and the fast tokenizer, which
             fails with "Already borrowed" when two threads pad with it at once.
         system_role: Whether the chat template renders a system message; learnt on first use.
+        control_tokens: Special tokens (image placeholder, turn markers) that must not be read as
+            such when they appear in message text.
     """
 
     model: Any
@@ -89,6 +91,7 @@ class _LoadedModel:
     device: str
     lock: threading.Lock = field(default_factory=threading.Lock)
     system_role: bool | None = None
+    control_tokens: tuple[str, ...] = ()
 
 
 #: (model id, device, dtype name) -> loaded model. The token is deliberately not part of the key.
@@ -168,7 +171,13 @@ def _load(model_id: str, device: str, dtype: Any, token: str | None, local_files
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     logger.info("loaded %s on %s (%s) in %.1f s", model_id, device, dtype, time.perf_counter() - started)
-    return _LoadedModel(model=model, processor=processor, device=device)
+    control = {added.content for added in tokenizer.added_tokens_decoder.values() if added.special}
+    control.update(tokenizer.all_special_tokens)
+    if isinstance(getattr(processor, "image_token", None), str):
+        control.add(processor.image_token)
+    # Longest first, so that a token containing another is neutralised whole.
+    ordered = tuple(sorted((t for t in control if len(t) > 1), key=len, reverse=True))
+    return _LoadedModel(model=model, processor=processor, device=device, control_tokens=ordered)
 
 
 def _unavailable(model_id: str, exc: BaseException, token: str | None) -> BackendUnavailable:
@@ -257,6 +266,7 @@ def create(
     return HFLocalBackend(
         key=key,
         loaded=loaded,
+        model_id=model,
         name=name or f"hf:{model}",
         capabilities=capabilities or DEFAULT_CAPABILITIES,
         batch_size=batch_size,
@@ -322,18 +332,27 @@ def _generate_on_device(
     new = out.sequences[:, batch["input_ids"].shape[1] :]
     if top_k is None:
         return _Generated(new_ids=new.tolist())
-    chosen, alternatives = [], []
+    rows = new.shape[0]
+    if not out.logits:
+        return _Generated(new_ids=new.tolist(), logprobs=[[] for _ in range(rows)], top=[[] for _ in range(rows)])
+    chosen, top_values, top_ids = [], [], []
     # Raw logits, not the processed scores: temperature and top_p would distort the probabilities.
     # One step at a time keeps memory at batch x vocab instead of batch x steps x vocab.
     for step, logits in enumerate(out.logits):
         logp = torch.log_softmax(logits.float(), dim=-1)
         chosen.append(logp.gather(-1, new[:, step : step + 1]).squeeze(-1))
-        if top_k:
-            values, ids = logp.topk(top_k, dim=-1)
-            alternatives.append((ids.tolist(), values.tolist()))
-    logprobs = torch.stack(chosen, dim=1).tolist() if chosen else [[] for _ in range(new.shape[0])]
+        values, ids = logp.topk(min(top_k, logp.shape[-1]), dim=-1)
+        top_values.append(values)
+        top_ids.append(ids)
+    # One transfer to Python at the end: .tolist() per step would synchronise the GPU every step.
+    logprobs = torch.stack(chosen, dim=1).tolist()
+    ids, values = torch.stack(top_ids, dim=1).tolist(), torch.stack(top_values, dim=1).tolist()
     top = [
-        [list(zip(ids[row], values[row], strict=True)) for ids, values in alternatives] for row in range(new.shape[0])
+        [
+            list(zip(step_ids, step_values, strict=True))
+            for step_ids, step_values in zip(ids[row], values[row], strict=True)
+        ]
+        for row in range(rows)
     ]
     return _Generated(new_ids=new.tolist(), logprobs=logprobs, top=top)
 
@@ -384,12 +403,14 @@ class HFLocalBackend:
         *,
         key: tuple[str, str, str],
         loaded: _LoadedModel,
+        model_id: str,
         name: str,
         capabilities: Capabilities,
         batch_size: int,
         max_new_tokens: int | None,
     ) -> None:
         self.name = name
+        self.model_id = model_id
         self.capabilities = capabilities
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
@@ -475,7 +496,7 @@ class HFLocalBackend:
         return [
             Completion(
                 text=text,
-                model=self._key[0],
+                model=self.model_id,
                 latency_s=share,
                 usage=usage,
                 tokens=tokens,
@@ -624,27 +645,34 @@ class HFLocalBackend:
 
     def _render(self, messages: Sequence[Message], images: Sequence[Any]) -> str:
         """Apply the chat template, folding the system message into the first user turn when the
-        template has no system role (refuses it or silently drops it) or the catalog says so."""
+        template has no system role (refuses it or silently drops it) or the capabilities say so."""
+
+        loaded = self._loaded
+        system = _defuse(next((m.text.strip() for m in messages if m.role == "system"), ""), loaded.control_tokens)
+        if not system or not self.capabilities.system_prompt or loaded.system_role is False:
+            return self._apply_template(messages, images, merge_system=bool(system))
+        try:
+            text = self._apply_template(messages, images, merge_system=False)
+            if system[:64] in text:
+                loaded.system_role = True
+                return text
+            problem = "drops system messages"
+        except BackendError as exc:
+            problem = f"refuses system messages ({exc})"
+        # Learn "no system role" only once merging is seen to work: the template may have refused
+        # something else in these messages (roles out of order), and then merging fails too.
+        text = self._apply_template(messages, images, merge_system=True)
+        if loaded.system_role is None:
+            logger.info("%s: the chat template %s; merging it into the first user turn", self.name, problem)
+        loaded.system_role = False
+        return text
+
+    def _apply_template(self, messages: Sequence[Message], images: Sequence[Any], *, merge_system: bool) -> str:
         from jinja2.exceptions import TemplateError
 
-        processor, loaded = self._loaded.processor, self._loaded
-        system = next((m.text.strip() for m in messages if m.role == "system"), "")
-        if system and self.capabilities.system_prompt and loaded.system_role is not False:
-            try:
-                text = processor.apply_chat_template(
-                    to_chat(messages, images, merge_system=False), add_generation_prompt=True, tokenize=False
-                )
-                if system[:64] in text:
-                    loaded.system_role = True
-                    return text
-            except (TemplateError, ValueError) as exc:
-                logger.info("%s: chat template refused a system message (%s)", self.name, exc)
-            logger.info("%s: merging the system prompt into the first user turn", self.name)
-            loaded.system_role = False
+        chat = to_chat(messages, images, merge_system=merge_system, neutralize=self._loaded.control_tokens)
         try:
-            return processor.apply_chat_template(
-                to_chat(messages, images, merge_system=bool(system)), add_generation_prompt=True, tokenize=False
-            )
+            return self._loaded.processor.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
         except (TemplateError, ValueError) as exc:
             raise BackendError(f"The chat template of {self.name} rejected the messages: {exc}") from None
 
@@ -657,13 +685,18 @@ class HFLocalBackend:
         return BackendError(f"{self.name} failed during {what}: {exc}")
 
 
-def to_chat(messages: Sequence[Message], images: Sequence[Any], *, merge_system: bool) -> list[dict[str, Any]]:
+def to_chat(
+    messages: Sequence[Message], images: Sequence[Any], *, merge_system: bool, neutralize: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """Convert messages to the transformers chat format.
 
     Args:
         messages: The request's messages.
         images: The decoded (PIL) images of all messages, in order; they replace the image parts.
         merge_system: Prepend system text to the first user message instead of keeping a system turn.
+        neutralize: Control tokens to defuse in text. A response quoting ``<image>`` or
+            ``<|im_end|>`` would otherwise be read as an image slot (the processor then fails) or as
+            the end of a turn; a zero-width space after the first character keeps it plain text.
 
     Returns:
         ``[{"role": ..., "content": [{"type": "image", "image": pil}, {"type": "text", "text": ...}]}]``
@@ -673,12 +706,12 @@ def to_chat(messages: Sequence[Message], images: Sequence[Any], *, merge_system:
     pending_system = ""
     for message in messages:
         if merge_system and message.role == "system":
-            pending_system += message.text.strip() + "\n\n"
+            pending_system += _defuse(message.text.strip(), neutralize) + "\n\n"
             continue
         parts = [
             {"type": "image", "image": next(pending_images)}
             if isinstance(part, ImagePart)
-            else {"type": "text", "text": part.text}
+            else {"type": "text", "text": _defuse(part.text, neutralize)}
             for part in message.content
         ]
         if pending_system and message.role == "user":
@@ -688,6 +721,13 @@ def to_chat(messages: Sequence[Message], images: Sequence[Any], *, merge_system:
     if pending_system:  # a system message and no user turn: it becomes the user turn
         chat.insert(0, {"role": "user", "content": [{"type": "text", "text": pending_system.strip()}]})
     return chat
+
+
+def _defuse(text: str, tokens: Sequence[str]) -> str:
+    for token in tokens:
+        if token in text:
+            text = text.replace(token, token[0] + "\u200b" + token[1:])
+    return text
 
 
 def _token_logprob(

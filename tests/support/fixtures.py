@@ -1,0 +1,17 @@
+"""Shared pytest fixtures, loaded by ``tests/conftest.py`` through ``pytest_plugins``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_vlm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random LLaVA saved to disk once per session (see :mod:`tests.support.tiny_vlm`)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tests.support.tiny_vlm import build_tiny_vlm
+
+    return build_tiny_vlm(tmp_path_factory.mktemp("tiny_vlm"))

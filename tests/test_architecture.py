@@ -1,0 +1,88 @@
+"""The house rules that keep the layout honest, read from the source with ``ast``."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = sorted([*ROOT.glob("judges/**/*.py"), *ROOT.glob("leaderboard/**/*.py")])
+HEAVY = ("torch", "transformers", "openai", "gradio", "pandas", "plotly", "huggingface_hub", "spaces")
+
+
+def imported_modules(path: Path, *, top_level_only: bool = False) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("path", [*LIBRARY, ROOT / "app.py"], ids=rel)
+def test_only_app_and_ui_modules_import_gradio(path):
+    if not path.exists():
+        pytest.skip("app.py not written yet")
+    uses_gradio = any(m == "gradio" or m.startswith("gradio.") for m in imported_modules(path))
+    if uses_gradio:
+        assert path.name in ("app.py", "ui.py"), f"{rel(path)} imports gradio; only app.py and */ui.py may"
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("judges/**/*.py")), ids=rel)
+def test_judges_never_imports_leaderboard(path):
+    assert not any(m.split(".")[0] == "leaderboard" for m in imported_modules(path))
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=rel)
+def test_no_print_in_library_code(path):
+    if path.name in ("__main__.py", "cli.py") or path.stem.endswith("_cli"):
+        return  # command lines print by design
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    prints = [
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
+    ]
+    assert not prints, f"{rel(path)} calls print() on lines {prints}; use logging"
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=rel)
+def test_no_bare_except(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bare = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.type is None]
+    assert not bare, f"{rel(path)} has a bare except on lines {bare}"
+
+
+def test_importing_the_library_loads_nothing_heavy():
+    # Heavy libraries load inside backend factories and UI builders, never at import time.
+    code = (
+        "import sys, judges, judges.cli, judges.judge, leaderboard\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_judges_core_modules_keep_heavy_imports_out_of_module_level():
+    from judges.backends.registry import _FACTORIES
+
+    # A backend module is imported only when its factory is first called, so it may import its library.
+    lazy = {target.partition(":")[0] for target in _FACTORIES.values()}
+    for path in ROOT.glob("judges/**/*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if module in lazy:
+            continue
+        heavy = {m for m in imported_modules(path, top_level_only=True) if m.split(".")[0] in HEAVY}
+        allowed = {"gradio"} if path.name == "ui.py" else set()
+        assert {m.split(".")[0] for m in heavy} <= allowed, f"{rel(path)} imports {heavy} at module level"
