@@ -18,7 +18,7 @@ pytest.importorskip("transformers")
 
 from PIL import Image  # noqa: E402
 
-from judges.backends import hf_local  # noqa: E402
+from judges.backends import hf_loading  # noqa: E402
 from judges.backends.base import Backend, LabelScorer  # noqa: E402
 from judges.backends.registry import create_backend  # noqa: E402
 from judges.errors import BackendError, BackendUnavailable, ConfigError  # noqa: E402
@@ -64,7 +64,7 @@ def test_loads_a_local_directory_through_from_pretrained_and_fulfils_the_protoco
 
 
 def test_the_model_is_loaded_once_and_shared(tiny_vlm_dir: Path) -> None:
-    hf_local.clear_cache()
+    hf_loading.clear_cache()
     made: list = []
 
     def create() -> None:
@@ -76,7 +76,7 @@ def test_the_model_is_loaded_once_and_shared(tiny_vlm_dir: Path) -> None:
     for thread in threads:
         thread.join()
     assert len(made) == 4 and len({id(b.model) for b in made}) == 1
-    assert len(hf_local._CACHE) == 1
+    assert len(hf_loading._CACHE) == 1
     # The same directory spelt differently is the same cache entry.
     assert create_backend("hf", f"{tiny_vlm_dir}/.", device="cpu").model is made[0].model
 
