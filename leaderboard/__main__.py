@@ -1,0 +1,154 @@
+"""Command line: ``python -m leaderboard <command>``.
+
+Commands:
+    import-mllm-judge SRC_DIR [--out assets] [--from-hub]
+        Import the released MLLM-as-a-Judge data into stored runs and a label table, re-parsing every
+        raw verdict with judges.parsing, and print what could not be parsed, per file.
+    table [--runs DIR ...] [--labels CSV ...] [--format csv|markdown] [--mode MODE ...] [--metric NAME ...]
+          [--no-reference] [--resamples N] [--seed S]
+        Print the leaderboard in long form (columns: judge, mode, metric, dataset, value, ci_low,
+        ci_high, n, coverage, provenance, subset, setting, run_id, reason).
+
+More subcommands (``run``) register themselves through :func:`build_parser`'s ``subparsers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+
+def _format_value(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value).replace("|", "\\|")
+
+
+def to_markdown(frame: pd.DataFrame) -> str:
+    """A GitHub-style markdown table; numbers to 3 decimals, missing values as '-'."""
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---" for c in frame.columns) + "|"
+    body = [
+        "| " + " | ".join(_format_value(v) for v in row) + " |" for row in frame.astype(object).itertuples(index=False)
+    ]
+    return "\n".join([head, rule, *body])
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from leaderboard.importer import fetch_hub_dataset, import_mllm_judge
+
+    if args.from_hub:
+        src = fetch_hub_dataset(cache_dir=args.src)
+    elif args.src is None:
+        print("error: give SRC_DIR, or --from-hub to download the dataset first", file=sys.stderr)
+        return 2
+    else:
+        src = Path(args.src)
+    try:
+        summary = import_mllm_judge(src, args.out)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(summary.to_markdown())
+    print(f"\nwrote {len(summary.runs)} runs and labels to {args.out}")
+    return 0
+
+
+def _cmd_table(args: argparse.Namespace) -> int:
+    from leaderboard.aggregate import build_leaderboard
+    from leaderboard.labels import find_label_files, load_label_tables
+    from leaderboard.loader import load_runs
+    from leaderboard.reference import reference_rows
+    from leaderboard.runs import default_assets_dir
+
+    sources = [Path(p) for p in (args.runs or [default_assets_dir()])]
+    # Labels travel with the runs' sources; the embedded table is the fallback when none do.
+    label_files = [p for source in sources for p in find_label_files(source)]
+    label_files += [Path(p) for p in args.labels or []]
+    if not label_files:
+        label_files = find_label_files(default_assets_dir())
+    label_files = list(dict.fromkeys(label_files))
+    labels = load_label_tables(label_files)
+    loaded = load_runs(sources, labels)
+    _report_problems(loaded.problems)
+    reference = None if args.no_reference else reference_rows(args.reference)
+    table = build_leaderboard(
+        loaded.runs, labels, reference, modes=args.mode, n_resamples=args.resamples, seed=args.seed
+    )
+    if args.metric:
+        table = table[table["metric"].isin(args.metric)]
+    if args.format == "markdown":
+        print(to_markdown(table))
+    else:
+        table.to_csv(sys.stdout, index=False, float_format="%.6g", lineterminator="\n")
+    return 0
+
+
+def _report_problems(problems: Sequence[object], limit: int = 20) -> None:
+    if not problems:
+        return
+    print(f"{len(problems)} input problem(s) (file:line: reason):", file=sys.stderr)
+    for problem in problems[:limit]:
+        print(f"  {problem}", file=sys.stderr)
+    if len(problems) > limit:
+        kinds = Counter(str(p.reason).split(";")[0][:60] for p in problems)  # type: ignore[attr-defined]
+        print(f"  ... {len(problems) - limit} more; by kind:", file=sys.stderr)
+        for kind, count in kinds.most_common(10):
+            print(f"    {count} x {kind}", file=sys.stderr)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    """The argument parser and its subparsers (so that other modules can add commands)."""
+    from leaderboard.columns import METRIC_NAMES
+    from leaderboard.runs import MODES
+
+    parser = argparse.ArgumentParser(prog="python -m leaderboard", description="MLLM-as-a-Judge leaderboard data.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    imp = sub.add_parser("import-mllm-judge", help="import the released benchmark data into stored runs")
+    imp.add_argument("src", nargs="?", help="folder with the released data (with --from-hub: download cache folder)")
+    imp.add_argument("--out", default="assets", help="output folder (default: assets)")
+    imp.add_argument("--from-hub", action="store_true", help="download shuaishuaicdp/MLLM-Judge from the Hub first")
+    imp.set_defaults(func=_cmd_import)
+
+    tab = sub.add_parser("table", help="print the leaderboard in long form")
+    tab.add_argument("--runs", action="append", help="folder with stored runs (repeatable; default: embedded assets)")
+    tab.add_argument("--labels", action="append", help="extra label CSV (repeatable)")
+    tab.add_argument("--format", choices=("csv", "markdown"), default="csv")
+    tab.add_argument("--mode", action="append", choices=MODES, help="only these modes (repeatable)")
+    tab.add_argument("--metric", action="append", choices=METRIC_NAMES, help="only these metrics (repeatable)")
+    tab.add_argument("--no-reference", action="store_true", help="leave out the paper's reported numbers")
+    tab.add_argument("--reference", help="CSV of reported numbers (default: the embedded one)")
+    tab.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (0: no intervals)")
+    tab.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    tab.set_defaults(func=_cmd_table)
+    return parser, sub
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser, _sub = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`| head`): silence the flush at exit instead of printing a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Descriptive bias and reliability figures, vectorised over groups of judgments.
+
+These feed the leaderboard's ``length_bias``, ``human_length_correlation``, ``self_consistency`` and
+``swap_consistency`` columns. They describe a judge rather than score it, so they carry no bootstrap
+interval. Position bias and tie rate come from the pair contingency table instead
+(:func:`leaderboard.metrics.pair_table_stats`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from leaderboard import metrics as M
+
+
+def grouped_pearson(
+    groups: np.ndarray, x: np.ndarray, y: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pearson correlation of ``x`` and ``y`` within each group, from running sums.
+
+    Args:
+        groups: Group index per observation (0..n_groups-1).
+        x: First variable.
+        y: Second variable.
+        n_groups: Number of groups.
+
+    Returns:
+        (correlation, n, reason) arrays of length ``n_groups``; NaN with a reason where a group has
+        fewer than two observations or a constant variable.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = np.bincount(groups, minlength=n_groups).astype(float)
+    sx = np.bincount(groups, x, n_groups)
+    sy = np.bincount(groups, y, n_groups)
+    mx, my = M._safe_divide(sx, n), M._safe_divide(sy, n)
+    # Centre before squaring so that a constant variable gives an exact zero variance.
+    dx, dy = x - mx[groups], y - my[groups]
+    sxx = np.bincount(groups, dx * dx, n_groups)
+    syy = np.bincount(groups, dy * dy, n_groups)
+    sxy = np.bincount(groups, dx * dy, n_groups)
+    eps = np.maximum(n, 1) * 1e-12 * (1 + np.abs(mx) + np.abs(my)) ** 2
+    ok = (n >= 2) & (sxx > eps) & (syy > eps)
+    r = np.where(ok, M._safe_divide(sxy, np.sqrt(sxx * syy)), np.nan)
+    reason = np.select(
+        [n == 0, n < 2, sxx <= eps, syy <= eps],
+        [M.NO_ITEMS, M.TOO_FEW, "lengths are all equal", "verdicts or labels are constant (correlation undefined)"],
+        default="",
+    ).astype(object)
+    return r, n, reason
+
+
+def grouped_mean(groups: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the finite ``values`` per group, and how many there were (NaN mean for none)."""
+    values = np.asarray(values, dtype=float)
+    ok = np.isfinite(values)
+    n = np.bincount(groups[ok], minlength=n_groups).astype(float)
+    total = np.bincount(groups[ok], values[ok], n_groups)
+    return M._safe_divide(total, n), n
+
+
+def lengths_matrix(texts: Sequence[str], width: int = 8) -> np.ndarray:
+    """Parse "120|88|301" length strings into a (len(texts), width) float matrix padded with NaN."""
+    out = np.full((len(texts), width), np.nan)
+    for i, text in enumerate(texts):
+        if text:
+            values = [float(x) for x in text.split("|")][:width]
+            out[i, : len(values)] = values
+    return out
+
+
+def single_length(lengths: np.ndarray) -> np.ndarray:
+    """The response length of score items: column 0 where exactly one length is known, else NaN."""
+    known = np.isfinite(lengths).sum(-1)
+    return np.where(known == 1, lengths[:, 0], np.nan)
+
+
+def pair_length_signal(lengths: np.ndarray) -> np.ndarray:
+    """``(len A - len B) / (len A + len B)`` per item; NaN when lengths are unknown or both zero."""
+    known = np.isfinite(lengths).sum(-1)
+    a, b = lengths[:, 0], lengths[:, 1]
+    return np.where((known == 2) & (a + b > 0), M._safe_divide(a - b, a + b), np.nan)
+
+
+def _positions(ranking: object, width: int) -> tuple[np.ndarray, int]:
+    """Rank-from-best per letter (first of n gets n) padded with NaN, and n (0 when not a ranking)."""
+    out = np.full(width, np.nan)
+    if not isinstance(ranking, str) or sorted(ranking) != [chr(65 + k) for k in range(len(ranking))]:
+        return out, 0
+    for place, letter in enumerate(ranking):
+        out[ord(letter) - 65] = len(ranking) - place
+    return out, len(ranking)
+
+
+def length_ranks(lengths: np.ndarray) -> np.ndarray:
+    """Average ranks of each row's known lengths (the first k columns), NaN where unknown."""
+    lengths = np.asarray(lengths, dtype=float)
+    out = np.full(lengths.shape, np.nan)
+    known = np.isfinite(lengths).sum(-1)
+    for k in np.unique(known[known >= 2]):
+        idx = np.flatnonzero(known == k)
+        out[idx, :k] = M.average_ranks(lengths[idx, :k])
+    return out
+
+
+def batch_length_spearman(
+    rankings: Sequence[str | None], lengths: np.ndarray, ranks: np.ndarray | None = None
+) -> np.ndarray:
+    """Per item, Spearman correlation between response lengths and how high each response is ranked.
+
+    A response ranked first of n gets rank n, the last gets 1, so a positive value means longer
+    responses are ranked higher. Items whose ranking is missing, does not cover exactly the known
+    responses, or whose lengths are all equal give NaN.
+
+    Args:
+        rankings: Letters best-first ("CADB") or None, per item.
+        lengths: Response lengths in letter order (A, B, C, ...), shape (items, width), NaN-padded.
+        ranks: :func:`length_ranks` of ``lengths`` when already known (items sharing a label row
+            can then share the work).
+
+    Returns:
+        One value per item.
+    """
+    lengths = np.asarray(lengths, dtype=float)
+    ranks = length_ranks(lengths) if ranks is None else ranks
+    out = np.full(len(lengths), np.nan)
+    codes, uniques = pd.factorize(pd.Series(rankings, dtype=object))
+    table = [_positions(u, lengths.shape[1]) for u in uniques] + [(np.full(lengths.shape[1], np.nan), 0)]
+    positions = np.array([t[0] for t in table])[codes]  # code -1 picks the last (empty) row
+    size = np.array([t[1] for t in table])[codes]
+    known = np.isfinite(lengths).sum(-1)
+    usable = (size >= 2) & (size == known)
+    for k in np.unique(size[usable]):
+        idx = np.flatnonzero(usable & (size == k))
+        out[idx] = M.pearson_rows(ranks[idx, :k], positions[idx, :k])
+    return out

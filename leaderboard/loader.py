@@ -1,0 +1,406 @@
+"""Loading stored runs: read, validate and merge run folders without ever stopping at bad input.
+
+Every problem becomes a :class:`LoadProblem` (file, line, reason) and the rest is kept: a malformed
+JSONL line is skipped; an unknown schema version skips its run; an item id that is not in the
+benchmark is kept for label-free columns only; a verdict outside the mode's labels is counted as
+unscored; a repeated item id keeps its first line; an empty run adds no rows; a torn final line (an
+interrupted write) is ignored. Nothing is dropped silently and nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from leaderboard.labels import ranking_problem
+from leaderboard.runs import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, verdict_problem
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Something wrong in the input, and what was done about it.
+
+    Attributes:
+        file: The file concerned.
+        line: 1-based line number, or None for a whole-file problem.
+        reason: What is wrong and what the loader did.
+    """
+
+    file: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A loaded run.
+
+    Attributes:
+        manifest: Its manifest (``run_id`` may carry a ``~2`` suffix after a collision).
+        records: One row per judgment with :data:`RECORD_COLUMNS`.
+        path: The run's folder.
+    """
+
+    manifest: Manifest
+    records: pd.DataFrame = field(repr=False)
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        """The run id."""
+        return self.manifest.run_id
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Runs loaded from one or more sources, and every problem met on the way."""
+
+    runs: tuple[Run, ...]
+    problems: tuple[LoadProblem, ...]
+
+
+def read_judgment_lines(path: Path) -> tuple[np.ndarray, list[dict], list[LoadProblem], str]:
+    """Read a JSONL file into objects and their 1-based line numbers, reporting bad lines.
+
+    A clean file is parsed in one C-level call; only a file with a bad line is read line by line.
+    A final line without a newline that is not valid JSON is a torn write: reported and ignored.
+
+    Returns:
+        Line numbers, the objects, the problems, and a digest of the file's bytes.
+    """
+    data = path.read_bytes()
+    digest = hashlib.sha1(data).hexdigest()
+    text = data.decode("utf-8", errors="replace")
+    problems: list[LoadProblem] = []
+    cut = text.rfind("\n") + 1
+    body, tail = text[:cut], text[cut:]
+    n_lines = body.count("\n")
+    objects: list = []
+    fast = False
+    if n_lines:
+        try:
+            objects = json.loads("[" + body[:-1].replace("\n", ",") + "]")
+            fast = len(objects) == n_lines and all(type(o) is dict for o in objects)
+        except ValueError:
+            fast = False
+    if fast:
+        numbers = list(range(1, n_lines + 1))
+    else:
+        numbers, objects = [], []
+        for number, line in enumerate(body.split("\n")[:n_lines], start=1):
+            if line.strip():
+                rec = _parse_line(str(path), number, line, problems)
+                if rec is not None:
+                    numbers.append(number)
+                    objects.append(rec)
+    if tail.strip():
+        number = n_lines + 1
+        try:
+            rec = json.loads(tail)
+        except ValueError:
+            problems.append(LoadProblem(str(path), number, "last line is incomplete (interrupted write); ignored"))
+        else:
+            if isinstance(rec, dict):
+                numbers.append(number)
+                objects.append(rec)
+            else:
+                problems.append(LoadProblem(str(path), number, "line is not a JSON object; skipped"))
+    return np.asarray(numbers, dtype=np.int64), objects, problems, digest
+
+
+def _parse_line(file: str, number: int, line: str, problems: list[LoadProblem]) -> dict | None:
+    try:
+        rec = json.loads(line)
+    except ValueError as exc:
+        problems.append(LoadProblem(file, number, f"not valid JSON ({exc.msg}); line skipped"))
+        return None
+    if not isinstance(rec, dict):
+        problems.append(LoadProblem(file, number, "line is not a JSON object; skipped"))
+        return None
+    return rec
+
+
+_VERDICT_TYPE = {"score": int, "pair": str, "batch": str}
+
+
+def records_frame(mode: str, records: list[tuple[int, dict]], file: str) -> tuple[pd.DataFrame, list[LoadProblem]]:
+    """Validate the records of one run and turn them into a DataFrame.
+
+    Invalid verdicts become unscored (``unscored_reason`` says why); records without an item id and
+    repeated item ids are dropped; each case is reported with its line.
+
+    Args:
+        mode: The run's mode.
+        records: ``(line number, object)`` pairs.
+        file: The judgments file, for problem reports.
+
+    Returns:
+        The records frame (:data:`RECORD_COLUMNS`) and the problems.
+    """
+    lines = np.asarray([number for number, _ in records], dtype=np.int64)
+    return _records_frame(mode, lines, [obj for _, obj in records], file)
+
+
+def _records_frame(
+    mode: str, lines: np.ndarray, objects: list[dict], file: str
+) -> tuple[pd.DataFrame, list[LoadProblem]]:
+    """:func:`records_frame` on parallel arrays, column by column (the loader's fast path)."""
+    problems: list[LoadProblem] = []
+
+    def column(key: str) -> np.ndarray:
+        out = np.empty(len(objects), dtype=object)
+        out[:] = [o.get(key) for o in objects]
+        return out
+
+    items = column("item_id")
+    is_int = np.array([type(v) is int for v in items], dtype=bool)
+    is_str = np.array([type(v) is str for v in items], dtype=bool)
+    items[is_int] = [str(v) for v in items[is_int]]
+    keep = (is_int | is_str) & (items != "")
+    for line in lines[~keep]:
+        problems.append(LoadProblem(file, int(line), "record has no item_id; skipped"))
+    repeated = keep & pd.Series(np.where(keep, items, None), dtype=object).duplicated(keep="first").to_numpy() & keep
+    if repeated.any():
+        first_line = dict(zip(items[keep & ~repeated], lines[keep & ~repeated], strict=True))
+        for item, line in zip(items[repeated], lines[repeated], strict=True):
+            problems.append(
+                LoadProblem(
+                    file, int(line), f"item {item} already judged on line {first_line[item]}; this line is ignored"
+                )
+            )
+    keep &= ~repeated
+    verdicts, reasons = column("verdict")[keep], column("unscored_reason")[keep]
+    kept_lines = lines[keep]
+    wanted = _VERDICT_TYPE[mode]
+    problem = np.full(len(verdicts), "", dtype=object)
+    typed = np.array([type(v) is wanted for v in verdicts], dtype=bool)
+    codes, uniques = pd.factorize(pd.Series(np.where(typed, verdicts, None), dtype=object))
+    unique_problem = np.array([verdict_problem(mode, u) for u in uniques] + [""], dtype=object)
+    problem[:] = unique_problem[codes]  # code -1 (untyped) picks the trailing ""
+    untyped = ~typed & np.array([v is not None for v in verdicts], dtype=bool)
+    problem[untyped] = [verdict_problem(mode, v) or f"verdict {v!r} has the wrong type" for v in verdicts[untyped]]
+    bad = problem != ""
+    for line, why in zip(kept_lines[bad], problem[bad], strict=True):
+        problems.append(LoadProblem(file, int(line), f"{why}; counted as unscored"))
+    verdicts[bad] = None
+    unscored = np.array([v is None for v in verdicts], dtype=bool)
+    reason_ok = np.array([isinstance(r, str) and r != "" for r in reasons], dtype=bool)
+    reasons = np.where(
+        bad,
+        "invalid stored verdict: " + problem.astype(str),
+        np.where(reason_ok, reasons, "unscored (no reason recorded)"),
+    )
+    reasons = np.where(unscored, reasons, None)
+    datasets = column("dataset")[keep]
+    no_dataset = np.array([type(d) is not str for d in datasets], dtype=bool)
+    for line in kept_lines[no_dataset]:
+        problems.append(LoadProblem(file, int(line), "record has no dataset; the label table's is used"))
+    datasets[no_dataset] = ""
+    frame = pd.DataFrame(
+        {
+            "item_id": pd.Series(items[keep], dtype=object),
+            "dataset": pd.Series(datasets, dtype=object),
+            "verdict": pd.Series(verdicts, dtype=object),
+            "unscored_reason": pd.Series(reasons, dtype=object),
+            "line": pd.Series(kept_lines, dtype="int64"),
+            "self_consistency": _nested_number(column("consistency")[keep], "agreement", bool_ok=False),
+            "swap_consistent": _nested_number(column("swap")[keep], "consistent", bool_ok=True),
+            "latency_s": _numbers(column("latency_s")[keep]),
+        }
+    )
+    return frame, problems
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return np.nan
+    return float(value)
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    present = np.flatnonzero([v is not None for v in values])
+    out[present] = [_number(values[i]) for i in present]
+    return out
+
+
+def _nested_number(values: np.ndarray, key: str, *, bool_ok: bool) -> np.ndarray:
+    """``value[key]`` of dict entries as floats (True -> 1.0 when ``bool_ok``); NaN elsewhere."""
+    out = np.full(len(values), np.nan)
+    for i in np.flatnonzero([isinstance(v, dict) for v in values]):
+        inner = values[i].get(key)
+        if isinstance(inner, bool):
+            out[i] = float(inner) if bool_ok else np.nan
+        elif not bool_ok:
+            out[i] = _number(inner)
+    return out
+
+
+def load_run(run_dir: str | Path) -> tuple[Run | None, list[LoadProblem], str]:
+    """Load one run folder.
+
+    Returns:
+        The run (None when the manifest is unusable), the problems, and a content digest.
+    """
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / MANIFEST_NAME
+    try:
+        manifest = Manifest.from_dict(json.loads(manifest_path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        return None, [LoadProblem(str(manifest_path), None, f"{exc}; run skipped")], ""
+    path = run_dir / JUDGMENTS_NAME
+    if not path.exists():
+        return None, [LoadProblem(str(path), None, "missing judgments file; run skipped")], ""
+    lines, objects, problems, digest = read_judgment_lines(path)
+    frame, more = _records_frame(manifest.mode, lines, objects, str(path))
+    problems.extend(more)
+    if frame.empty:
+        problems.append(LoadProblem(str(path), None, "run has no judgments; it adds no rows"))
+    return Run(manifest, frame, run_dir), problems, digest
+
+
+def find_run_dirs(source: str | Path) -> list[Path]:
+    """Every folder under ``source`` (itself included) that holds a ``manifest.json``."""
+    source = Path(source)
+    if (source / MANIFEST_NAME).exists():
+        return [source]
+    return sorted(p.parent for p in source.rglob(MANIFEST_NAME))
+
+
+def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None) -> LoadResult:
+    """Load and merge runs from several source folders.
+
+    The same folder given twice, or an identical copy of a run in two sources, is loaded once. Two
+    different runs with the same ``run_id`` are both kept; the second gets a ``~2`` suffix.
+    With ``labels``, item ids not in the benchmark and batch rankings of the wrong length are reported.
+
+    Args:
+        sources: Folders holding runs (an assets folder, a ``runs/`` folder or one run folder).
+        labels: The label table (:mod:`leaderboard.labels`), or None to skip those checks.
+
+    Returns:
+        The runs in a stable order and every problem met.
+    """
+    runs: list[Run] = []
+    problems: list[LoadProblem] = []
+    seen_dirs: set[Path] = set()
+    by_id: dict[str, tuple[str, Path]] = {}
+    label_cache: dict[tuple[str, str], pd.Series | None] = {}
+    for source in sources:
+        if not Path(source).exists():
+            problems.append(LoadProblem(str(source), None, "folder not found; nothing loaded from it"))
+            continue
+        for run_dir in find_run_dirs(source):
+            real = run_dir.resolve()
+            if real in seen_dirs:
+                continue
+            seen_dirs.add(real)
+            run, more, digest = load_run(run_dir)
+            problems.extend(more)
+            if run is None:
+                continue
+            fingerprint = digest + json.dumps(run.manifest.to_dict(), sort_keys=True)
+            run_id = run.run_id
+            if run_id in by_id:
+                if by_id[run_id][0] == fingerprint:
+                    problems.append(LoadProblem(str(run_dir), None, f"same run as {by_id[run_id][1]}; loaded once"))
+                    continue
+                k = 2
+                while f"{run_id}~{k}" in by_id:
+                    k += 1
+                new_id = f"{run_id}~{k}"
+                problems.append(
+                    LoadProblem(
+                        str(run_dir),
+                        None,
+                        f"run_id {run_id!r} also used by {by_id[run_id][1]} for other data; kept as {new_id!r}",
+                    )
+                )
+                run = Run(_with_run_id(run.manifest, new_id), run.records, run.path)
+                run_id = new_id
+            by_id[run_id] = (fingerprint, run_dir)
+            if labels is not None:
+                problems.extend(check_against_labels(run, labels, label_cache))
+            runs.append(run)
+    return LoadResult(tuple(runs), tuple(problems))
+
+
+def _with_run_id(manifest: Manifest, run_id: str) -> Manifest:
+    data = manifest.to_dict()
+    data["run_id"] = run_id
+    return Manifest.from_dict(data)
+
+
+def _label_index(labels: pd.DataFrame, mode: str, split: str) -> pd.Series | None:
+    rows = labels[(labels["mode"] == mode) & (labels["subset"] == split)]
+    if rows.empty:
+        return None
+    n_by_item = pd.Series(rows["n_responses"].to_numpy(dtype=float), index=rows["item_id"].astype(str).to_numpy())
+    return n_by_item[~n_by_item.index.duplicated()]
+
+
+def check_against_labels(
+    run: Run, labels: pd.DataFrame, _cache: dict[tuple[str, str], pd.Series | None] | None = None
+) -> list[LoadProblem]:
+    """Report records whose item is not in the benchmark, and batch rankings of the wrong length.
+
+    A ranking that does not fit its item's response count is set to unscored in ``run.records``.
+
+    Args:
+        run: A loaded run.
+        labels: The label table.
+        _cache: Shared between calls by :func:`load_runs` so each (mode, split) is indexed once.
+
+    Returns:
+        One problem per offending record (or one for the run when no labels exist for it).
+    """
+    file = str(run.path / JUDGMENTS_NAME)
+    mode, split = run.manifest.mode, run.manifest.split
+    cache = {} if _cache is None else _cache
+    if (mode, split) not in cache:
+        cache[(mode, split)] = _label_index(labels, mode, split)
+    n_by_item = cache[(mode, split)]
+    if n_by_item is None:
+        return [
+            LoadProblem(
+                file,
+                None,
+                f"no benchmark labels for mode {mode!r}, subset {split!r}; "
+                "metrics that need human labels are left out (import the benchmark first)",
+            )
+        ]
+    problems: list[LoadProblem] = []
+    records = run.records
+    n = records["item_id"].map(n_by_item).to_numpy(dtype=float)
+    missing = np.isnan(n)
+    for line, item in zip(records["line"].to_numpy()[missing], records["item_id"].to_numpy()[missing], strict=True):
+        problems.append(
+            LoadProblem(
+                file,
+                int(line),
+                f"item {item} is not in the benchmark ({mode}, {split}); kept for label-free columns only",
+            )
+        )
+    if mode != "batch":
+        return problems
+    verdicts = records["verdict"].to_numpy(dtype=object)
+    has_verdict = np.array([v is not None for v in verdicts], dtype=bool)
+    for k in np.unique(n[has_verdict & ~missing]):
+        rows = np.flatnonzero(has_verdict & (n == k))
+        codes, uniques = pd.factorize(pd.Series(verdicts[rows], dtype=object))
+        why = np.array([ranking_problem(u, int(k)) for u in uniques], dtype=object)[codes]
+        for row, problem in zip(rows[why != ""], why[why != ""], strict=True):
+            problems.append(LoadProblem(file, int(records.at[row, "line"]), f"{problem}; counted as unscored"))
+            records.at[row, "unscored_reason"] = f"invalid stored verdict: {problem}"
+            records.at[row, "verdict"] = None
+    return problems

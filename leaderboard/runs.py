@@ -1,0 +1,451 @@
+"""The stored-run contract: a manifest per run and one JSON line per judgment.
+
+A run lives in a folder ``<root>/runs/<run_id>/`` with two files:
+
+``manifest.json``
+    ``schema_version`` (int, currently 1), ``run_id``, ``judge`` (display name), ``backend``,
+    ``model_id``, ``mode`` (score | pair | batch), ``template`` and ``template_version`` (the prompt),
+    ``setting`` (no-cot, cot-figure, ...), ``benchmark`` ("mllm-as-a-judge"), ``split`` (all | hq |
+    hard: which label rows the run is joined with), ``sampling`` (temperature, top_p, ...),
+    ``created_at`` (ISO 8601 UTC), ``code_version``, ``provenance`` ("imported from the released
+    data" | "run with this project"), optional ``source`` and ``notes``.
+
+``judgments.jsonl``
+    One object per judged item: ``item_id`` (string), ``dataset`` (source dataset as the data
+    spells it), ``verdict`` (score: int 1..5; pair: "A" | "B" | "tie"; batch: letters best-first,
+    e.g. "CADB"; null when unscored), ``unscored_reason`` (why the verdict is null), and when known
+    ``probabilities`` (a VerdictDistribution as a dict), ``swap`` (a SwapOutcome as a dict),
+    ``consistency`` (a ConsistencyOutcome as a dict), ``latency_s``.
+
+Human labels are not stored in runs (see :mod:`leaderboard.labels`). Loading never stops at bad
+input: every malformed line, unknown schema version, unknown item id, invalid verdict, duplicate or
+empty run becomes a :class:`LoadProblem` (file, line, reason) and the rest is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from leaderboard.columns import PROVENANCE_IMPORTED, PROVENANCE_RUN
+from leaderboard.labels import SUBSETS, ranking_problem
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+MODES: tuple[str, ...] = ("score", "pair", "batch")
+PROVENANCES: tuple[str, ...] = (PROVENANCE_IMPORTED, PROVENANCE_RUN)
+MANIFEST_NAME = "manifest.json"
+JUDGMENTS_NAME = "judgments.jsonl"
+RECORD_COLUMNS: tuple[str, ...] = (
+    "item_id",
+    "dataset",
+    "verdict",
+    "unscored_reason",
+    "line",
+    "self_consistency",
+    "swap_consistent",
+    "latency_s",
+)
+
+
+class RunFormatError(ValueError):
+    """A manifest or record does not follow the stored-run contract."""
+
+
+def default_assets_dir() -> Path:
+    """The embedded ``assets/`` folder of this project (stored runs, labels, reference numbers)."""
+    return Path(__file__).resolve().parent.parent / "assets"
+
+
+def code_version() -> str:
+    """A short description of the code that wrote a run: package version and git commit if any."""
+    from leaderboard import __version__
+
+    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
+    commit = ""
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            ref_file = head.parent / ref[5:]
+            commit = ref_file.read_text().strip()[:12] if ref_file.exists() else ""
+        else:
+            commit = ref[:12]
+    except OSError:
+        commit = ""
+    return f"leaderboard {__version__}" + (f" (git {commit})" if commit else "")
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with a trailing Z."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def slug(text: str) -> str:
+    """A lowercase file-name-safe form of ``text`` ("GPT-4V" -> "gpt-4v")."""
+    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-") or "x"
+
+
+def new_run_id(judge: str, mode: str, setting: str) -> str:
+    """A fresh, unique run id for a run made with this project.
+
+    Args:
+        judge: The judge's name.
+        mode: score, pair or batch.
+        setting: The prompt setting.
+
+    Returns:
+        e.g. ``gpt-4o-pair-no-cot-20260101T120000Z-3fa2``.
+    """
+    stamp = utc_now().replace("-", "").replace(":", "")
+    return f"{slug(judge)}-{mode}-{slug(setting)}-{stamp}-{secrets.token_hex(2)}"
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a run is: who judged, how, on what. Written once as ``manifest.json``.
+
+    Attributes:
+        run_id: Unique id; also the run's folder name.
+        judge: Display name of the judge ("GPT-4V").
+        mode: score, pair or batch.
+        provenance: "imported from the released data" or "run with this project".
+        split: Benchmark subset whose labels the run is joined with: all, hq or hard.
+        benchmark: Benchmark name.
+        backend: Transport ("openai_compat", "hf_local", "released-data").
+        model_id: The model as the backend names it.
+        template: Prompt template name.
+        template_version: Prompt template version.
+        setting: Prompt setting (no-cot, cot-figure, answer-first, no-figure, vision-expert, ...).
+        sampling: Decoding parameters (temperature, top_p, samples, ...).
+        created_at: ISO 8601 UTC.
+        code_version: The code that wrote the run.
+        source: Where the judgments came from (files, fields) for imported runs.
+        notes: Free-text caveats.
+        schema_version: Version of this contract.
+    """
+
+    run_id: str
+    judge: str
+    mode: str
+    provenance: str
+    split: str = "all"
+    benchmark: str = "mllm-as-a-judge"
+    backend: str = ""
+    model_id: str = ""
+    template: str = ""
+    template_version: str = ""
+    setting: str = "no-cot"
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    code_version: str = ""
+    source: Mapping[str, Any] = field(default_factory=dict)
+    notes: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        problem = _manifest_problem(self)
+        if problem:
+            raise RunFormatError(problem)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict with ``schema_version`` first."""
+        out = {"schema_version": self.schema_version}
+        out.update({f.name: getattr(self, f.name) for f in fields(self) if f.name != "schema_version"})
+        out["sampling"] = dict(self.sampling)
+        out["source"] = dict(self.source)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
+        """Build a manifest from its JSON form, checking the schema version first.
+
+        Raises:
+            RunFormatError: Unknown schema version, missing required key or invalid value; the
+                message says what to change.
+        """
+        if not isinstance(data, Mapping):
+            raise RunFormatError("manifest.json must hold a JSON object")
+        version = data.get("schema_version")
+        if version not in SUPPORTED_SCHEMA_VERSIONS:
+            raise RunFormatError(
+                f"schema_version {version!r} is not supported (this code reads "
+                f"{sorted(SUPPORTED_SCHEMA_VERSIONS)}); upgrade the leaderboard package or re-create "
+                "the run with this version"
+            )
+        known = {f.name for f in fields(cls)}
+        missing = [k for k in ("run_id", "judge", "mode", "provenance") if not data.get(k)]
+        if missing:
+            raise RunFormatError(f"manifest lacks {', '.join(missing)}; add them (see leaderboard/runs.py)")
+        unknown = sorted(set(data) - known)
+        if unknown:
+            logger.debug("manifest keys ignored: %s", unknown)
+        kwargs = {k: data[k] for k in known if k in data and data[k] is not None}
+        return cls(**kwargs)
+
+
+def _manifest_problem(m: Manifest) -> str:
+    if m.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
+        return f"schema_version {m.schema_version!r} is not supported"
+    if m.mode not in MODES:
+        return f"mode {m.mode!r} is not one of {', '.join(MODES)}"
+    if m.provenance not in PROVENANCES:
+        return f"provenance {m.provenance!r} must be one of: {'; '.join(PROVENANCES)}"
+    if m.split not in SUBSETS:
+        return f"split {m.split!r} is not one of {', '.join(SUBSETS)}"
+    if not re.fullmatch(r"[A-Za-z0-9._~-]+", m.run_id or ""):
+        return f"run_id {m.run_id!r} may use only letters, digits and . _ ~ -"
+    return ""
+
+
+# --------------------------------------------------------------------------- judgments
+
+
+def verdict_problem(mode: str, verdict: object, n_responses: int | None = None) -> str:
+    """Why a stored verdict is not valid for ``mode`` ('' when it is valid, or null).
+
+    Args:
+        mode: score, pair or batch.
+        verdict: The stored verdict.
+        n_responses: For batch, the number of responses (checks a full ranking).
+
+    Returns:
+        An empty string or a reason.
+    """
+    if verdict is None:
+        return ""
+    if mode == "score":
+        if type(verdict) is not int or not 1 <= verdict <= 5:
+            return f"score verdict {verdict!r} is not an integer 1..5"
+        return ""
+    if mode == "pair":
+        return "" if verdict in ("A", "B", "tie") else f"pair verdict {verdict!r} is not 'A', 'B' or 'tie'"
+    if mode == "batch":
+        if not isinstance(verdict, str) or not re.fullmatch(r"[A-H]{2,8}", verdict):
+            return f"batch verdict {verdict!r} is not a string of 2-8 letters A-H"
+        return ranking_problem(verdict, n_responses)
+    return f"unknown mode {mode!r}"
+
+
+def _plain(value: Any) -> Any:
+    if value is None:
+        return None
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """One line of ``judgments.jsonl``.
+
+    Attributes:
+        item_id: The benchmark item (score_id / pair_id / batch id) as a string.
+        dataset: Source dataset as the data spells it.
+        verdict: int 1..5, "A"/"B"/"tie", ranking string best-first, or None when unscored.
+        unscored_reason: Why the verdict is None.
+        probabilities: Verdict probabilities when known.
+        swap: Pair judged in both orders, when done.
+        consistency: Several samples of the same judgment, when done.
+        latency_s: Wall time of the judgment.
+    """
+
+    item_id: str
+    dataset: str
+    verdict: int | str | None
+    unscored_reason: str | None = None
+    probabilities: Mapping[str, Any] | None = None
+    swap: Mapping[str, Any] | None = None
+    consistency: Mapping[str, Any] | None = None
+    latency_s: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this line."""
+        return {
+            "item_id": str(self.item_id),
+            "dataset": self.dataset,
+            "verdict": self.verdict,
+            "unscored_reason": self.unscored_reason,
+            "probabilities": _plain(self.probabilities),
+            "swap": _plain(self.swap),
+            "consistency": _plain(self.consistency),
+            "latency_s": self.latency_s,
+        }
+
+    def to_json_line(self) -> str:
+        """One line of JSON, no trailing newline."""
+        return json.dumps(self.to_dict(), ensure_ascii=True, separators=(",", ":"))
+
+    @classmethod
+    def from_judge_result(cls, item_id: str, dataset: str, result: Any) -> Judgment:
+        """Build a line from a ``judges.types.JudgeResult`` (the runner's path).
+
+        Args:
+            item_id: The benchmark item.
+            dataset: Its source dataset.
+            result: A JudgeResult.
+
+        Returns:
+            The judgment, with a batch ranking tuple turned into a string.
+        """
+        verdict = result.verdict
+        if isinstance(verdict, tuple):
+            verdict = "".join(verdict)
+        return cls(
+            item_id=str(item_id),
+            dataset=dataset,
+            verdict=verdict if result.parsed else None,
+            unscored_reason=None if result.parsed else (result.reason or "unparsed output"),
+            probabilities=_plain(result.probabilities),
+            swap=_plain(result.swap),
+            consistency=_plain(result.consistency),
+            latency_s=result.latency_s,
+        )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class RunWriter:
+    """Appends judgments to a run, one flushed JSON line each; safe to resume after a crash.
+
+    The manifest is written atomically on open. Each judgment is one ``write`` of a full line to an
+    unbuffered file opened for appending, so a crash can leave at most a partial *last* line; the
+    reader reports and ignores it, and reopening a writer cuts it off before appending.
+
+    Example::
+
+        with RunWriter(root / "runs" / manifest.run_id, manifest) as writer:
+            for item in items:
+                if item.id not in writer.done_ids:
+                    writer.append(Judgment(...))
+    """
+
+    def __init__(self, run_dir: str | Path, manifest: Manifest, *, fsync_every: int = 0) -> None:
+        """Prepare a writer.
+
+        Args:
+            run_dir: The run's folder (created on open).
+            manifest: Written to ``manifest.json`` unless the folder already holds the same run.
+            fsync_every: Call ``os.fsync`` after every N lines (0 = only on close).
+        """
+        self.run_dir = Path(run_dir)
+        self.manifest = manifest
+        self.fsync_every = fsync_every
+        self.done_ids: set[str] = set()
+        self._file: Any = None
+        self._count = 0
+
+    def __enter__(self) -> RunWriter:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Create the folder, write or check the manifest, repair a torn tail, open for append.
+
+        Raises:
+            RunFormatError: The folder holds a different run (another run_id or mode).
+        """
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        manifest_path = self.run_dir / MANIFEST_NAME
+        if manifest_path.exists():
+            existing = json.loads(manifest_path.read_text(encoding="utf-8"))
+            if existing.get("run_id") != self.manifest.run_id or existing.get("mode") != self.manifest.mode:
+                raise RunFormatError(
+                    f"{self.run_dir} already holds run {existing.get('run_id')!r}; pick a new run_id "
+                    "(leaderboard.runs.new_run_id) or another folder"
+                )
+        else:
+            _atomic_write(manifest_path, json.dumps(self.manifest.to_dict(), indent=2) + "\n")
+        path = self.run_dir / JUDGMENTS_NAME
+        if path.exists():
+            self._cut_torn_tail(path)
+            from leaderboard.loader import read_judgment_lines  # the reader imports this module
+
+            _lines, objects, _problems, _digest = read_judgment_lines(path)
+            self.done_ids = {str(rec.get("item_id")) for rec in objects}
+        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
+
+    @staticmethod
+    def _cut_torn_tail(path: Path) -> None:
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            logger.warning(
+                "%s: cutting a partial last line (%d bytes) left by an interrupted write", path, len(data) - keep
+            )
+            with open(path, "r+b") as handle:
+                handle.truncate(keep)
+
+    def append(self, judgment: Judgment) -> None:
+        """Write one judgment as one line and flush it.
+
+        Raises:
+            RunFormatError: The verdict is invalid for the run's mode (store it as unscored instead).
+        """
+        if self._file is None:
+            raise RunFormatError("RunWriter is not open; use it as a context manager or call open()")
+        problem = verdict_problem(self.manifest.mode, judgment.verdict)
+        if problem:
+            raise RunFormatError(f"{problem}; store verdict=None with an unscored_reason instead")
+        self._file.write((judgment.to_json_line() + "\n").encode("utf-8"))
+        self.done_ids.add(str(judgment.item_id))
+        self._count += 1
+        if self.fsync_every and self._count % self.fsync_every == 0:
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        """Flush to disk and close (idempotent)."""
+        if self._file is not None:
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_run(run_dir: str | Path, manifest: Manifest, judgments: Iterable[Judgment]) -> Path:
+    """Write a complete run, replacing any previous content of ``run_dir``.
+
+    Args:
+        run_dir: The run's folder.
+        manifest: The manifest.
+        judgments: Every judgment of the run.
+
+    Returns:
+        The folder.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    judgments = list(judgments)
+    for j in judgments:
+        problem = verdict_problem(manifest.mode, j.verdict)
+        if problem:
+            raise RunFormatError(f"item {j.item_id}: {problem}; store verdict=None with an unscored_reason")
+    lines = [j.to_json_line() + "\n" for j in judgments]
+    _atomic_write(run_dir / JUDGMENTS_NAME, "".join(lines))
+    _atomic_write(run_dir / MANIFEST_NAME, json.dumps(manifest.to_dict(), indent=2) + "\n")
+    return run_dir
