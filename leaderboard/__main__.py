@@ -133,6 +133,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     tab.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (0: no intervals)")
     tab.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     tab.set_defaults(func=_cmd_table)
+    from leaderboard.runner import add_run_arguments, run_command
+
+    run = sub.add_parser("run", help="judge the benchmark with a judge and store the run (resumable)")
+    add_run_arguments(run)
+    run.set_defaults(func=run_command)
     return parser, sub
 
 

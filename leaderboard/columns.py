@@ -15,10 +15,12 @@ AVERAGE = "Average"
 #: Value of the ``dataset`` column for metrics computed on all items of a run at once.
 POOLED = "Pooled"
 
-#: ``provenance`` values. Runs carry the first two; reference rows carry the third.
+#: ``provenance`` values. Runs carry the first, second or fourth; reference rows carry the third.
 PROVENANCE_IMPORTED = "imported from the released data"
 PROVENANCE_RUN = "run with this project"
 PROVENANCE_PAPER = "reported in paper"
+#: A run uploaded through the Space: validated, but not reproduced by the maintainers.
+PROVENANCE_UNVERIFIED = "unverified submission"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("n", "Int64", True, "Items that entered the computation (parsed, labelled, after filters)."),
     Column("coverage", "float64", True, "Parsed judgments / judgments in the cell."),
     Column(
-        "provenance", "string", True, "imported from the released data | run with this project | reported in paper."
+        "provenance", "string", True, "imported from the released data | run with this project | unverified submission | reported in paper."
     ),
     Column("subset", "string", True, "Benchmark subset the run covers: all, hq (agreement inflated) or hard."),
     Column("setting", "string", False, "Prompt setting of the run (no-cot, cot-figure, ...)."),

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from leaderboard.columns import PROVENANCE_IMPORTED, PROVENANCE_RUN
+from leaderboard.columns import PROVENANCE_IMPORTED, PROVENANCE_RUN, PROVENANCE_UNVERIFIED
 from leaderboard.labels import SUBSETS, ranking_problem
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
 MODES: tuple[str, ...] = ("score", "pair", "batch")
-PROVENANCES: tuple[str, ...] = (PROVENANCE_IMPORTED, PROVENANCE_RUN)
+PROVENANCES: tuple[str, ...] = (PROVENANCE_IMPORTED, PROVENANCE_RUN, PROVENANCE_UNVERIFIED)
 MANIFEST_NAME = "manifest.json"
 JUDGMENTS_NAME = "judgments.jsonl"
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -121,7 +121,8 @@ class Manifest:
         run_id: Unique id; also the run's folder name.
         judge: Display name of the judge ("GPT-4V").
         mode: score, pair or batch.
-        provenance: "imported from the released data" or "run with this project".
+        provenance: "imported from the released data", "run with this project", or "unverified submission"
+            (uploaded through the Space).
         split: Benchmark subset whose labels the run is joined with: all, hq or hard.
         benchmark: Benchmark name.
         backend: Transport ("openai_compat", "hf_local", "released-data").

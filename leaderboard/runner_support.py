@@ -1,0 +1,469 @@
+"""The benchmark runner's machinery: the run folder's lock and resume check, a shared event loop, and
+the loop that judges items on worker threads and writes each result as it arrives.
+
+* :class:`RunLock`: an exclusive ``flock`` on the run's ``judgments.jsonl``, so two runners never
+  append to one run. The kernel drops it when the process dies, even by SIGKILL, so a killed run
+  never leaves a stale lock behind.
+* :func:`check_resume`: a folder that already holds a run may only be resumed with the arguments
+  that started it (stored in the manifest under ``source.runner.args``).
+* :class:`SharedLoopBackend`: API backends answer :meth:`complete_many` by starting an event loop and
+  an HTTP client per call. The runner judges items one by one from several threads (a sliding window,
+  so a slow item never holds up the others); this adapter sends every call to one long-lived loop with
+  one client, and keeps at most ``concurrency`` requests in flight across all threads.
+* :func:`drive`: worker threads build tasks (reading images) and judge them, a chunk of items per
+  call; the calling thread alone writes, so the run file has a single writer and needs no lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leaderboard.benchmark import BenchmarkItem
+from leaderboard.runs import JUDGMENTS_NAME, MANIFEST_NAME, Judgment, Manifest, RunFormatError, RunWriter
+
+logger = logging.getLogger(__name__)
+
+
+class RunStateError(RuntimeError):
+    """The run folder cannot be used as asked; the message says what to do."""
+
+
+# --------------------------------------------------------------------------- lock
+
+
+class RunLock:
+    """An exclusive lock on a run folder for the life of a ``with`` block.
+
+    The lock is an ``flock`` on the run's own ``judgments.jsonl`` (created empty when missing, never
+    written here), so a finished run carries no extra file. A start that fails before the manifest
+    is written leaves nothing behind: the empty file, and the folder if this lock made it, go.
+
+    Raises:
+        RunStateError: Another process holds the lock.
+    """
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / JUDGMENTS_NAME
+        self._fd: int | None = None
+        self._made: list[Path] = []
+
+    def __enter__(self) -> RunLock:
+        if not self.run_dir.exists():
+            self.run_dir.mkdir(parents=True)
+            self._made.append(self.run_dir)
+        if not self.path.exists():
+            self._made.append(self.path)
+        fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no advisory locks, keep going without
+            self._fd = fd
+            return self
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise RunStateError(
+                f"another runner is writing to {self.run_dir}; wait for it to finish or stop it, "
+                "or choose another --out"
+            ) from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is None:
+            return
+        if not (self.run_dir / MANIFEST_NAME).exists():
+            for path in reversed(self._made):
+                with contextlib.suppress(OSError):  # no longer empty after all: keep it
+                    if path.is_dir():
+                        path.rmdir()
+                    elif not path.stat().st_size:
+                        path.unlink()
+        os.close(self._fd)  # closing releases the flock
+        self._fd = None
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def read_manifest(run_dir: str | Path) -> Manifest | None:
+    """The manifest of the run in ``run_dir``, or None when the folder holds no run.
+
+    Raises:
+        RunStateError: ``manifest.json`` exists but cannot be read.
+    """
+    path = Path(run_dir) / MANIFEST_NAME
+    if not path.exists():
+        return None
+    try:
+        return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, RunFormatError) as exc:
+        raise RunStateError(f"{path} cannot be read ({exc}); choose another --out or repair the file") from None
+
+
+def _describe(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def check_resume(run_dir: str | Path, identity: Mapping[str, Any]) -> Manifest | None:
+    """Check that ``run_dir`` is empty or holds a run started with the same arguments.
+
+    Args:
+        run_dir: The run's folder.
+        identity: The arguments that define the run (see ``leaderboard.runner.run_identity``).
+
+    Returns:
+        The existing manifest to resume, or None for a new run.
+
+    Raises:
+        RunStateError: The folder holds another run, or one started with other arguments; the
+            message lists each difference.
+    """
+    manifest = read_manifest(run_dir)
+    if manifest is None:
+        return None
+    runner = manifest.source.get("runner") if isinstance(manifest.source, Mapping) else None
+    stored = runner.get("args") if isinstance(runner, Mapping) else None
+    if not isinstance(stored, Mapping):
+        raise RunStateError(
+            f"{run_dir} holds run {manifest.run_id!r}, which was not made by the runner; choose another --out"
+        )
+    wanted = json.loads(json.dumps(dict(identity)))  # the same JSON round trip the stored copy went through
+    diffs = [
+        f"{key}: {_describe(stored.get(key))} in the run, {_describe(wanted.get(key))} now"
+        for key in sorted(set(stored) | set(wanted))
+        if stored.get(key) != wanted.get(key)
+    ]
+    if diffs:
+        raise RunStateError(
+            f"{run_dir} holds run {manifest.run_id!r} started with other arguments ({'; '.join(diffs)}). "
+            "Resume it with the same arguments, or choose another --out for a new run."
+        )
+    return manifest
+
+
+# --------------------------------------------------------------------------- shared event loop
+
+
+class SharedLoopBackend:
+    """A backend adapter that runs every request on one event loop thread with one client.
+
+    Attributes:
+        name: The wrapped backend's name.
+        capabilities: The wrapped backend's capabilities.
+    """
+
+    def __init__(self, backend: Any, concurrency: int) -> None:
+        """Start the loop thread.
+
+        Args:
+            backend: A backend with ``acomplete`` (and optionally ``aclose``).
+            concurrency: Requests in flight at most, across all callers.
+        """
+        self.backend = backend
+        self.name = backend.name
+        self.capabilities = backend.capabilities
+        self._loop = asyncio.new_event_loop()
+        # Bound to the loop on first use (Python >= 3.10), so it can be made on this thread.
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="runner-loop", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+    @classmethod
+    def wrap(cls, backend: Any, concurrency: int) -> SharedLoopBackend | None:
+        """An adapter for ``backend`` when it has an async path, else None."""
+        if not inspect.iscoroutinefunction(getattr(backend, "acomplete", None)):
+            return None
+        return cls(backend, concurrency)
+
+    def complete(self, request: Any) -> Any:
+        """Answer one request (raises the backend's error)."""
+        answer = self.complete_many([request])[0]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def complete_many(self, requests: Sequence[Any]) -> list[Any]:
+        """Answer requests on the shared loop; one slot per request (a Completion or a JudgeError)."""
+        from judges.errors import BackendError
+
+        future = asyncio.run_coroutine_threadsafe(self._gather(list(requests)), self._loop)
+        try:
+            return future.result()
+        except CancelledError:
+            return [BackendError("abandoned: the run was interrupted; it is judged on the next start")] * len(requests)
+
+    async def _gather(self, requests: list[Any]) -> list[Any]:
+        return list(await asyncio.gather(*(self._one(r) for r in requests)))
+
+    async def _one(self, request: Any) -> Any:
+        from judges.errors import JudgeError
+
+        async with self._semaphore:
+            try:
+                return await self.backend.acomplete(request)
+            except JudgeError as exc:
+                return exc
+
+    def cancel_all(self) -> None:
+        """Cancel every request in flight (their callers get a BackendError)."""
+
+        def cancel() -> None:
+            for task in asyncio.all_tasks(self._loop):
+                task.cancel()
+
+        if not self._closed:
+            self._loop.call_soon_threadsafe(cancel)
+
+    def close(self) -> None:
+        """Close the async client and stop the loop thread (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        aclose = getattr(self.backend, "aclose", None)
+        if inspect.iscoroutinefunction(aclose):
+            with contextlib.suppress(Exception):  # closing must not hide the run's own outcome
+                asyncio.run_coroutine_threadsafe(aclose(), self._loop).result(timeout=5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+# --------------------------------------------------------------------------- judging and writing
+
+
+@dataclass(frozen=True)
+class _Done:
+    """One item's outcome, handed from a worker to the writing thread."""
+
+    item: BenchmarkItem
+    result: Any  # JudgeResult or JudgeError
+    prepare_s: float  # CPU time of building the task, image included
+
+
+class ImageCache:
+    """Validated images by path, the most recent ones kept.
+
+    Items that share an image (the benchmark asks several questions, and compares several answers,
+    about one image; such items are adjacent in the files) read and validate it once. Thread-safe.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._parts: OrderedDict[Path, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> Any:
+        """The image at ``path`` as a validated ``ImagePart``; one read per path, even when asked
+        for by several threads at once.
+
+        Raises:
+            judges.errors.ImageError: Missing, unreadable or too large.
+        """
+        from judges.images import load_image
+
+        with self._lock:
+            entry = self._parts.get(path)
+            owner = entry is None
+            if owner:
+                entry = self._parts[path] = Future()
+                while len(self._parts) > self.size:
+                    self._parts.popitem(last=False)
+            else:
+                self._parts.move_to_end(path)
+        if owner:
+            try:
+                # Outside the lock: decoding releases the GIL, and other paths go on meanwhile.
+                entry.set_result(load_image(path))
+            except Exception as exc:  # handed to every item of this image, then raised there
+                entry.set_exception(exc)
+        return entry.result()
+
+
+def _judge_chunk(judge: Any, items: Sequence[BenchmarkItem], images: ImageCache | None) -> list[_Done]:
+    """Build the tasks of ``items`` and judge them in one ``judge_many`` call."""
+    from judges.errors import JudgeError
+
+    out: list[_Done] = []
+    tasks, ready, costs = [], [], []
+    for item in items:
+        started = time.thread_time()
+        try:
+            shown = [images.get(item.image_path)] if images is not None else []
+            task = judge.mode.make_task(item.instruction, item.responses, shown)
+        except JudgeError as exc:
+            out.append(_Done(item, exc, time.thread_time() - started))
+            continue
+        tasks.append(task)
+        ready.append(item)
+        costs.append(time.thread_time() - started)
+    if tasks:
+        results = judge.judge_many(tasks)
+        out.extend(_Done(i, r, c) for i, r, c in zip(ready, results, costs, strict=True))
+    return out
+
+
+def _chunks(items: Sequence[BenchmarkItem], size: int) -> Iterator[list[BenchmarkItem]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+class _Tally:
+    """Counts kept by the writing thread while results arrive; times are CPU time of the thread."""
+
+    def __init__(self) -> None:
+        self.judged = self.unscored = self.errors = self.invalid = 0
+        self.prompt_tokens = self.completion_tokens = 0
+        self.kinds: Counter[str] = Counter()
+        self.examples: list[str] = []
+        self.prepare_s = 0.0
+        self.record_s = 0.0
+
+    def error(self, exc: BaseException, invalid: bool) -> None:
+        if invalid:
+            self.invalid += 1
+        else:
+            self.errors += 1
+        self.kinds[type(exc).__name__] += 1
+        if len(self.examples) < 3 and str(exc) not in self.examples:
+            self.examples.append(str(exc)[:300])
+
+
+def _record(done: _Done, writer: RunWriter, tally: _Tally) -> None:
+    from judges.errors import BadInput, JudgeError
+
+    started = time.thread_time()
+    result = done.result
+    if isinstance(result, JudgeError):
+        tally.error(result, invalid=isinstance(result, BadInput))
+    else:
+        judgment = Judgment.from_judge_result(done.item.item_id, done.item.dataset, result)
+        writer.append(judgment)
+        tally.judged += 1
+        tally.unscored += judgment.verdict is None
+        if result.usage is not None:
+            tally.prompt_tokens += result.usage.prompt_tokens
+            tally.completion_tokens += result.usage.completion_tokens
+    tally.prepare_s += done.prepare_s
+    tally.record_s += time.thread_time() - started
+
+
+def progress_bar(total: int, initial: int, enabled: bool | None) -> Any:
+    """A tqdm bar over the planned items (rate, ETA); ``enabled=None`` shows it only on a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="item",
+        desc="judging",
+        dynamic_ncols=True,
+        disable=(not enabled) if enabled is not None else None,
+        smoothing=0.1,
+    )
+
+
+class _Worker(threading.Thread):
+    """Takes the next chunk as soon as it is done with one: a sliding window, no round trip through
+    the writing thread between two items."""
+
+    def __init__(self, judge: Any, work: queue.SimpleQueue, results: queue.SimpleQueue, images: Any, stop: Any):
+        super().__init__(name="runner-worker", daemon=True)
+        self.judge, self.work, self.results, self.images, self.stop = judge, work, results, images, stop
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                try:
+                    batch = self.work.get_nowait()
+                except queue.Empty:
+                    break
+                self.results.put(_judge_chunk(self.judge, batch, self.images))
+        except Exception as exc:  # a bug, not a judging error: handed to the writing thread to raise
+            self.results.put(exc)
+        finally:
+            self.results.put(None)
+
+
+def drive(
+    judge: Any,
+    todo: Sequence[BenchmarkItem],
+    writer: RunWriter,
+    *,
+    workers: int,
+    chunk: int,
+    with_image: bool,
+    bar: Any,
+    cancel: Any = None,
+) -> tuple[_Tally, bool]:
+    """Judge ``todo`` with ``workers`` threads, ``chunk`` items per call, writing each result at once.
+
+    Only the calling thread writes. The first Ctrl-C stops handing out items and writes what is in
+    flight; a second one abandons it (``cancel`` is called to cut the requests short).
+
+    Returns:
+        The tally and whether Ctrl-C stopped the run.
+
+    Raises:
+        Exception: An unexpected error in a worker, after the other workers stopped.
+    """
+    tally = _Tally()
+    images = ImageCache() if with_image else None
+    work: queue.SimpleQueue = queue.SimpleQueue()
+    for batch in _chunks(todo, chunk):
+        work.put(batch)
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
+    threads = [_Worker(judge, work, results, images, stop) for _ in range(max(1, min(workers, len(todo))))]
+    for thread in threads:
+        thread.start()
+    running, interrupted, failure = len(threads), False, None
+    while running:
+        try:
+            message = results.get(timeout=0.25)
+            if message is None:
+                running -= 1
+            elif isinstance(message, Exception):
+                failure = failure or message
+                stop.set()
+            else:
+                # Taken off the queue before it is written: a Ctrl-C in between loses these
+                # judgments (judged again on the next start) but can never write them twice.
+                for item_done in message:
+                    _record(item_done, writer, tally)
+                    bar.update(1)
+                bar.set_postfix(unscored=tally.unscored, errors=tally.errors + tally.invalid, refresh=False)
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            stop.set()
+            if interrupted:
+                logger.warning("abandoning the judgments in flight; they are judged on the next start")
+                if cancel is not None:
+                    cancel()
+                for thread in threads:
+                    thread.join(timeout=5)
+                break
+            interrupted = True
+            logger.warning("stopping: writing the judgments in flight (Ctrl-C again to abandon them)")
+    if failure is not None:
+        raise failure
+    return tally, interrupted

@@ -1,0 +1,403 @@
+"""Checking and storing a run uploaded in the Space's "Submit a run" panel. Pure functions, no gradio.
+
+An upload is a run as :mod:`leaderboard.runs` defines it: ``manifest.json`` and ``judgments.jsonl``,
+as two files or zipped together (at the top of the zip or in one folder). :func:`validate_submission`
+accepts it only when
+
+* it is within the size limit (the zip, and what it unpacks to: no zip bombs);
+* the zip holds nothing else and no member could escape a folder (absolute paths, ``..``, drive
+  letters, backslashes, symbolic links, encrypted members);
+* the manifest follows the schema (version, required keys, mode, split, a safe run id);
+* every line is a JSON object with an item id that exists in the benchmark labels for the run's
+  mode and split, once, with a verdict valid for the mode (a full ranking of the item's answers in
+  batch mode), or null with a reason.
+
+An accepted run is re-written in canonical form with provenance "unverified" (whatever the manifest
+claimed, kept under ``source.submission``), under a run id no other run uses: a clash with a
+different run gets a fresh suffix; the very same run submitted twice is refused.
+:func:`store_submission` writes it beside the other runs, where the leaderboard picks it up at once,
+and pushes it to the runs repo when one is configured. Every rejection says what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import stat
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import leaderboard.columns as columns
+from leaderboard.loader import Run, check_against_labels, find_run_dirs, records_frame
+from leaderboard.runs import (
+    JUDGMENTS_NAME,
+    MANIFEST_NAME,
+    Judgment,
+    Manifest,
+    RunFormatError,
+    utc_now,
+    write_run,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 20 * 2**20
+RUN_FILES: tuple[str, ...] = (MANIFEST_NAME, JUDGMENTS_NAME)
+#: Shown in the provenance column for runs nobody re-ran; leaderboard.columns may define it.
+PROVENANCE_UNVERIFIED: str = columns.PROVENANCE_UNVERIFIED
+_IGNORED_MEMBERS = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$)")
+_MAX_LISTED = 8
+_RECORD_KEYS = frozenset(
+    ("item_id", "dataset", "verdict", "unscored_reason", "probabilities", "swap", "consistency", "latency_s")
+)
+
+
+class SubmissionError(ValueError):
+    """A submission cannot be stored; the message says why."""
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """The verdict on an upload.
+
+    Attributes:
+        ok: Whether the run can be stored.
+        errors: Why not (each says what to fix); empty when ok.
+        warnings: Accepted, but worth saying (renamed run id, ignored fields, ...).
+        manifest: The manifest to store (provenance unverified, final run id), when ok.
+        judgments: The judgments to store, canonical form, when ok.
+        original_run_id: The run id the upload asked for.
+    """
+
+    ok: bool
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    manifest: Manifest | None = None
+    judgments: tuple[Judgment, ...] = ()
+    original_run_id: str | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        """The run id it will be stored under."""
+        return self.manifest.run_id if self.manifest else None
+
+    @property
+    def message(self) -> str:
+        """Text for the UI: what happened and what to do."""
+        if not self.ok:
+            return "Submission rejected:\n" + "\n".join(f"- {e}" for e in self.errors)
+        lines = [f"Accepted run {self.run_id}: {len(self.judgments)} judgments, shown as {PROVENANCE_UNVERIFIED!r}."]
+        lines.extend(f"- {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    """Where an accepted submission went."""
+
+    run_id: str
+    run_dir: Path
+    pushed: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _reject(*errors: str, original: str | None = None) -> SubmissionResult:
+    return SubmissionResult(False, tuple(errors), original_run_id=original)
+
+
+def _listed(problems: Sequence[str], what: str) -> list[str]:
+    shown = list(problems[:_MAX_LISTED])
+    if len(problems) > _MAX_LISTED:
+        shown.append(f"... and {len(problems) - _MAX_LISTED} more {what}")
+    return shown
+
+
+# --------------------------------------------------------------------------- reading the upload
+
+
+def _member_problem(info: zipfile.ZipInfo) -> str:
+    name = info.filename
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return f"{name!r} is a symbolic link; zip the files themselves"
+    if "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return f"{name!r} has an absolute or Windows path; zip the files with relative paths"
+    if ".." in name.split("/"):
+        return f"{name!r} points outside the archive ('..'); zip the files with plain relative paths"
+    if info.flag_bits & 0x1:
+        return f"{name!r} is encrypted; upload an archive without a password"
+    return ""
+
+
+def _read_zip(path: Path, max_bytes: int) -> tuple[dict[str, bytes], list[str]]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return {}, [f"{path.name} is not a readable zip archive ({exc}); zip manifest.json and judgments.jsonl"]
+    files: dict[str, bytes] = {}
+    with archive:
+        infos = [i for i in archive.infolist() if not _IGNORED_MEMBERS.search(i.filename)]
+        problems = [p for p in (_member_problem(i) for i in infos) if p]
+        if problems:
+            return {}, problems
+        members = [i for i in infos if not i.is_dir()]
+        total = sum(i.file_size for i in members)
+        if total > max_bytes:
+            return {}, [f"the archive unpacks to {total:,} bytes, more than the {max_bytes:,} allowed"]
+        names = [i.filename for i in members]
+        folders = {n.rsplit("/", 1)[0] if "/" in n else "" for n in names}
+        basenames = sorted(n.rsplit("/", 1)[-1] for n in names)
+        if basenames != sorted(RUN_FILES) or len(folders) != 1:
+            return {}, [
+                f"the archive must hold exactly {MANIFEST_NAME} and {JUDGMENTS_NAME}, side by side "
+                f"(at the top or in one folder); it holds: {', '.join(names) or 'nothing'}"
+            ]
+        for info in members:
+            with archive.open(info) as handle:
+                data = handle.read(max_bytes + 1)  # a member lying about its size cannot get past this
+            if len(data) > max_bytes:
+                return {}, [f"{info.filename} unpacks to more than the {max_bytes:,} bytes allowed"]
+            files[info.filename.rsplit("/", 1)[-1]] = data
+    return files, []
+
+
+def _read_upload(paths_or_zip: Any, max_bytes: int) -> tuple[dict[str, bytes], list[str]]:
+    """The two run files' bytes from a zip, a folder or a list of files."""
+    if isinstance(paths_or_zip, (str, Path)):
+        paths = [Path(paths_or_zip)]
+    else:
+        paths = [Path(p) for p in paths_or_zip or () if p]
+    if not paths:
+        return {}, [f"nothing uploaded; upload {MANIFEST_NAME} and {JUDGMENTS_NAME}, or a zip of both"]
+    missing = [p.name for p in paths if not p.exists()]
+    if missing:
+        return {}, [f"uploaded file(s) not found: {', '.join(missing)}; upload again"]
+    if len(paths) == 1 and paths[0].is_dir():
+        paths = [paths[0] / name for name in RUN_FILES if (paths[0] / name).is_file()]
+    links = [p.name for p in paths if p.is_symlink()]
+    if links:
+        return {}, [f"symbolic links are not accepted: {', '.join(links)}"]
+    size = sum(p.stat().st_size for p in paths)
+    if size > max_bytes:
+        return {}, [f"the upload is {size:,} bytes, more than the {max_bytes:,} allowed"]
+    if len(paths) == 1 and zipfile.is_zipfile(paths[0]):
+        return _read_zip(paths[0], max_bytes)
+    files: dict[str, bytes] = {}
+    for path in paths:
+        name = (
+            path.name
+            if path.name in RUN_FILES
+            else {".json": MANIFEST_NAME, ".jsonl": JUDGMENTS_NAME}.get(path.suffix.lower())
+        )
+        if name is None or name in files:
+            return {}, [
+                f"cannot tell what {path.name} is; upload exactly {MANIFEST_NAME} and {JUDGMENTS_NAME} (or a zip of both)"
+            ]
+        files[name] = path.read_bytes()
+    absent = [n for n in RUN_FILES if n not in files]
+    if absent:
+        return {}, [f"{', '.join(absent)} missing; upload both {MANIFEST_NAME} and {JUDGMENTS_NAME}"]
+    return files, []
+
+
+# --------------------------------------------------------------------------- checking the contents
+
+
+def _manifest(data: bytes) -> tuple[Manifest | None, dict, list[str]]:
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, {}, [f"{MANIFEST_NAME} is not valid JSON ({exc}); check it with a JSON validator"]
+    if not isinstance(raw, dict):
+        return None, {}, [f"{MANIFEST_NAME} must hold one JSON object"]
+    claimed = raw.get("provenance")
+    # The upload cannot choose its provenance: checked with the unverified one it will be stored with.
+    try:
+        manifest = Manifest.from_dict({**raw, "provenance": PROVENANCE_UNVERIFIED})
+    except (RunFormatError, TypeError, ValueError) as exc:
+        return None, raw, [f"{MANIFEST_NAME}: {exc}"]
+    return manifest, {"claimed_provenance": claimed}, []
+
+
+def _records(data: bytes) -> tuple[list[tuple[int, dict]], list[str], set[str]]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [f"{JUDGMENTS_NAME} is not UTF-8 text ({exc})"], set()
+    records: list[tuple[int, dict]] = []
+    problems: list[str] = []
+    extra: set[str] = set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as exc:
+            problems.append(f"{JUDGMENTS_NAME} line {number}: not valid JSON ({exc.msg})")
+            continue
+        if not isinstance(rec, dict):
+            problems.append(f"{JUDGMENTS_NAME} line {number}: not a JSON object")
+            continue
+        extra.update(set(rec) - _RECORD_KEYS)
+        records.append((number, rec))
+    return records, problems, extra
+
+
+def _judgments(records: list[tuple[int, dict]], kept: Any, datasets: dict[str, str]) -> tuple[Judgment, ...]:
+    by_line = dict(records)
+    out = []
+    for line, verdict, reason in zip(kept["line"], kept["verdict"], kept["unscored_reason"], strict=True):
+        rec = by_line[int(line)]
+        item = str(rec["item_id"])
+        out.append(
+            Judgment(
+                item_id=item,
+                dataset=rec["dataset"] if isinstance(rec.get("dataset"), str) else datasets.get(item, ""),
+                verdict=verdict,
+                unscored_reason=reason,
+                probabilities=rec.get("probabilities") if isinstance(rec.get("probabilities"), dict) else None,
+                swap=rec.get("swap") if isinstance(rec.get("swap"), dict) else None,
+                consistency=rec.get("consistency") if isinstance(rec.get("consistency"), dict) else None,
+                latency_s=rec.get("latency_s") if isinstance(rec.get("latency_s"), (int, float)) else None,
+            )
+        )
+    return tuple(out)
+
+
+def existing_runs(sources: str | Path | Sequence[str | Path] | None) -> dict[str, Path]:
+    """Run id -> folder for every run under ``sources`` (manifests that cannot be read are skipped)."""
+    if sources is None:
+        return {}
+    paths = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    found: dict[str, Path] = {}
+    for source in paths:
+        if not Path(source).exists():
+            continue
+        for run_dir in find_run_dirs(source):
+            found.setdefault(run_dir.name, run_dir)
+            try:
+                run_id = json.loads((run_dir / MANIFEST_NAME).read_text(encoding="utf-8")).get("run_id")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if isinstance(run_id, str):
+                found.setdefault(run_id, run_dir)
+    return found
+
+
+def _same_judgments(run_dir: Path, judgments: tuple[Judgment, ...]) -> bool:
+    try:
+        stored = (run_dir / JUDGMENTS_NAME).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return stored == "".join(j.to_json_line() + "\n" for j in judgments)
+
+
+def validate_submission(
+    paths_or_zip: str | Path | Sequence[str | Path] | None,
+    benchmark_labels: Any,
+    existing_runs_dir: str | Path | Sequence[str | Path] | None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> SubmissionResult:
+    """Check an uploaded run.
+
+    Args:
+        paths_or_zip: The uploaded files (manifest.json and judgments.jsonl), or one zip of both,
+            or a run folder.
+        benchmark_labels: The label table (:mod:`leaderboard.labels`) the ids are checked against.
+        existing_runs_dir: Folder(s) of the runs already shown, for run id collisions.
+        max_bytes: Largest accepted upload (and unpacked size).
+
+    Returns:
+        The result; ``errors`` lists every reason for a rejection.
+    """
+    files, problems = _read_upload(paths_or_zip, max_bytes)
+    if problems:
+        return _reject(*problems)
+    manifest, claimed, problems = _manifest(files[MANIFEST_NAME])
+    if manifest is None:
+        return _reject(*problems)
+    original = manifest.run_id
+    records, problems, extra = _records(files[JUDGMENTS_NAME])
+    if problems:
+        return _reject(*_listed(problems, "bad lines"), original=original)
+    if not records:
+        return _reject(f"{JUDGMENTS_NAME} holds no judgments", original=original)
+    labels = benchmark_labels
+    if labels is None or not len(labels):
+        return _reject("the benchmark labels are not loaded, so item ids cannot be checked; try again later")
+    frame, load_problems = records_frame(manifest.mode, records, JUDGMENTS_NAME)
+    # A missing dataset name is filled in from the labels; every other problem rejects the upload.
+    errors = [str(p) for p in load_problems if not p.reason.startswith("record has no dataset")]
+    run = Run(manifest, frame, Path("upload"))
+    errors += [str(p) for p in check_against_labels(run, labels)]
+    if errors:
+        return _reject(*_listed(errors, "problems"), original=original)
+    rows = labels[(labels["mode"] == manifest.mode) & (labels["subset"] == manifest.split)]
+    judgments = _judgments(records, run.records, dict(zip(rows["item_id"], rows["dataset"], strict=True)))
+    warnings = []
+    if extra:
+        warnings.append(f"fields not in the run format were dropped: {', '.join(sorted(extra))}")
+    taken = existing_runs(existing_runs_dir)
+    run_id = manifest.run_id
+    if run_id in taken:
+        if _same_judgments(taken[run_id], judgments):
+            return _reject(f"this run is already on the leaderboard as {run_id!r}; nothing to do", original=original)
+        while run_id in taken:
+            run_id = f"{manifest.run_id}-sub-{secrets.token_hex(3)}"
+        warnings.append(f"run id {manifest.run_id!r} is taken by another run; stored as {run_id!r}")
+    source = dict(manifest.source)
+    source["submission"] = {"submitted_at": utc_now(), "original_run_id": original, **claimed}
+    final = Manifest.from_dict({**manifest.to_dict(), "run_id": run_id, "source": source})
+    return SubmissionResult(True, (), tuple(warnings), final, judgments, original)
+
+
+def store_submission(
+    result: SubmissionResult,
+    runs_dir: str | Path,
+    *,
+    repo_id: str | None = None,
+    token: str | None = None,
+    endpoint: str | None = None,
+) -> StoredSubmission:
+    """Write an accepted submission to ``runs_dir/<run_id>/`` and push it to the runs repo if given.
+
+    A failed push does not undo the local copy; it is reported in ``warnings``.
+
+    Args:
+        result: An accepted :class:`SubmissionResult`.
+        runs_dir: The folder of runs the leaderboard reads.
+        repo_id: The runs repo (``RUNS_REPO``), or None to store locally only.
+        token: A token with write access to ``repo_id`` (``HF_TOKEN``).
+        endpoint: Another Hub endpoint (tests, mirrors).
+
+    Returns:
+        Where the run went.
+
+    Raises:
+        SubmissionError: The result was a rejection, or its run id was taken meanwhile.
+    """
+    if not result.ok or result.manifest is None:
+        raise SubmissionError("a rejected submission cannot be stored; fix the problems and upload again")
+    run_dir = Path(runs_dir) / result.manifest.run_id
+    try:
+        Path(runs_dir).mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir()  # fails when another upload took this id since validation
+    except FileExistsError:
+        raise SubmissionError(f"run id {result.manifest.run_id!r} was just taken; submit again") from None
+    write_run(run_dir, result.manifest, result.judgments)
+    logger.info("stored submission %s in %s", result.manifest.run_id, run_dir)
+    pushed, warnings = None, []
+    if repo_id:
+        from leaderboard.hub import HubError, push_run
+
+        try:
+            pushed = push_run(run_dir, repo_id, token=token, endpoint=endpoint)
+        except HubError as exc:
+            logger.warning("submission %s stored locally only: %s", result.manifest.run_id, exc)
+            warnings.append(f"stored here but not pushed to {repo_id}: {exc}")
+    return StoredSubmission(result.manifest.run_id, run_dir, pushed, tuple(warnings))
