@@ -83,9 +83,27 @@ class BaseMode:
                 raise BadInput(f"{which} is empty. Paste the answer to judge, or remove the box.")
         return instruction, responses
 
-    @staticmethod
-    def _images(images: Sequence[ImageSource]) -> tuple[ImagePart, ...]:
-        return tuple(load_image(image) for image in images if image is not None)
+    def make_task(
+        self,
+        instruction: str,
+        responses: Sequence[str],
+        images: Sequence[ImageSource] = (),
+        image_description: str | None = None,
+    ) -> Task:
+        """Validate raw input and build the mode's task type.
+
+        Raises:
+            BadInput: Empty instruction or response, a response count the mode does not take, or
+                an image that cannot be used.
+        """
+        instruction, responses = self._validate(instruction, responses)
+        images = tuple(load_image(image) for image in images if image is not None)
+        return self._build(instruction, responses, images, image_description)
+
+    def _build(
+        self, instruction: str, responses: tuple[str, ...], images: tuple[ImagePart, ...], description: str | None
+    ) -> Task:
+        raise NotImplementedError
 
     def render(
         self, task: Task, template: Template, setting: PromptSetting, criteria: str | None = None

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judges.images import ImageSource
 from judges.modes.base import BaseMode
 from judges.parsing import LETTERS
-from judges.types import BatchTask, Task, Verdict
+from judges.types import BatchTask, ImagePart, Task, Verdict
 
 
 @dataclass(frozen=True)
@@ -20,15 +18,10 @@ class BatchMode(BaseMode):
     min_responses: int = 2
     max_responses: int = len(LETTERS)
 
-    def make_task(
-        self,
-        instruction: str,
-        responses: Sequence[str],
-        images: Sequence[ImageSource] = (),
-        image_description: str | None = None,
+    def _build(
+        self, instruction: str, responses: tuple[str, ...], images: tuple[ImagePart, ...], description: str | None
     ) -> BatchTask:
-        instruction, responses = self._validate(instruction, responses)
-        return BatchTask(instruction, responses, self._images(images), image_description)
+        return BatchTask(instruction, responses, images, description)
 
     def labels(self, task: Task) -> tuple[str, ...]:
         # Token probabilities are read where the best response's letter is written.

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judges.images import ImageSource
 from judges.modes.base import BaseMode
-from judges.types import PairTask, Task, Verdict
+from judges.types import ImagePart, PairTask, Task, Verdict
 
 
 @dataclass(frozen=True)
@@ -19,15 +17,10 @@ class PairMode(BaseMode):
     min_responses: int = 2
     max_responses: int = 2
 
-    def make_task(
-        self,
-        instruction: str,
-        responses: Sequence[str],
-        images: Sequence[ImageSource] = (),
-        image_description: str | None = None,
+    def _build(
+        self, instruction: str, responses: tuple[str, ...], images: tuple[ImagePart, ...], description: str | None
     ) -> PairTask:
-        instruction, responses = self._validate(instruction, responses)
-        return PairTask(instruction, responses[0], responses[1], self._images(images), image_description)
+        return PairTask(instruction, responses[0], responses[1], images, description)
 
     def labels(self, task: Task) -> tuple[str, ...]:
         return ("A", "B", "C")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judges.images import ImageSource
 from judges.modes.base import BaseMode
 from judges.parsing import SCORE_LABELS
-from judges.types import ScoreTask, Task, Verdict
+from judges.types import ImagePart, ScoreTask, Task, Verdict
 
 
 @dataclass(frozen=True)
@@ -20,15 +18,10 @@ class ScoreMode(BaseMode):
     min_responses: int = 1
     max_responses: int = 1
 
-    def make_task(
-        self,
-        instruction: str,
-        responses: Sequence[str],
-        images: Sequence[ImageSource] = (),
-        image_description: str | None = None,
+    def _build(
+        self, instruction: str, responses: tuple[str, ...], images: tuple[ImagePart, ...], description: str | None
     ) -> ScoreTask:
-        instruction, responses = self._validate(instruction, responses)
-        return ScoreTask(instruction, responses[0], self._images(images), image_description)
+        return ScoreTask(instruction, responses[0], images, description)
 
     def labels(self, task: Task) -> tuple[str, ...]:
         return SCORE_LABELS
