@@ -66,7 +66,7 @@ def _spec_for(args: argparse.Namespace):
     if args.base_url:
         if args.backend not in (None, "openai"):
             raise JudgeError("--base-url goes with the openai backend; drop --backend or --base-url.")
-        return custom_spec(args.model, args.base_url, logprobs=args.logprobs)
+        return custom_spec(args.model, args.base_url, logprobs=args.logprobs, api_key_env="OPENAI_API_KEY")
     if args.backend == "hf":
         return local_spec(args.model)
     return get_spec(args.model)

@@ -240,7 +240,8 @@ def _spec(config: RunConfig) -> Any:
             f"--model {config.model!r} needs --base-url (an OpenAI-compatible endpoint), or use --judge "
             "with a catalog name, or --backend hf for a local model"
         )
-    return custom_spec(config.model or "", config.base_url)
+    # The researcher's own environment: a custom endpoint takes its key from OPENAI_API_KEY.
+    return custom_spec(config.model or "", config.base_url, api_key_env="OPENAI_API_KEY")
 
 
 def _public_url(url: str | None) -> str | None:

@@ -367,3 +367,15 @@ def test_a_local_judge_gets_items_in_batches(fixture, tiny_vlm_dir, tmp_path, ca
     assert run_command(cli_args(*args)) == 0  # gibberish output is stored as unscored, with a reason
     assert all(r["verdict"] in (1, 2, 3, 4, 5) or r["unscored_reason"] for r in lines_of(generated))
     assert len(lines_of(generated)) == 2
+
+
+def test_the_api_key_is_sent_but_never_stored(fixture, tmp_path, monkeypatch, capsys):
+    secret = "sk-test-RUNNERsecret0123456789"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    out = tmp_path / "keyed"
+    with serve_openai(default=ScriptedJudge(fixture)) as server:
+        assert run_command(cli_args(*run_args(fixture, server, out, "pair", "--limit", "3"))) == 0
+        assert all(r.headers.get("authorization") == f"Bearer {secret}" for r in server.chat_requests)
+    stored = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert secret.encode() not in stored and b"RUNNERsecret" not in stored
+    assert secret not in capsys.readouterr().out

@@ -165,14 +165,33 @@ def get_spec(name: str) -> JudgeSpec:
     raise ConfigError(f"Unknown judge {name!r}. Known judges: {', '.join(judge_names())}.")
 
 
-def custom_spec(model: str, base_url: str, *, logprobs: bool = False, vision: bool = True) -> JudgeSpec:
-    """A judge on any OpenAI-compatible endpoint (vLLM, Ollama, a provider router ...)."""
+def custom_spec(
+    model: str,
+    base_url: str,
+    *,
+    logprobs: bool = False,
+    vision: bool = True,
+    api_key_env: str | None = None,
+) -> JudgeSpec:
+    """A judge on any OpenAI-compatible endpoint (vLLM, Ollama, a provider router ...).
+
+    Args:
+        model: The model name the endpoint serves.
+        base_url: The endpoint, ``http(s)://host[:port]/v1``.
+        logprobs: Whether the endpoint returns token log-probabilities.
+        vision: Whether the model takes images.
+        api_key_env: The environment variable holding the key. None (the Space) means only a key
+            given explicitly is sent: a URL typed by a visitor never receives the Space's secrets.
+            The command line passes ``OPENAI_API_KEY``, the user's own environment.
+    """
     if not model.strip():
         raise ConfigError("Give the model name the endpoint serves (e.g. Qwen/Qwen2.5-VL-7B-Instruct).")
     if not base_url.strip().startswith(("http://", "https://")):
-        raise ConfigError(f"Base URL {base_url!r} must start with http:// or https:// (e.g. http://localhost:8000/v1).")
+        raise ConfigError(
+            f"Base URL {base_url!r} must start with http:// or https:// (e.g. http://localhost:8000/v1)."
+        )
     caps = replace(_API_NO_LOGPROBS, logprobs=logprobs, vision=vision)
-    return JudgeSpec(model.strip(), "openai", model.strip(), "Custom", "api", base_url.strip(), None, caps)
+    return JudgeSpec(model.strip(), "openai", model.strip(), "Custom", "api", base_url.strip(), api_key_env, caps)
 
 
 def local_spec(model: str) -> JudgeSpec:
@@ -192,15 +211,10 @@ def build_backend(spec: JudgeSpec, settings: Settings, *, api_key: str | None = 
     """
     opts: dict[str, Any] = {"capabilities": spec.capabilities, "name": spec.name, **spec.options, **options}
     if spec.backend == "openai":
-        key = (
-            api_key
-            or settings.key_for(spec.api_key_env)
-            or (settings.openai_api_key if spec.kind == "api" and spec.api_key_env is None else None)
-        )
         opts.update(
             base_url=spec.base_url or settings.openai_base_url,
-            api_key=key,
-            api_key_env=spec.api_key_env or "OPENAI_API_KEY",
+            api_key=api_key or settings.key_for(spec.api_key_env),
+            api_key_env=spec.api_key_env,
             timeout_s=settings.request_timeout_s,
             max_retries=settings.max_retries,
             concurrency=settings.concurrency,

@@ -105,7 +105,7 @@ class OpenAICompatBackend:
         *,
         base_url: str | None = None,
         api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str | None = "OPENAI_API_KEY",
         capabilities: Capabilities | None = None,
         timeout_s: float = 60.0,
         max_retries: int = 3,
@@ -123,7 +123,9 @@ class OpenAICompatBackend:
             model: The model id the server knows.
             base_url: The server's base URL; None means OpenAI's.
             api_key: The key; None reads the environment variable named by ``api_key_env``.
-            api_key_env: Where to find the key when none is given.
+            api_key_env: Where to find the key when none is given. None: never read the
+                environment (an endpoint typed by a visitor must not receive the Space's secrets);
+                without a key such a backend sends a placeholder and lets the server decide.
             capabilities: What the model accepts (default: vision, no log-probabilities).
             timeout_s: Seconds to wait for one HTTP answer.
             max_retries: Retries after a 429, 5xx, timeout or connection error.
@@ -305,14 +307,15 @@ class OpenAICompatBackend:
     # ------------------------------------------------------------------ request building
 
     def _resolve_key(self, api_key: str | None) -> str:
-        key = api_key or os.environ.get(self._api_key_env, "").strip()
+        env = self._api_key_env
+        key = api_key or (os.environ.get(env, "").strip() if env else "")
         if key:
             return key
-        if is_loopback_url(self.base_url):
+        if env is None or is_loopback_url(self.base_url):
             return LOCAL_PLACEHOLDER_KEY
         raise MissingApiKey(
             f"The judge {self.name} needs an API key for {self.base_url}: set the environment "
-            f"variable {self._api_key_env} (a Space secret), or paste a key in the key box."
+            f"variable {env} (a Space secret), or paste a key in the key box."
         )
 
     def _payload(self, request: ChatRequest) -> dict[str, Any]:
@@ -443,7 +446,7 @@ class OpenAICompatBackend:
         elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             error = AuthenticationFailed(
                 f"{self.name}: the server rejected the API key (HTTP {exc.status_code}: "
-                f"{_server_message(exc)}). Check {self._api_key_env} / the key box."
+                f"{_server_message(exc)}). Check {self._api_key_env or 'the key'} / the key box."
             )
         elif isinstance(exc, openai.RateLimitError):
             error = RateLimited(

@@ -1,0 +1,81 @@
+"""Take the README screenshots: the Judge tab after a judgment, the leaderboard table and its heatmap.
+
+Run from the repository root with ``python assets/screenshots/take_screenshots.py``. It serves the
+app on 127.0.0.1 with a scripted OpenAI-compatible judge (no key, no network) and drives Debian's
+Chromium through Playwright; the PNGs are palette-compressed to stay small.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+
+from judges.presenting import CUSTOM_JUDGE  # noqa: E402
+from judges.settings import Settings  # noqa: E402
+from tests.support.app_launch import launched_app  # noqa: E402
+from tests.support.openai_server import reply, serve_openai  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+VERDICT = (
+    '{"Analysis": "Response A names the red bus, the yellow house, the tree and the evening sky, all of '
+    "which are in the picture. Response B describes a taxi, an apartment block and people at night, none "
+    'of which appear.", "Judgement": "[[A]]"}'
+)
+
+
+def _save(path: Path, max_height: int | None = None) -> None:
+    image = Image.open(path).convert("RGB")
+    if max_height and image.height > max_height:
+        image = image.crop((0, 0, image.width, max_height))
+    image.quantize(colors=192, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    print(f"{path.name}: {path.stat().st_size / 1024:.0f} KB")
+
+
+def main() -> None:
+    """Write judge.png, leaderboard.png and heatmap.png beside this script."""
+    from playwright.sync_api import expect, sync_playwright
+
+    alternatives = {"A": [("A", -0.08), ("B", -2.9), ("C", -4.2)]}
+    with (
+        serve_openai(default=reply(VERDICT, alternatives=alternatives)) as server,
+        launched_app(Settings()) as app,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(20_000)
+        page.goto(app.url)
+        page.get_by_text("Pair · street scene").click()
+        page.locator("#judge-name input").click()
+        page.get_by_role("option", name=CUSTOM_JUDGE).click()
+        page.locator("#judge-base-url textarea").fill(server.base_url)
+        page.locator("#judge-model textarea").fill("Qwen/Qwen2.5-VL-7B-Instruct")
+        page.locator("#judge-logprobs input").check()
+        page.locator("#judge-run").click()
+        expect(page.locator("#judge-verdict")).to_contain_text("Response A wins")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(HERE / "judge.png"), full_page=True)
+        _save(HERE / "judge.png", max_height=1250)
+
+        page.get_by_role("tab", name="Leaderboard").click()
+        page.locator("#lb-mode").get_by_text("Pair (A / B / tie)").click()
+        expect(page.locator("#lb-caption")).to_contain_text("accuracy_without_tie")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(HERE / "leaderboard.png"), full_page=True)
+        _save(HERE / "leaderboard.png", max_height=1200)
+
+        page.get_by_role("tab", name="Heatmap").click()
+        page.wait_for_timeout(1000)
+        page.locator("#lb-heatmap").screenshot(path=str(HERE / "heatmap.png"))
+        _save(HERE / "heatmap.png")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

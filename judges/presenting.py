@@ -1,0 +1,499 @@
+"""What the Judge tab does, without Gradio: form values in, a judgment and its display out.
+
+:mod:`judges.ui` only wires widgets to these functions, so everything a test wants to call lives
+here: building a task and options from raw form values, resolving the chosen judge and its key,
+running the judgment, and rendering a :class:`~judges.types.JudgeResult` as HTML, Markdown and a
+plotly figure. Nothing here imports gradio, torch or transformers at import time.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from judges.backends.catalog import JudgeSpec, build_backend, custom_spec, get_spec, judge_names
+from judges.errors import BadInput
+from judges.judge import Judge, JudgeOptions
+from judges.modes import MODES, get_mode
+from judges.parsing import LETTERS
+from judges.prompts import SETTINGS, get_setting
+from judges.settings import Settings
+from judges.types import JudgeResult, Sampling, Task, VerdictDistribution
+
+#: The judge-dropdown value for "bring your own OpenAI-compatible server".
+CUSTOM_JUDGE = "Custom OpenAI-compatible endpoint"
+#: Most response boxes the form has (batch mode's limit).
+MAX_RESPONSES = max(mode.max_responses for mode in MODES.values())
+DEFAULT_JUDGE = judge_names("api")[0]
+SCORE_WORDS = {1: "Poor", 2: "Fair", 3: "Average", 4: "Good", 5: "Excellent"}
+
+
+# --------------------------------------------------------------------------- form choices
+
+
+def mode_choices() -> list[tuple[str, str]]:
+    """(label, value) pairs for the mode selector, from the mode registry."""
+    hints = {"score": "rate one response 1-5", "pair": "A, B or tie", "batch": "rank 2-8 responses"}
+    return [(f"{m.title} ({hints.get(m.name, m.name)})", m.name) for m in MODES.values()]
+
+
+def judge_choices() -> list[tuple[str, str]]:
+    """(label, value) pairs for the judge dropdown: API judges, local judges, then the custom endpoint."""
+    api = [(f"{name} · API", name) for name in judge_names("api")]
+    local = [(f"{name} · GPU", name) for name in judge_names("local")]
+    return [*api, *local, (CUSTOM_JUDGE, CUSTOM_JUDGE)]
+
+
+def is_local_judge(name: str) -> bool:
+    """Whether ``name`` is a catalog judge that runs on this machine (needs no key, wants a GPU)."""
+    return name != CUSTOM_JUDGE and name in judge_names("local")
+
+
+def setting_choices() -> list[tuple[str, str]]:
+    """(label, value) pairs for the prompt-setting dropdown."""
+    return [(s.label, s.name) for s in SETTINGS.values()]
+
+
+def response_count(mode: str, requested: float | None = None) -> int:
+    """How many response boxes a mode shows.
+
+    Args:
+        mode: score, pair or batch.
+        requested: Batch mode's slider value; ignored by the fixed-size modes.
+    """
+    spec = get_mode(mode)
+    if spec.min_responses == spec.max_responses:
+        return spec.min_responses
+    wanted = spec.min_responses if requested is None else int(requested)
+    return max(spec.min_responses, min(spec.max_responses, wanted))
+
+
+def response_label(mode: str, index: int) -> str:
+    """The label of response box ``index`` (0-based) in ``mode``."""
+    return "Response" if get_mode(mode).max_responses == 1 else f"Response {LETTERS[index]}"
+
+
+# --------------------------------------------------------------------------- form -> judgment
+
+
+@dataclass(frozen=True)
+class JudgeForm:
+    """The Judge tab's values, in the order of the ``/judge`` API.
+
+    Attributes:
+        image: Path (or PIL image / bytes) of the uploaded image, None when there is none.
+        mode: score, pair or batch.
+        instruction: What the answering model was asked.
+        responses: The response boxes (all of them; only the first ``response_count`` are used).
+        response_count: Number of responses in batch mode (score uses 1, pair 2).
+        judge: A catalog name or :data:`CUSTOM_JUDGE`.
+        base_url: Custom endpoint's base URL.
+        model: Custom endpoint's model name.
+        api_key: Key typed by the user; used for this request only.
+        setting: Prompt setting name.
+        image_description: Caption for the vision-expert setting.
+        criteria: Extra criteria from the user.
+        temperature: Sampling temperature.
+        swap: Pair mode: judge both orders.
+        shuffles: Batch mode: extra shuffled orders.
+        samples: Samples per order (majority vote).
+        logprobs: Custom endpoint: ask for token log-probabilities (verdict probabilities).
+    """
+
+    image: Any
+    mode: str
+    instruction: str
+    responses: tuple[str, ...]
+    response_count: int = 2
+    judge: str = DEFAULT_JUDGE
+    base_url: str = ""
+    model: str = ""
+    api_key: str = ""
+    setting: str = "no-cot"
+    image_description: str = ""
+    criteria: str = ""
+    temperature: float = 0.4
+    swap: bool = False
+    shuffles: int = 0
+    samples: int = 1
+    logprobs: bool = False
+
+    def __repr__(self) -> str:
+        # The key must never reach a log line through a repr.
+        return f"JudgeForm(mode={self.mode!r}, judge={self.judge!r}, setting={self.setting!r})"
+
+    @classmethod
+    def from_inputs(cls, values: Sequence[Any]) -> JudgeForm:
+        """Build a form from the ``/judge`` inputs in API order (see :data:`INPUT_FIELDS`).
+
+        Missing trailing values and ``None`` take the field defaults, so an API caller may stop
+        after the fields it cares about.
+
+        Raises:
+            BadInput: More values than the API has inputs.
+        """
+        if len(values) > len(INPUT_FIELDS):
+            raise BadInput(f"/judge takes at most {len(INPUT_FIELDS)} inputs, got {len(values)}.")
+        named = {k: v for k, v in zip(INPUT_FIELDS, values, strict=False) if v is not None}
+        responses = tuple(named.pop(f"response_{i + 1}", "") or "" for i in range(MAX_RESPONSES))
+        casts = {"response_count": int, "temperature": float, "swap": bool, "shuffles": int, "samples": int,
+                 "logprobs": bool}  # fmt: skip
+        fields = {k: casts.get(k, lambda v: v)(v) for k, v in named.items()}
+        return cls(responses=responses, **{"mode": "pair", "instruction": "", "image": None, **fields})
+
+    @property
+    def judged_responses(self) -> list[str]:
+        """The responses the mode judges (see :func:`select_responses`)."""
+        return select_responses(self.mode, self.responses, self.response_count)
+
+
+def input_defaults() -> dict[str, Any]:
+    """Defaults of the optional ``/judge`` inputs (the first four inputs are required)."""
+    from dataclasses import MISSING, fields
+
+    defaults = {f"response_{i + 1}": "" for i in range(1, MAX_RESPONSES)}
+    defaults.update({f.name: f.default for f in fields(JudgeForm) if f.default is not MISSING})
+    return {name: defaults[name] for name in INPUT_FIELDS if name in defaults}
+
+
+#: The ``/judge`` API's inputs, in order: what :meth:`JudgeForm.from_inputs` reads.
+INPUT_FIELDS: tuple[str, ...] = (
+    "image",
+    "mode",
+    "instruction",
+    *(f"response_{i + 1}" for i in range(MAX_RESPONSES)),
+    "response_count",
+    "judge",
+    "base_url",
+    "model",
+    "api_key",
+    "setting",
+    "image_description",
+    "criteria",
+    "temperature",
+    "swap",
+    "shuffles",
+    "samples",
+    "logprobs",
+)
+
+
+def select_responses(mode: str, responses: Sequence[str | None], count: float | None) -> list[str]:
+    """The responses a mode judges: the first one, the first two, or the first ``count`` (batch).
+
+    Raises:
+        BadInput: Batch mode asked for a count outside the mode's range.
+    """
+    spec = get_mode(mode)
+    texts = [r or "" for r in responses]
+    if spec.min_responses == spec.max_responses:
+        return texts[: spec.min_responses]
+    wanted = spec.min_responses if count is None else int(count)
+    if not spec.min_responses <= wanted <= min(spec.max_responses, len(texts)):
+        raise BadInput(f"{spec.title} mode takes {spec.min_responses} to {spec.max_responses} responses, got {wanted}.")
+    return texts[:wanted]
+
+
+def build_task(form: JudgeForm) -> Task:
+    """Validate the form and build the mode's task.
+
+    Raises:
+        BadInput: Missing image (for a setting that shows it), empty instruction or response,
+            wrong response count, or an unusable image.
+    """
+    mode = get_mode(form.mode)
+    setting = get_setting(form.setting or "no-cot")
+    if form.image is None and setting.sees_image:
+        raise BadInput(
+            "No image: upload the image the instruction is about (or pick the no-figure or vision-expert setting)."
+        )
+    responses = select_responses(form.mode, form.responses, form.response_count)
+    images = [form.image] if form.image is not None else []
+    description = (form.image_description or "").strip() or None
+    return mode.make_task(form.instruction or "", responses, images, description)
+
+
+def build_options(form: JudgeForm) -> JudgeOptions:
+    """Judge options from the form; options that do not apply to the mode are dropped, not errors."""
+    return JudgeOptions(
+        setting=form.setting or "no-cot",
+        criteria=(form.criteria or "").strip() or None,
+        sampling=Sampling(temperature=float(form.temperature)),
+        swap=bool(form.swap) and form.mode == "pair",
+        shuffles=int(form.shuffles or 0) if form.mode == "batch" else 0,
+        samples=max(1, int(form.samples or 1)),
+    )
+
+
+def resolve_judge(name: str, base_url: str = "", model: str = "", *, logprobs: bool = False) -> JudgeSpec:
+    """The catalog entry for ``name``, or a custom-endpoint spec.
+
+    Args:
+        name: A catalog name or :data:`CUSTOM_JUDGE`.
+        base_url: The custom endpoint's base URL.
+        model: The custom endpoint's model name.
+        logprobs: Whether the custom endpoint returns token log-probabilities.
+
+    Raises:
+        ConfigError: Unknown name, or a custom endpoint without a model or a valid URL.
+    """
+    if name == CUSTOM_JUDGE:
+        return custom_spec(model or "", base_url or "", logprobs=logprobs)
+    return get_spec(name or DEFAULT_JUDGE)
+
+
+def request_key(typed: str | None) -> str | None:
+    """The API key typed for this one request, or None to use the judge's own source.
+
+    A built-in judge without a typed key uses its Space secret; a custom endpoint is built with no
+    key variable (:func:`judges.backends.catalog.custom_spec`), so it never receives a secret.
+    """
+    return (typed or "").strip() or None
+
+
+BackendFactory = Callable[..., Any]
+
+
+def run_judgment(form: JudgeForm, settings: Settings, *, factory: BackendFactory = build_backend) -> JudgeResult:
+    """Judge one form: validate, build the backend for this request only, judge, release.
+
+    Args:
+        form: The form values.
+        settings: Supplies Space secrets for built-in judges and timeouts.
+        factory: Backend builder, ``build_backend`` unless a test swaps it.
+
+    Raises:
+        JudgeError: A subclass whose message says what to fix (bad input, missing key,
+            unreachable endpoint ...).
+    """
+    task = build_task(form)
+    options = build_options(form)
+    spec = resolve_judge(form.judge, form.base_url, form.model, logprobs=form.logprobs)
+    extra = {"device": "auto"} if spec.kind == "local" else {}
+    backend = factory(spec, settings, api_key=request_key(form.api_key), **extra)
+    try:
+        return Judge(backend, form.mode, options, name=spec.name).judge(task)
+    finally:
+        backend.close()
+
+
+# --------------------------------------------------------------------------- judge notes
+
+
+def gpu_available() -> bool:
+    """Whether a CUDA GPU can be used, importing torch only when a GPU is plausibly there.
+
+    ZeroGPU Spaces attach a GPU per call, so they count as having one. Elsewhere, a machine without
+    the NVIDIA driver has no GPU, and torch (slow to import, ~0.5 GB) is not loaded to find out.
+    """
+    if os.environ.get("SPACES_ZERO_GPU"):
+        return True
+    if "torch" not in sys.modules and not (Path("/proc/driver/nvidia").exists() or shutil.which("nvidia-smi")):
+        return False
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def judge_note(name: str, settings: Settings, *, gpu: Callable[[], bool] = gpu_available) -> str:
+    """One Markdown paragraph about the chosen judge: what it needs and whether this Space has it."""
+    if name == CUSTOM_JUDGE:
+        return (
+            "Any server speaking OpenAI's chat-completions protocol (vLLM, Ollama, a provider router). "
+            "Give its base URL and model name. Your key is sent with this request only; it is never "
+            "stored or logged."
+        )
+    spec = get_spec(name)
+    parts = [f"**{spec.name}** · `{spec.model}`"]
+    if spec.notes:
+        parts.append(spec.notes)
+    if spec.kind == "local":
+        if not gpu():
+            parts.append(
+                "⚠️ No GPU on this machine: the model would run on the CPU, taking minutes per judgment "
+                "after a long first load. Use an API judge, or duplicate the Space on GPU hardware."
+            )
+        if "torchvision" in spec.notes.lower() and importlib.util.find_spec("torchvision") is None:
+            parts.append("⚠️ torchvision is not installed here, so this judge cannot load.")
+    elif settings.key_for(spec.api_key_env):
+        parts.append(f"Uses this Space's `{spec.api_key_env}` secret unless you paste your own key.")
+    else:
+        parts.append(f"This Space has no `{spec.api_key_env}` secret: paste your own key to use this judge.")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- result -> display
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """A JudgeResult ready for display.
+
+    Attributes:
+        verdict_html: The verdict, prominent (stars, winner, ranked list) or "Unscored: why".
+        details_md: Swap / consistency outcomes and the run facts (latency, tokens, setting).
+        analysis_md: The judge's analysis.
+        raw_output: The judge's raw text.
+        probabilities: Label -> probability when the backend gave token probabilities.
+    """
+
+    verdict_html: str
+    details_md: str
+    analysis_md: str
+    raw_output: str
+    probabilities: dict[str, float] | None
+
+
+def _snippet(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def verdict_text(verdict: Any) -> str:
+    """A verdict as plain text: ``4``, ``A``, ``tie`` or ``C > A > B``."""
+    if isinstance(verdict, tuple | list):
+        return " > ".join(verdict)
+    return "—" if verdict is None else str(verdict)
+
+
+def verdict_html(result: JudgeResult, responses: Sequence[str] = ()) -> str:
+    """The verdict as a small HTML block (styled by the ``verdict*`` classes of assets/app.css).
+
+    Args:
+        result: The judgment.
+        responses: The judged responses, to quote the winner or the ranking.
+    """
+    if not result.parsed:
+        reason = html.escape(result.reason or "no valid verdict in the output")
+        return (
+            '<div class="verdict verdict-unscored"><div class="verdict-kicker">Verdict</div>'
+            f'<div class="verdict-main">Unscored: {reason}</div>'
+            '<div class="verdict-sub">The judge answered, but no valid verdict could be read. '
+            "See the raw output below.</div></div>"
+        )
+    verdict = result.verdict
+    if result.mode == "score":
+        score = int(verdict)
+        stars = "★" * score + "☆" * (5 - score)
+        return (
+            '<div class="verdict verdict-score"><div class="verdict-kicker">Score</div>'
+            f'<div class="verdict-main">{score}<span class="verdict-of">/5</span> '
+            f'<span class="verdict-stars" aria-label="{score} of 5 stars">{stars}</span></div>'
+            f'<div class="verdict-sub">{SCORE_WORDS[score]}</div>'
+            f'<div class="verdict-bar"><div style="width:{score * 20}%"></div></div></div>'
+        )
+    if result.mode == "pair":
+        if verdict == "tie":
+            main, sub = "Tie", "Neither response is better."
+        else:
+            index = LETTERS.index(verdict)
+            quote = _snippet(responses[index]) if index < len(responses) else ""
+            main, sub = f"Response {verdict} wins", html.escape(quote)
+        return (
+            '<div class="verdict verdict-pair"><div class="verdict-kicker">Winner</div>'
+            f'<div class="verdict-main">{main}</div><div class="verdict-sub">{sub}</div></div>'
+        )
+    items = []
+    for letter in verdict:
+        index = LETTERS.index(letter)
+        quote = html.escape(_snippet(responses[index], 70)) if index < len(responses) else ""
+        items.append(f"<li><b>{letter}</b> <span>{quote}</span></li>")
+    return (
+        '<div class="verdict verdict-batch"><div class="verdict-kicker">Ranking, best first</div>'
+        f'<div class="verdict-main">{html.escape(verdict_text(verdict))}</div>'
+        f'<ol class="verdict-ranking">{"".join(items)}</ol></div>'
+    )
+
+
+def details_markdown(result: JudgeResult) -> str:
+    """Swap and consistency outcomes, then latency, tokens and prompt facts, as Markdown."""
+    lines = []
+    dist = result.probabilities
+    if dist is not None and dist.expected_score is not None:
+        lines.append(f"**Expected score** from token probabilities: {dist.expected_score:.2f}")
+    if dist is not None and dist.confidence is not None:
+        lines.append(f"**Confidence** in the chosen label: {dist.confidence:.0%}")
+    if result.swap is not None:
+        swap = result.swap
+        if swap.consistent is None:
+            outcome = "could not be compared (one order was unscored)"
+        elif swap.consistent:
+            outcome = "consistent"
+        else:
+            outcome = "**inconsistent**, so the verdict is a tie"
+        lines.append(
+            f"**Position swap**: original order → {verdict_text(swap.original_verdict)}, "
+            f"swapped order → {verdict_text(swap.swapped_verdict)} ({outcome})."
+        )
+    if result.consistency is not None:
+        c = result.consistency
+        what = "shuffled orders" if c.kind == "shuffles" else "samples"
+        agreement = "n/a" if c.agreement is None else f"{c.agreement:.0%}"
+        shown = ", ".join(verdict_text(v) if v is not None else "unscored" for v in c.verdicts)
+        lines.append(
+            f"**Consistency** over {len(c.verdicts)} {what}: {agreement} agree with "
+            f"{verdict_text(c.majority)} ({shown})."
+        )
+    facts = [f"{result.latency_s:.2f} s"]
+    if result.usage is not None and (result.usage.prompt_tokens or result.usage.completion_tokens):
+        facts.append(f"{result.usage.prompt_tokens:,} prompt + {result.usage.completion_tokens:,} completion tokens")
+    facts.append(f"{result.attempts} request{'s' if result.attempts != 1 else ''}")
+    facts.append(f"setting `{result.setting}`")
+    if result.template:
+        facts.append(f"prompt `{result.template}`")
+    lines.append(f"<small>{html.escape(result.judge)} · {' · '.join(facts)}</small>")
+    return "\n\n".join(lines)
+
+
+def present_result(result: JudgeResult, responses: Sequence[str] = ()) -> ResultView:
+    """Everything the result panel shows for ``result``."""
+    dist = result.probabilities
+    return ResultView(
+        verdict_html=verdict_html(result, responses),
+        details_md=details_markdown(result),
+        analysis_md=result.analysis.strip() or "_The judge gave no separate analysis._",
+        raw_output=result.raw_output,
+        probabilities=dict(dist.probabilities) if dist is not None else None,
+    )
+
+
+def probability_figure(dist: VerdictDistribution | dict[str, float] | None, mode: str) -> Any:
+    """A small plotly bar chart of the verdict probabilities, or None when there are none."""
+    if dist is None:
+        return None
+    probs = dict(dist.probabilities) if isinstance(dist, VerdictDistribution) else dict(dist)
+    if not probs:
+        return None
+    import plotly.graph_objects as go
+
+    best = max(probs, key=probs.get)
+    titles = {"score": "Score", "pair": "Verdict", "batch": "Ranked first"}
+    fig = go.Figure(
+        go.Bar(
+            x=list(probs),
+            y=list(probs.values()),
+            marker_color=["#2563eb" if k == best else "#94a3b8" for k in probs],
+            text=[f"{v:.0%}" for v in probs.values()],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=220,
+        margin=dict(l=40, r=10, t=30, b=30),
+        title=dict(text="Verdict probabilities", font=dict(size=13)),
+        xaxis=dict(title=titles.get(mode, ""), type="category"),
+        yaxis=dict(range=[0, 1.15], tickformat=".0%", showgrid=False),
+        showlegend=False,
+        template="plotly_white",
+    )
+    return fig

@@ -1,0 +1,181 @@
+"""The Space in a real headless Chromium: a judgment end to end, the leaderboard, the CSV download.
+
+Needs Debian's ``chromium`` (``apt-get install -y chromium``) and Playwright from PyPI. Without the
+browser the tests skip, unless ``REQUIRE_BROWSER=1`` (set in CI), where they fail instead.
+Screenshots land in ``test-artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from judges.presenting import CUSTOM_JUDGE
+from judges.settings import Settings
+from tests.support.app_launch import launched_app
+from tests.support.openai_server import reply, serve_openai
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+KEY = "sk-browser-typed-key-51c0"
+TIMEOUT_MS = 15_000
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    def answer(request):
+        if "[The Start of Answer]" in request.text:  # score mode: one unlettered answer
+            return reply('{"Analysis": "Q1 is not the lowest quarter.", "Judgement": "[[2]]"}')
+        return reply(
+            '{"Analysis": "Response A describes the red bus and the house.", "Judgement": "[[A]]"}',
+            alternatives={"A": [("A", -0.1), ("B", -2.6), ("C", -4.0)]},
+        )
+
+    with serve_openai(default=answer) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def running():
+    with launched_app(Settings.from_env({"JUDGE_MAX_RETRIES": "0", "JUDGE_TIMEOUT_S": "10"})) as app_:
+        yield app_
+
+
+@pytest.fixture
+def page(browser, running):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(running.url)
+    page.wait_for_selector("#judge-run")
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def cell(page, row: int, col: int):
+    return page.locator(f'#lb-table [data-testid="cell-{row}-{col}"]')
+
+
+def test_judgment_end_to_end(page, server):
+    from playwright.sync_api import expect
+
+    server.reset()
+    page.get_by_text("Pair · street scene").click()  # fills image, mode, instruction and responses
+    expect(page.locator("#judge-response-1 textarea")).to_have_value(re.compile(r"^A red bus drives"))
+    expect(page.locator("#judge-response-3")).to_be_hidden()
+
+    page.locator("#judge-name input").click()
+    page.get_by_role("option", name=CUSTOM_JUDGE).click()
+    page.locator("#judge-base-url textarea").fill(server.base_url)
+    page.locator("#judge-model textarea").fill("judge-model")
+    page.locator("#judge-logprobs input").check()
+    page.locator("#judge-api-key input").fill(KEY)
+    page.locator("#judge-run").click()
+
+    verdict = page.locator("#judge-verdict")
+    expect(verdict).to_contain_text("Response A wins")
+    expect(verdict).to_contain_text("A red bus drives")
+    expect(page.locator("#judge-analysis")).to_contain_text("describes the red bus")
+    expect(page.locator("#judge-probabilities .js-plotly-plot")).to_be_visible()
+    assert server.chat_requests[0].headers["authorization"] == f"Bearer {KEY}"
+    assert KEY not in page.content()  # a password box keeps its value out of the DOM
+    shot(page, "judge")
+
+    # Another example, another mode, same judge settings: the form follows the mode.
+    page.get_by_text("Score · bar chart").click()
+    expect(page.locator("#judge-response-2")).to_be_hidden()
+    page.locator("#judge-run").click()
+    expect(verdict).to_contain_text("Fair")
+    expect(verdict).to_contain_text("★★☆☆☆")
+
+
+def test_batch_example_shows_four_boxes(page):
+    from playwright.sync_api import expect
+
+    page.get_by_text("Batch · app screenshot").click()
+    expect(page.locator("#judge-count")).to_be_visible()
+    expect(page.locator("#judge-response-4")).to_be_visible()
+    expect(page.locator("#judge-response-5")).to_be_hidden()
+
+
+def test_leaderboard_modes_and_csv(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Leaderboard").click()
+    expect(cell(page, 0, 0)).not_to_be_empty()
+    expect(page.locator("#lb-caption")).to_contain_text("pearson")
+    score_rows = page.locator("#lb-table [role=grid]").get_attribute("aria-rowcount")
+
+    page.locator("#lb-mode").get_by_text("Batch ranking").click()
+    expect(page.locator("#lb-caption")).to_contain_text("normalized_levenshtein")
+    expect(page.locator("#lb-metric input")).to_have_value("normalized_levenshtein ↓")
+    # Lower is better: the first row has the smallest Average.
+    averages = []
+    rows = int(page.locator("#lb-table [role=grid]").get_attribute("aria-rowcount")) - 1
+    for r in range(rows):
+        text = cell(page, r, 1).inner_text().strip()
+        if text not in ("", "–"):
+            averages.append(float(text))
+    assert averages == sorted(averages) and len(averages) >= 2
+    assert any("[paper]" in cell(page, r, 0).inner_text() for r in range(rows))
+    expect(page.locator("#lb-bars .js-plotly-plot")).to_be_visible()
+    shot(page, "leaderboard")
+
+    with page.expect_download() as download:
+        page.locator("#lb-download").click()
+    path = download.value.path()
+    with open(path, newline="") as handle:
+        table = list(csv.reader(handle))
+    assert download.value.suggested_filename == "leaderboard-batch-normalized_levenshtein.csv"
+    assert table[0][:3] == ["Judge", "Average", "95% CI"]
+    assert len(table) - 1 == rows
+    assert [r[0] for r in table[1:]] == [cell(page, r, 0).inner_text().strip() for r in range(rows)]
+    assert score_rows is not None
+
+
+def test_about_tab(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="About").click()
+    expect(page.locator("#about-text")).to_contain_text("MLLM-as-a-Judge")
+    shot(page, "about")

@@ -1,0 +1,306 @@
+"""leaderboard.view and leaderboard.plots: filtering, pivoting, sorting, CSV, samples and figures."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leaderboard import plots
+from leaderboard.columns import (
+    COLUMN_NAMES,
+    HEADLINE_METRIC,
+    PROVENANCE_IMPORTED,
+    PROVENANCE_PAPER,
+    PROVENANCE_RUN,
+)
+from leaderboard.view import (
+    BIAS_METRICS,
+    HOW_TO_GET_TEXTS,
+    PAPER_MARK,
+    LazyLeaderboard,
+    LeaderboardData,
+    family_choices,
+    filter_rows,
+    judge_family,
+    load_leaderboard,
+    metric_choices,
+    metric_label,
+    resolve_metric,
+    sample_state,
+    sample_view,
+    style_table,
+    table_caption,
+    wide_table,
+    write_csv,
+)
+
+
+def row(judge, mode, metric, dataset, value, *, lo=math.nan, hi=math.nan, n=10, cov=1.0, prov=PROVENANCE_RUN,
+        subset="all", run=None):  # fmt: skip
+    return {
+        "judge": judge,
+        "mode": mode,
+        "metric": metric,
+        "dataset": dataset,
+        "value": value,
+        "ci_low": lo,
+        "ci_high": hi,
+        "n": n,
+        "coverage": cov,
+        "provenance": prov,
+        "subset": subset,
+        "setting": "no-cot",
+        "run_id": run or f"{judge}-{mode}-{subset}",
+        "reason": "",
+    }
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    rows = [
+        # pair: higher is better
+        row("GPT-4o", "pair", "accuracy_without_tie", "COCO", 0.70, lo=0.6, hi=0.8),
+        row("GPT-4o", "pair", "accuracy_without_tie", "Math", 0.50),
+        row("GPT-4o", "pair", "accuracy_without_tie", "Average", 0.60, lo=0.55, hi=0.65, n=20, cov=0.9),
+        row(
+            "Gemini-1.0-Pro-Vision",
+            "pair",
+            "accuracy_without_tie",
+            "COCO",
+            0.8,
+            prov=PROVENANCE_PAPER,
+            n=None,
+            cov=math.nan,
+            run="paper",
+        ),  # fmt: skip
+        row(
+            "Gemini-1.0-Pro-Vision",
+            "pair",
+            "accuracy_without_tie",
+            "Average",
+            0.8,
+            prov=PROVENANCE_PAPER,
+            n=None,
+            cov=math.nan,
+            run="paper",
+        ),  # fmt: skip
+        row("GPT-4V", "pair", "accuracy_without_tie", "Average", math.nan, prov=PROVENANCE_IMPORTED, subset="hq"),
+        row("GPT-4V", "pair", "position_bias", "Average", 0.1, lo=0.0, hi=0.2, prov=PROVENANCE_IMPORTED, subset="hq"),
+        row("GPT-4V", "pair", "tie_rate", "Average", 0.05, prov=PROVENANCE_IMPORTED, subset="hq"),
+        # batch: lower is better
+        row("GPT-4o", "batch", "normalized_levenshtein", "Average", 0.40),
+        row("LLaVA-1.6-34B", "batch", "normalized_levenshtein", "Average", 0.20),
+        # score: a metric with only a Pooled row
+        row("GPT-4o", "score", "pearson_pooled", "Pooled", 0.3),
+        row("GPT-4o", "score", "pearson", "COCO", 0.5),
+    ]
+    frame = pd.DataFrame(rows, columns=list(COLUMN_NAMES))
+    frame["n"] = frame["n"].astype("Int64")
+    return frame
+
+
+# ---------------------------------------------------------------------- choices
+
+
+def test_metric_choices_put_the_headline_first(table):
+    names = [n for _, n in metric_choices(table, "pair")]
+    assert names[0] == "accuracy_without_tie" and "position_bias" in names and "pearson" not in names
+    assert metric_label("normalized_levenshtein") == "normalized_levenshtein ↓"
+    assert metric_label("pearson") == "pearson ↑"
+    assert metric_label("tie_rate") == "tie_rate"
+
+
+def test_resolve_metric_falls_back_to_the_headline(table):
+    assert resolve_metric(table, "pair", "pearson") == HEADLINE_METRIC["pair"]
+    assert resolve_metric(table, "pair", None) == HEADLINE_METRIC["pair"]
+    assert resolve_metric(table, "pair", "tie_rate") == "tie_rate"
+
+
+def test_families(table):
+    assert judge_family("GPT-4o") == "GPT"  # from the catalog
+    assert judge_family("LLaVA-1.6-34B") == "LLaVA"  # from the name
+    assert family_choices(table) == ["GPT", "Gemini", "LLaVA"]
+
+
+# ---------------------------------------------------------------------- the wide table
+
+
+def test_wide_table_pivots_and_sorts_best_first(table):
+    wide = wide_table(table, "pair")
+    assert list(wide.columns[:3]) == ["Judge", "Average", "95% CI"]
+    assert list(wide["Judge"]) == [f"Gemini-1.0-Pro-Vision{PAPER_MARK}", "GPT-4o", "GPT-4V"]  # NaN last
+    gpt = wide.iloc[1]
+    assert (gpt["COCO"], gpt["Math"], gpt["95% CI"], gpt["Coverage"], gpt["n"]) == (
+        0.7,
+        0.5,
+        "[0.550, 0.650]",
+        0.9,
+        20,
+    )
+    assert list(wide.columns).index("COCO") < list(wide.columns).index("Math")  # the paper's dataset order
+    assert wide.iloc[0]["Provenance"] == PROVENANCE_PAPER
+
+
+def test_lower_is_better_sorts_ascending(table):
+    wide = wide_table(table, "batch")
+    assert list(wide["Judge"]) == ["LLaVA-1.6-34B", "GPT-4o"]
+
+
+def test_pooled_only_metric_is_ranked_by_pooled(table):
+    wide = wide_table(table, "score", "pearson_pooled")
+    assert list(wide.columns[:2]) == ["Judge", "Pooled"] and wide.iloc[0]["Pooled"] == 0.3
+
+
+def test_filters(table):
+    assert list(wide_table(table, "pair", families=["Gemini"])["Judge"]) == [f"Gemini-1.0-Pro-Vision{PAPER_MARK}"]
+    assert list(wide_table(table, "pair", provenances=[PROVENANCE_RUN])["Judge"]) == ["GPT-4o"]
+    assert list(wide_table(table, "pair", subsets=["hq"])["Judge"]) == ["GPT-4V"]
+    assert wide_table(table, "pair", subsets=["hard"]).empty
+    assert set(filter_rows(table, "pair", metrics=["tie_rate"])["metric"]) == {"tie_rate"}
+
+
+def test_column_selection(table):
+    narrow = wide_table(table, "pair", columns=[])
+    assert list(narrow.columns) == ["Judge", "Average"]
+    runs = wide_table(table, "pair", columns=["Run", "Family", "Reason"])
+    assert list(runs.columns) == ["Judge", "Average", "Family", "Run", "Reason"]
+    with_cis = wide_table(table, "pair", columns=["Datasets", "Dataset CIs"])
+    assert with_cis.set_index("Judge").loc["GPT-4o", "COCO"] == "0.700 [0.600, 0.800]"
+    assert with_cis.set_index("Judge").loc["GPT-4o", "Math"] == "0.500"
+
+
+def test_descriptive_metrics_sort_by_judge(table):
+    assert list(wide_table(table, "pair", "tie_rate")["Judge"]) == ["GPT-4V"]
+
+
+def test_styling_marks_paper_rows_and_formats(table):
+    wide = wide_table(table, "pair")
+    styler = style_table(wide)
+    html = styler.to_html()
+    assert "0.600" in html and "–" in html
+    styled = {cell for cell, props in styler._compute().ctx.items() if props}
+    assert styled == {(0, c) for c in range(len(wide.columns))}  # the paper row, every cell
+    assert pd.api.types.is_float_dtype(styler.data["Average"])  # numbers stay numbers underneath
+
+
+def test_caption_and_csv(table, tmp_path):
+    wide = wide_table(table, "batch")
+    caption = table_caption(table, "batch", None, wide)
+    assert "normalized_levenshtein** (lower is better)" in caption and "2 row(s)" in caption
+    path = write_csv(wide, "batch", "normalized_levenshtein", tmp_path)
+    back = pd.read_csv(path)
+    assert list(back.columns) == list(wide.columns) and len(back) == 2
+    assert path.name == "leaderboard-batch-normalized_levenshtein.csv"
+
+
+# ---------------------------------------------------------------------- plots
+
+
+def test_dataset_bars_have_whiskers(table):
+    fig = plots.dataset_bars(filter_rows(table, "pair"), "accuracy_without_tie")
+    gpt = next(t for t in fig.data if t.name.startswith("GPT-4o"))
+    assert list(gpt.x) == ["Average", "COCO", "Math"]
+    assert gpt.error_y.array[1] == pytest.approx(0.1)
+    assert "higher is better" in fig.layout.title.text
+
+
+def test_heatmap_and_bias(table):
+    heat = plots.heatmap(filter_rows(table, "pair"), "accuracy_without_tie")
+    assert heat.data[0].x[-1] == "Average" and len(heat.data[0].y) == 3
+    assert plots.heatmap(filter_rows(table, "batch"), "normalized_levenshtein").data[0].reversescale
+    bias = plots.bias_bars(filter_rows(table, "pair"), BIAS_METRICS["pair"])
+    assert list(bias.data[0].x) == ["position_bias", "tie_rate"]
+
+
+def test_empty_selection_gives_a_message_not_a_crash(table):
+    fig = plots.dataset_bars(filter_rows(table, "pair", subsets=["hard"]), "accuracy_without_tie")
+    assert "No accuracy_without_tie values" in fig.layout.annotations[0].text
+    assert plots.bias_bars(filter_rows(table, "batch"), BIAS_METRICS["batch"]).layout.annotations
+
+
+# ---------------------------------------------------------------------- samples
+
+
+@pytest.fixture
+def data() -> LeaderboardData:
+    labels = pd.DataFrame(
+        {
+            "mode": ["pair", "pair", "pair"],
+            "subset": ["hq", "hq", "hq"],
+            "item_id": ["14", "2", "7"],
+            "dataset": ["coco", "coco", "mathvista"],
+            "human_label": ["A", "C", "B"],
+        }
+    )
+    records = pd.DataFrame({"item_id": ["14", "2"], "verdict": ["A", None], "unscored_reason": [None, "no verdict"]})
+    run = SimpleNamespace(
+        manifest=SimpleNamespace(mode="pair", split="hq", judge="GPT-4V", run_id="r1"), records=records
+    )
+    return LeaderboardData(table=pd.DataFrame(columns=list(COLUMN_NAMES)), labels=labels, runs=(run,))
+
+
+def test_sample_state_defaults_and_keeps_valid_choices(data):
+    state = sample_state(data, "pair")
+    assert (state.subsets, state.subset) == (["hq"], "hq")
+    assert state.datasets == [("COCO", "coco"), ("Math", "mathvista")] and state.dataset == "coco"
+    assert [v for _, v in state.items] == ["2", "14"] and state.item == "2"  # numeric id order
+    kept = sample_state(data, "pair", "hq", "coco", "14")
+    assert kept.item == "14"
+    moved = sample_state(data, "pair", "hq", "mathvista", "14")
+    assert moved.item == "7"
+    assert sample_state(data, "batch").subset is None
+
+
+def test_sample_view_without_texts_says_how_to_get_them(data):
+    view = sample_view(data, "pair", "hq", "14")
+    assert "human label: **A**" in view.header_md and "COCO" in view.header_md
+    assert view.verdicts.to_dict("records") == [
+        {"Judge": "GPT-4V", "Run": "r1", "Verdict": "A", "Agrees with human": "yes"}
+    ]
+    assert view.texts_md == HOW_TO_GET_TEXTS and "snapshot_download" in HOW_TO_GET_TEXTS
+    unscored = sample_view(data, "pair", "hq", "2")
+    assert unscored.verdicts.iloc[0]["Verdict"] == "unscored: no verdict"
+    assert sample_view(data, "pair", "hq", None).verdicts.empty
+
+
+def test_sample_view_with_a_local_benchmark_copy(data, tmp_path):
+    folder = tmp_path / "Hard & HQ" / "HQ"
+    folder.mkdir(parents=True)
+    (folder / "Pair.jsonl").write_text(
+        '{"id": 5, "pair_id": 14, "image_path": "image/5.jpg", "original_dataset": "coco", '
+        '"instruction": "What is shown?", "answer1": {"name": "m1", "answer": "A bus."}, '
+        '"answer2": {"name": "m2", "answer": "A car."}, "human": "A"}\n'
+    )
+    (tmp_path / "image").mkdir()
+    (tmp_path / "image" / "5.jpg").write_bytes(b"not really a jpeg")
+    view = sample_view(data, "pair", "hq", "14", tmp_path)
+    assert "What is shown?" in view.texts_md and "**Response B** (m2)" in view.texts_md
+    assert view.image_path and view.image_path.endswith("5.jpg")
+    missing = sample_view(data, "pair", "hq", "7", tmp_path)
+    assert "is not in the copy" in missing.texts_md
+
+
+# ---------------------------------------------------------------------- the embedded data
+
+
+def test_embedded_runs_fill_every_mode():
+    data = load_leaderboard(n_resamples=50)
+    for mode in ("score", "pair", "batch"):
+        wide = wide_table(data.table, mode)
+        assert len(wide) >= 2 and wide["Judge"].str.endswith(PAPER_MARK).any()
+        assert np.isfinite(pd.to_numeric(wide["Average"], errors="coerce")).any()
+
+
+def test_lazy_store_loads_once(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        "leaderboard.view.load_leaderboard", lambda *a, **k: calls.append(1) or LeaderboardData(pd.DataFrame(), None)
+    )
+    store = LazyLeaderboard()
+    store.prefetch().join()
+    store.get()
+    assert calls == [1]
