@@ -36,7 +36,8 @@ def build_demo(settings: Settings | None = None, *, store: Any = None) -> gr.Blo
 
     Args:
         settings: Environment settings (default: ``Settings.from_env()``).
-        store: A :class:`leaderboard.view.LazyLeaderboard`; default: one reading ``settings.runs_dir``.
+        store: A :class:`leaderboard.view.LazyLeaderboard`; default: one reading the runs ``settings``
+            names (embedded, ``RUNS_DIR``, ``RUNS_REPO``).
 
     Returns:
         The unlaunched demo.
@@ -47,7 +48,7 @@ def build_demo(settings: Settings | None = None, *, store: Any = None) -> gr.Blo
     from leaderboard.view import LazyLeaderboard
 
     settings = settings or Settings.from_env()
-    store = store or LazyLeaderboard(settings.runs_dir)
+    store = store or LazyLeaderboard(settings)
     # delete_cache: uploads and CSV copies older than a day are removed hourly (a public Space).
     with gr.Blocks(title="MLLM-as-a-Judge Workbench", delete_cache=(3600, 86400)) as demo:
         gr.Markdown(HEADER, elem_id="header")
@@ -55,7 +56,7 @@ def build_demo(settings: Settings | None = None, *, store: Any = None) -> gr.Blo
             with gr.Tab("Judge", id="judge"):
                 build_judge_tab(settings, EXAMPLES)
             with gr.Tab("Leaderboard", id="leaderboard"):
-                build_leaderboard_tab(demo, store, settings.benchmark_dir)
+                build_leaderboard_tab(demo, store, settings.benchmark_dir, settings)
             with gr.Tab("About", id="about"):
                 build_about_tab()
     return demo
@@ -77,13 +78,16 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
 
 def main() -> None:
     """Serve the Space (blocks until stopped)."""
+    # ZeroGPU finds @spaces.GPU functions only in modules imported before launch; this one imports
+    # no torch at module level, so it costs little (and nothing at `import app`, which tests check).
+    import judges.backends.hf_local  # noqa: F401
     from leaderboard.view import LazyLeaderboard
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
-    store = LazyLeaderboard(settings.runs_dir)
+    store = LazyLeaderboard(settings)
     demo = build_demo(settings, store=store)
-    store.prefetch()  # the table is ready by the time the first visitor opens the Leaderboard tab
+    store.prefetch()  # pulls RUNS_REPO; the table is ready by the time the first visitor opens the tab
     demo.queue(default_concurrency_limit=8).launch(**launch_options(settings))
 
 

@@ -6,19 +6,26 @@ numbers come from the engine through :class:`leaderboard.view.LazyLeaderboard`. 
 
     client.predict("pair", api_name="/leaderboard")  # -> (table, caption, csv file)
 
-with optional further inputs: metric, families, provenances, subsets, columns.
+with optional further inputs: metric, families, provenances, subsets, columns. ``/refresh`` reloads
+the runs (re-pulling ``RUNS_REPO``) and ``/submit`` checks and stores an uploaded run::
+
+    client.predict(api_name="/refresh")  # -> status line
+    client.predict([handle_file("manifest.json"), handle_file("judgments.jsonl")], api_name="/submit")
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
 from leaderboard import plots
 from leaderboard.columns import HEADLINE_METRIC, METRICS
 from leaderboard.labels import SUBSETS
-from leaderboard.runs import MODES
+from leaderboard.runs import JUDGMENTS_NAME, MANIFEST_NAME, MODES
+from leaderboard.submit import DEFAULT_MAX_BYTES, PROVENANCE_UNVERIFIED
+from leaderboard.submitting import submit_run
 from leaderboard.view import (
     BIAS_METRICS,
     DEFAULT_COLUMNS,
@@ -28,6 +35,7 @@ from leaderboard.view import (
     family_choices,
     filter_rows,
     metric_label,
+    refresh_leaderboard,
     resolve_metric,
     sample_state,
     sample_view,
@@ -36,6 +44,20 @@ from leaderboard.view import (
     wide_table,
     write_csv,
 )
+
+SUBMIT_HELP = f"""
+Upload a run of your judge on the benchmark, in the format `python -m leaderboard run` writes:
+**{MANIFEST_NAME}** (`schema_version` 1, `run_id`, `judge`, `mode`: score, pair or batch, `split`:
+all, hq or hard) and **{JUDGMENTS_NAME}** (one line per item, e.g.
+`{{"item_id": "14", "dataset": "coco", "verdict": "A"}}`; verdicts: 1-5, A/B/tie, or a full ranking
+such as "DCBA"; `null` with an `unscored_reason` when the judge gave none), or one zip of both, at most
+{DEFAULT_MAX_BYTES // 2**20} MB. Every item id must be a benchmark item of the run's mode and split.
+An accepted run is listed at once as *{PROVENANCE_UNVERIFIED}* (marked `[unverified]`) until the
+maintainers re-run it.
+"""
+
+if TYPE_CHECKING:
+    from judges.settings import Settings
 
 MODE_LABELS = {"score": "Score (1-5)", "pair": "Pair (A / B / tie)", "batch": "Batch ranking"}
 DEFAULT_MODE = "score"
@@ -49,13 +71,16 @@ def _static_metric_choices(mode: str) -> list[tuple[str, str]]:
     return [(metric_label(n), n) for n in (headline, *names)]
 
 
-def build_leaderboard_tab(demo: gr.Blocks, store: LazyLeaderboard, benchmark_dir: Path | None = None) -> None:
+def build_leaderboard_tab(
+    demo: gr.Blocks, store: LazyLeaderboard, benchmark_dir: Path | None = None, settings: Settings | None = None
+) -> None:
     """Render the Leaderboard tab inside the current ``gr.Tab`` and fill it when the page loads.
 
     Args:
         demo: The enclosing Blocks (its ``load`` event fills the table).
-        store: Loads the engine's table once, on first use.
+        store: Loads the engine's table on first use, and again on Refresh or after a submission.
         benchmark_dir: Local copy of the benchmark texts (``BENCHMARK_DIR``) for the sample view.
+        settings: Where submissions are stored and pushed (default: the store's settings).
     """
     with gr.Row(equal_height=True):
         mode = gr.Radio(
@@ -114,6 +139,8 @@ def build_leaderboard_tab(demo: gr.Blocks, store: LazyLeaderboard, benchmark_dir
     with gr.Row(equal_height=False):
         caption = gr.Markdown(elem_id="lb-caption")
         download = gr.DownloadButton("Download CSV", size="sm", scale=0, min_width=160, elem_id="lb-download")
+        refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120, elem_id="lb-refresh")
+    status = gr.Markdown(elem_id="lb-status")
 
     with gr.Accordion("Plots", open=True), gr.Tabs():
         with gr.Tab("Per dataset"):
@@ -134,6 +161,17 @@ def build_leaderboard_tab(demo: gr.Blocks, store: LazyLeaderboard, benchmark_dir
                 sample_verdicts = gr.Dataframe(interactive=False, label="Verdicts", max_height=260)
                 sample_texts = gr.Markdown()
             sample_image = gr.Image(label="Image", interactive=False, visible=False, scale=2)
+
+    with gr.Accordion("Submit a run", open=False, elem_id="lb-submit"):
+        gr.Markdown(SUBMIT_HELP)
+        upload = gr.File(
+            file_count="multiple",
+            file_types=[".json", ".jsonl", ".zip"],
+            label="manifest.json + judgments.jsonl, or a zip of both",
+            elem_id="lb-submit-files",
+        )
+        submit = gr.Button("Submit", variant="primary", elem_id="lb-submit-button")
+        submit_message = gr.Markdown(elem_id="lb-submit-message")
 
     filters = [mode, metric, families, provenances, subsets, columns]
 
@@ -213,6 +251,29 @@ def build_leaderboard_tab(demo: gr.Blocks, store: LazyLeaderboard, benchmark_dir
             **plot_event, api_name=f"leaderboard_plots_filter_{i}"
         )
     columns.input(**table_event, api_name="leaderboard_columns", api_visibility="private")
+
+    # -- reloading: Refresh, and a stored submission (the store is reloaded, then every view redrawn)
+    def do_refresh():
+        return refresh_leaderboard(store)
+
+    def do_submit(files):
+        return submit_run(files, store, settings).message
+
+    def redraw(event, name):
+        event.then(**table_event, api_name=f"leaderboard_{name}_table", api_visibility="private").then(
+            on_load, None, families, api_name=f"leaderboard_{name}_families", api_visibility="private"
+        ).then(**plot_event, api_name=f"leaderboard_{name}_plots").then(
+            sample_outputs,  # keeps the chosen item when it still exists
+            [mode, sample_subset, sample_dataset, sample_item],
+            sample_targets,
+            api_name=f"leaderboard_{name}_samples",
+            api_visibility="private",
+        )
+
+    # One reload at a time, server-wide: a refresh pulls RUNS_REPO and recomputes the table.
+    reload_queue = dict(concurrency_limit=1, concurrency_id="leaderboard-reload")
+    redraw(refresh.click(do_refresh, None, status, api_name="refresh", **reload_queue), "refresh")
+    redraw(submit.click(do_submit, upload, submit_message, api_name="submit", **reload_queue), "submit")
 
     sample_subset.input(
         lambda m, s: sample_outputs(m, s),

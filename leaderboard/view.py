@@ -14,7 +14,7 @@ import math
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,17 +30,22 @@ from leaderboard.columns import (
     PROVENANCE_IMPORTED,
     PROVENANCE_PAPER,
     PROVENANCE_RUN,
+    PROVENANCE_UNVERIFIED,
 )
 from leaderboard.labels import SUBSETS, dataset_sort_key, display_dataset
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
 
+    from judges.settings import Settings
+
 logger = logging.getLogger(__name__)
 
-PROVENANCES: tuple[str, ...] = (PROVENANCE_RUN, PROVENANCE_IMPORTED, PROVENANCE_PAPER)
+PROVENANCES: tuple[str, ...] = (PROVENANCE_RUN, PROVENANCE_IMPORTED, PROVENANCE_UNVERIFIED, PROVENANCE_PAPER)
 #: Marks rows copied from the paper in the Judge column.
 PAPER_MARK = " [paper]"
+#: Marks rows of submitted runs nobody has re-run (provenance "unverified submission").
+UNVERIFIED_MARK = " [unverified]"
 
 #: Optional column groups of the wide table, in display order; "Datasets" stands for every
 #: per-dataset column and "Dataset CIs" writes each cell as "value [low, high]".
@@ -69,6 +74,42 @@ BIAS_METRICS: dict[str, tuple[str, ...]] = {
 # --------------------------------------------------------------------------- loading (engine calls only)
 
 
+#: Where the Space stores accepted submissions when ``RUNS_DIR`` is not set (relative to the
+#: working folder; git-ignored). The leaderboard reads it whenever it exists.
+DEFAULT_SUBMISSIONS_DIR = Path("runs")
+
+
+def submissions_dir(settings: Settings | None) -> Path:
+    """The folder accepted submissions are written to: ``RUNS_DIR``, else :data:`DEFAULT_SUBMISSIONS_DIR`."""
+    runs_dir = getattr(settings, "runs_dir", None)
+    return Path(runs_dir) if runs_dir is not None else DEFAULT_SUBMISSIONS_DIR
+
+
+def leaderboard_sources(
+    settings: Settings | None = None, *, cache_dir: str | Path | None = None, endpoint: str | None = None
+) -> list[Path]:
+    """Every folder of runs the leaderboard shows, embedded first.
+
+    :func:`leaderboard.hub.run_sources` (the embedded runs, ``RUNS_DIR``, the runs pulled from
+    ``RUNS_REPO``), plus the local submissions folder when ``RUNS_DIR`` is unset and that folder
+    exists, so that a run submitted in the Space shows up at the next load.
+
+    Args:
+        settings: The Space's settings (default: ``Settings()``, the embedded runs only).
+        cache_dir: Where to keep the runs pulled from ``RUNS_REPO`` (default: the Hugging Face cache).
+        endpoint: Another Hub endpoint (tests, mirrors).
+    """
+    from judges.settings import Settings
+    from leaderboard.hub import run_sources
+
+    settings = settings if settings is not None else Settings()
+    sources = run_sources(settings, cache_dir=cache_dir, endpoint=endpoint)
+    local = submissions_dir(settings)
+    if local.is_dir() and all(local.resolve() != s.resolve() for s in sources):
+        sources.append(local)
+    return sources
+
+
 @dataclass(frozen=True)
 class LeaderboardData:
     """Everything the tab reads, loaded once.
@@ -78,19 +119,28 @@ class LeaderboardData:
         labels: The human-label table (mode, subset, item_id, dataset, human_label, ...).
         runs: The loaded runs (their records give each judge's verdict per item).
         problems: Input problems met while loading, as text.
+        sources: The folders of runs it was loaded from.
     """
 
     table: pd.DataFrame
     labels: pd.DataFrame
     runs: tuple = ()
     problems: tuple[str, ...] = ()
+    sources: tuple[Path, ...] = ()
 
 
-def load_leaderboard(runs_dir: Path | None = None, *, n_resamples: int = 1000) -> LeaderboardData:
+def load_leaderboard(
+    settings: Settings | None = None,
+    *,
+    sources: Sequence[str | Path] | None = None,
+    n_resamples: int = 1000,
+) -> LeaderboardData:
     """Load stored runs, labels and the paper's numbers and build the long table with the engine.
 
     Args:
-        runs_dir: A folder of stored runs (``RUNS_DIR``); None reads the embedded ``assets/``.
+        settings: Where the runs are (``RUNS_DIR``, ``RUNS_REPO``, ``HF_TOKEN``); default: the
+            embedded runs only. Read through :func:`leaderboard_sources`, which pulls ``RUNS_REPO``.
+        sources: Folders of runs to read instead of those ``settings`` names.
         n_resamples: Bootstrap resamples for the intervals.
 
     Returns:
@@ -102,44 +152,99 @@ def load_leaderboard(runs_dir: Path | None = None, *, n_resamples: int = 1000) -
     from leaderboard.reference import reference_rows
     from leaderboard.runs import default_assets_dir
 
-    # The same source and label rules as `python -m leaderboard table`.
-    sources = [Path(runs_dir)] if runs_dir else [default_assets_dir()]
-    label_files = [p for source in sources for p in find_label_files(source)]
+    folders = [Path(s) for s in sources] if sources is not None else leaderboard_sources(settings)
+    # The same label rules as `python -m leaderboard table`: label tables found in the sources,
+    # else the embedded ones.
+    label_files = [p for source in folders if source.is_dir() for p in find_label_files(source)]
     label_files = label_files or find_label_files(default_assets_dir())
     labels = load_label_tables(list(dict.fromkeys(label_files)))
-    loaded = load_runs(sources, labels)
+    loaded = load_runs(folders, labels)
     table = build_leaderboard(loaded.runs, labels, reference_rows(), n_resamples=n_resamples)
     problems = tuple(str(p) for p in loaded.problems)
     if problems:
         logger.warning("%d problem(s) while loading runs; first: %s", len(problems), problems[0])
-    return LeaderboardData(table=table, labels=labels, runs=tuple(loaded.runs), problems=problems)
+    return LeaderboardData(
+        table=table, labels=labels, runs=tuple(loaded.runs), problems=problems, sources=tuple(folders)
+    )
 
 
 @dataclass
 class LazyLeaderboard:
-    """Loads the leaderboard on first use (or in the background with :meth:`prefetch`), once.
+    """Loads the leaderboard on first use (or in the background with :meth:`prefetch`) and on :meth:`refresh`.
 
     Importing and building the app stays free of work; the first page load, or a prefetch started
-    at launch, pays for the computation.
+    at launch, pays for the computation. Readers keep seeing the previous data while a refresh
+    loads the new one.
+
+    Attributes:
+        settings: Where the runs are (:func:`leaderboard_sources`); None: the embedded runs only.
+        n_resamples: Bootstrap resamples for the intervals.
+        sources: Returns the folders to read, instead of ``leaderboard_sources(settings)`` (tests,
+            another Hub endpoint).
     """
 
-    runs_dir: Path | None = None
+    settings: Settings | None = None
     n_resamples: int = 1000
+    sources: Callable[[], Sequence[str | Path]] | None = None
     _data: LeaderboardData | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _refresh_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def run_sources(self) -> list[Path]:
+        """The folders of runs to read now (pulls ``RUNS_REPO`` when one is set)."""
+        if self.sources is not None:
+            return [Path(s) for s in self.sources()]
+        return leaderboard_sources(self.settings)
+
+    def _load(self) -> LeaderboardData:
+        return load_leaderboard(self.settings, sources=self.run_sources(), n_resamples=self.n_resamples)
 
     def get(self) -> LeaderboardData:
         """The loaded data, loading it now if nobody has."""
+        data = self._data
+        if data is not None:
+            return data
         with self._lock:
             if self._data is None:
-                self._data = load_leaderboard(self.runs_dir, n_resamples=self.n_resamples)
+                self._data = self._load()
             return self._data
+
+    def refresh(self) -> LeaderboardData:
+        """Load again (re-pulling ``RUNS_REPO``) and return the new data; refreshes run one at a time."""
+        with self._refresh_lock:
+            data = self._load()
+            with self._lock:
+                self._data = data
+        return data
 
     def prefetch(self) -> threading.Thread:
         """Start loading in a daemon thread (a later :meth:`get` waits for it)."""
         thread = threading.Thread(target=self.get, name="leaderboard-prefetch", daemon=True)
         thread.start()
         return thread
+
+
+def refresh_leaderboard(store: LazyLeaderboard) -> str:
+    """Reload ``store`` (the Refresh button) and say what was loaded; a failure keeps the old data.
+
+    Returns:
+        One Markdown line (never a stack trace; failures are logged).
+    """
+    try:
+        data = store.refresh()
+    except Exception:
+        logger.exception("reloading the leaderboard failed")
+        return "The leaderboard could not be reloaded; it still shows the previous data. Try again later."
+    return refresh_summary(data)
+
+
+def refresh_summary(data: LeaderboardData) -> str:
+    """One Markdown line after a refresh: how many runs from how many folders, and any problems."""
+    runs = len(data.runs)
+    text = f"Reloaded {runs} run{'s' if runs != 1 else ''} from {len(data.sources)} folder(s)."
+    if data.problems:
+        text += f" {len(data.problems)} input problem(s) were skipped (see the logs)."
+    return text
 
 
 # --------------------------------------------------------------------------- choices
@@ -251,7 +356,7 @@ def wide_table(
     """One row per judge run for one metric: Judge, Average, then one column per dataset.
 
     Rows are sorted best first for the metric's direction (descriptive metrics: by judge), rows
-    without a value last. Paper rows are marked in the Judge column.
+    without a value last. Paper rows and unverified submissions are marked in the Judge column.
 
     Args:
         table: The engine's long table.
@@ -277,9 +382,10 @@ def wide_table(
     for (judge, run_id), group in rows.groupby(["judge", "run_id"], sort=False, dropna=False):
         by_dataset = {str(r.dataset): r for r in group.itertuples(index=False)}
         top = by_dataset.get(head)
-        paper = str(group["provenance"].iloc[0]) == PROVENANCE_PAPER
+        provenance = str(group["provenance"].iloc[0])
+        mark = {PROVENANCE_PAPER: PAPER_MARK, PROVENANCE_UNVERIFIED: UNVERIFIED_MARK}.get(provenance, "")
         record: dict[str, object] = {
-            "Judge": f"{judge}{PAPER_MARK if paper else ''}",
+            "Judge": f"{judge}{mark}",
             head: _fmt(top.value) if top is not None else None,
         }
         if "95% CI" in shown:
@@ -296,7 +402,7 @@ def wide_table(
         optional = {
             "Coverage": _fmt(top.coverage) if top is not None else None,
             "n": None if top is None or pd.isna(top.n) else int(top.n),
-            "Provenance": str(group["provenance"].iloc[0]),
+            "Provenance": provenance,
             "Subset": str(group["subset"].iloc[0]),
             "Setting": str(group["setting"].iloc[0]),
             "Family": judge_family(str(judge)),
@@ -353,6 +459,8 @@ def table_caption(table: pd.DataFrame, mode: str, metric: str | None, shown: pd.
     ]
     parts = [f"**{metric}** ({direction}): {spec.definition if spec else ''}"]
     parts.append(f"{len(shown)} row(s), best first. `{PAPER_MARK.strip()}` = numbers reported in the paper.")
+    if "Judge" in shown.columns and shown["Judge"].astype(str).str.endswith(UNVERIFIED_MARK).any():
+        parts.append(f"`{UNVERIFIED_MARK.strip()}` = a submitted run nobody has re-run yet.")
     if "Subset" in shown.columns and (shown["Subset"] == "hq").any():
         parts.append("HQ rows cover only items where judges agreed with people, so their agreement is inflated.")
     return " ".join(parts)

@@ -46,6 +46,25 @@ def test_import_and_build_do_no_heavy_work():
     assert out.stdout.strip() == "[]"
 
 
+def test_launch_imports_the_local_backend_for_zerogpu_and_prefetches():
+    # main() with launch and prefetch recorded instead of run: hf_local is imported at launch, not
+    # at `import app`, and it brings no torch with it.
+    code = (
+        "import sys, app, gradio as gr\n"
+        "from leaderboard.view import LazyLeaderboard\n"
+        "calls = []\n"
+        "gr.Blocks.launch = lambda self, **kw: calls.append('launch')\n"
+        "LazyLeaderboard.prefetch = lambda self: calls.append('prefetch')\n"
+        "assert 'judges.backends.hf_local' not in sys.modules\n"
+        "app.main()\n"
+        "assert 'judges.backends.hf_local' in sys.modules\n"
+        "print(calls, sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['prefetch', 'launch'] []"
+
+
 def test_every_event_has_an_explicit_api_name():
     import app
 
@@ -53,7 +72,7 @@ def test_every_event_has_an_explicit_api_name():
     names = [dep.api_name for dep in demo.fns.values()]
     assert all(names), names
     public = {dep.api_name for dep in demo.fns.values() if dep.api_visibility == "public"}
-    assert {"judge", "leaderboard"} <= public
+    assert {"judge", "leaderboard", "refresh", "submit"} <= public
 
 
 # ---------------------------------------------------------------------- the launched app
@@ -251,3 +270,79 @@ def test_leaderboard_filters_through_the_api(client):
     )
     assert table["headers"] == ["Judge", "Average", "Run"]
     assert {r[2] for r in table["data"]} == {"paper"}
+
+
+# ---------------------------------------------------------------------- refresh and submissions
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory) -> Path:
+    # Submissions go to a tmp RUNS_DIR, never to assets/ or ./runs.
+    return tmp_path_factory.mktemp("space") / "runs"
+
+
+@pytest.fixture(scope="module")
+def submit_client(runs_dir):
+    with launched_app(Settings(runs_dir=runs_dir)) as app_:
+        yield Client(app_.url, verbose=False)
+
+
+def rows_by_run(client, mode):
+    from leaderboard.columns import HEADLINE_METRIC
+
+    table, _caption, _csv = client.predict(
+        mode, HEADLINE_METRIC[mode], [], [], [], ["Provenance", "Run"], api_name="/leaderboard"
+    )
+    headers = table["headers"]
+    return {row[headers.index("Run")]: dict(zip(headers, row, strict=True)) for row in table["data"]}
+
+
+def test_api_lists_refresh_and_submit(submit_client):
+    endpoints = submit_client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/refresh", "/submit"} <= set(endpoints)
+
+
+def test_a_submitted_run_is_listed_at_once_as_unverified(submit_client, runs_dir, tmp_path):
+    from leaderboard.columns import PROVENANCE_UNVERIFIED
+    from tests.support.submissions import submission
+
+    manifest, judgments = submission(tmp_path, "api-pair-run", "Api-Judge")
+    message = submit_client.predict([handle_file(manifest), handle_file(judgments)], api_name="/submit")
+    assert message.startswith("**Accepted** run `api-pair-run`") and PROVENANCE_UNVERIFIED in message
+    assert (runs_dir / "api-pair-run" / "manifest.json").is_file()
+    row = rows_by_run(submit_client, "pair")["api-pair-run"]
+    assert row["Judge"] == "Api-Judge [unverified]" and row["Provenance"] == PROVENANCE_UNVERIFIED
+    again = submit_client.predict([handle_file(manifest), handle_file(judgments)], api_name="/submit")
+    assert "already on the leaderboard" in again
+
+
+@pytest.mark.parametrize(
+    ("bad", "fragment"),
+    [
+        ("jsonl", "judgments.jsonl line 2: not valid JSON"),
+        ("zip", "points outside the archive"),
+        ("item", "item 424242 is not in the benchmark"),
+    ],
+)
+def test_bad_submissions_are_readable_rejections(submit_client, tmp_path, bad, fragment):
+    from tests.support.submissions import submission, zipped
+
+    if bad == "jsonl":
+        files = submission(tmp_path, "bad-jsonl", "J", edit_lines=lambda ls: [ls[0], "{oops", *ls[1:]])
+    elif bad == "item":
+        files = submission(tmp_path, "bad-item", "J", edit_lines=lambda ls: ['{"item_id": "424242", "verdict": "A"}'])
+    else:
+        files = [zipped(tmp_path / "evil.zip", {"../manifest.json": b"{}", "judgments.jsonl": b""})]
+    message = submit_client.predict([handle_file(f) for f in files], api_name="/submit")
+    assert message.startswith("**Submission rejected.**") and fragment in message
+    assert "Traceback" not in message
+
+
+def test_refresh_picks_up_a_run_written_to_runs_dir(submit_client, runs_dir):
+    from tests.support.submissions import submission
+
+    submission(runs_dir, "written-score-run", "Disk-Judge", source="mllmj-hq-score-gpt-4v")
+    assert "written-score-run" not in rows_by_run(submit_client, "score")
+    status = submit_client.predict(api_name="/refresh")
+    assert status.startswith("Reloaded ")
+    assert rows_by_run(submit_client, "score")["written-score-run"]["Judge"] == "Disk-Judge"

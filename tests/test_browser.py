@@ -71,8 +71,11 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def running():
-    with launched_app(Settings.from_env({"JUDGE_MAX_RETRIES": "0", "JUDGE_TIMEOUT_S": "10"})) as app_:
+def running(tmp_path_factory):
+    # Submissions go to a tmp RUNS_DIR, never to assets/ or ./runs.
+    runs_dir = tmp_path_factory.mktemp("space") / "runs"
+    env = {"JUDGE_MAX_RETRIES": "0", "JUDGE_TIMEOUT_S": "10", "RUNS_DIR": str(runs_dir)}
+    with launched_app(Settings.from_env(env)) as app_:
         yield app_
 
 
@@ -171,6 +174,25 @@ def test_leaderboard_modes_and_csv(page):
     assert len(table) - 1 == rows
     assert [r[0] for r in table[1:]] == [cell(page, r, 0).inner_text().strip() for r in range(rows)]
     assert score_rows is not None
+
+
+def test_submit_a_run_in_the_browser(page, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.support.submissions import submission
+
+    files = submission(tmp_path, "browser-score-run", "Browser-Judge", source="mllmj-hq-score-gpt-4v")
+    page.get_by_role("tab", name="Leaderboard").click()
+    expect(cell(page, 0, 0)).not_to_be_empty()
+    expect(page.locator("#lb-refresh")).to_be_visible()
+    page.get_by_text("Submit a run").click()
+    page.locator("#lb-submit-files input[type=file]").set_input_files([str(f) for f in files])
+    expect(page.locator("#lb-submit-files")).to_contain_text("judgments.jsonl")
+    page.locator("#lb-submit-button").click()
+    expect(page.locator("#lb-submit-message")).to_contain_text("Accepted run browser-score-run")
+    expect(page.locator("#lb-table")).to_contain_text("Browser-Judge [unverified]")
+    expect(page.locator("#lb-bars")).to_contain_text("Browser-Judge")  # the plots follow
+    shot(page, "submit")
 
 
 def test_about_tab(page):

@@ -29,6 +29,8 @@ from leaderboard.view import (
     load_leaderboard,
     metric_choices,
     metric_label,
+    refresh_leaderboard,
+    refresh_summary,
     resolve_metric,
     sample_state,
     sample_view,
@@ -304,3 +306,52 @@ def test_lazy_store_loads_once(monkeypatch):
     store.prefetch().join()
     store.get()
     assert calls == [1]
+
+
+def test_runs_dir_adds_to_the_embedded_runs_and_refresh_picks_up_new_runs(tmp_path):
+    from judges.settings import Settings
+    from leaderboard.runs import default_assets_dir
+    from tests.support.submissions import submission
+
+    runs_dir = tmp_path / "runs"
+    submission(runs_dir, "local-score-run", "Local-Judge", source="mllmj-hq-score-gpt-4v")
+    store = LazyLeaderboard(Settings(runs_dir=runs_dir), n_resamples=20)
+    first = store.get()
+    assert first.sources == (default_assets_dir(), runs_dir)
+    judges = set(wide_table(first.table, "score")["Judge"])
+    assert {"Local-Judge", "GPT-4V"} <= judges  # RUNS_DIR no longer hides the embedded runs
+
+    submission(runs_dir, "late-pair-run", "Late-Judge")  # written after the first load
+    assert store.get() is first and "Late-Judge" not in set(wide_table(store.get().table, "pair")["Judge"])
+    fresh = store.refresh()
+    assert store.get() is fresh and "Late-Judge" in set(wide_table(fresh.table, "pair")["Judge"])
+    assert refresh_summary(fresh).startswith(f"Reloaded {len(first.runs) + 1} runs from 2 folder(s).")
+
+
+def test_lazy_store_takes_its_sources_from_a_callable(monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        "leaderboard.view.load_leaderboard",
+        lambda settings, sources, **k: seen.append(sources) or LeaderboardData(pd.DataFrame(), None),
+    )
+    calls = iter([["a"], ["a", "b"]])
+    store = LazyLeaderboard(sources=lambda: next(calls))
+    store.get()
+    store.refresh()
+    assert [[p.name for p in s] for s in seen] == [["a"], ["a", "b"]]
+
+
+def test_a_failed_refresh_keeps_the_previous_data(monkeypatch, caplog):
+    data = LeaderboardData(pd.DataFrame(), None)
+    monkeypatch.setattr("leaderboard.view.load_leaderboard", lambda *a, **k: data)
+    store = LazyLeaderboard()
+    store.get()
+
+    def broken(*args, **kwargs):
+        raise OSError("hub exploded")
+
+    monkeypatch.setattr("leaderboard.view.load_leaderboard", broken)
+    with caplog.at_level("ERROR", logger="leaderboard.view"):
+        text = refresh_leaderboard(store)
+    assert "could not be reloaded" in text and "hub exploded" not in text and "hub exploded" in caplog.text
+    assert store.get() is data

@@ -40,7 +40,7 @@ def launched_app(settings: Settings | None = None) -> Iterator[RunningApp]:
     from leaderboard.view import LazyLeaderboard
 
     settings = settings or Settings.from_env({})
-    store = LazyLeaderboard(settings.runs_dir)
+    store = LazyLeaderboard(settings)
     demo = app.build_demo(settings, store=store)
     port = free_port()
     demo.queue(default_concurrency_limit=8).launch(
