@@ -51,7 +51,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("n", "Int64", True, "Items that entered the computation (parsed, labelled, after filters)."),
     Column("coverage", "float64", True, "Parsed judgments / judgments in the cell."),
     Column(
-        "provenance", "string", True, "imported from the released data | run with this project | unverified submission | reported in paper."
+        "provenance",
+        "string",
+        True,
+        "imported from the released data | run with this project | unverified submission | reported in paper.",
     ),
     Column("subset", "string", True, "Benchmark subset the run covers: all, hq (agreement inflated) or hard."),
     Column("setting", "string", False, "Prompt setting of the run (no-cot, cot-figure, ...)."),

@@ -187,9 +187,7 @@ def custom_spec(
     if not model.strip():
         raise ConfigError("Give the model name the endpoint serves (e.g. Qwen/Qwen2.5-VL-7B-Instruct).")
     if not base_url.strip().startswith(("http://", "https://")):
-        raise ConfigError(
-            f"Base URL {base_url!r} must start with http:// or https:// (e.g. http://localhost:8000/v1)."
-        )
+        raise ConfigError(f"Base URL {base_url!r} must start with http:// or https:// (e.g. http://localhost:8000/v1).")
     caps = replace(_API_NO_LOGPROBS, logprobs=logprobs, vision=vision)
     return JudgeSpec(model.strip(), "openai", model.strip(), "Custom", "api", base_url.strip(), api_key_env, caps)
 
