@@ -556,12 +556,15 @@ def _id_key(item: str) -> tuple[int, str]:
     return (0, f"{int(item):012d}") if item.isdigit() else (1, item)
 
 
-def fetch_hub_dataset(repo_id: str = HUB_REPO_ID, cache_dir: str | Path | None = None) -> Path:
+def fetch_hub_dataset(
+    repo_id: str = HUB_REPO_ID, cache_dir: str | Path | None = None, *, endpoint: str | None = None
+) -> Path:
     """Download the JSONL files of the released dataset from the Hugging Face Hub (no images).
 
     Args:
         repo_id: The dataset repository.
         cache_dir: Where huggingface_hub caches it (default: its own cache).
+        endpoint: Another Hub endpoint (mirrors, tests).
 
     Returns:
         The local folder of the snapshot.
@@ -569,16 +572,13 @@ def fetch_hub_dataset(repo_id: str = HUB_REPO_ID, cache_dir: str | Path | None =
     Raises:
         ConnectionError: The Hub cannot be reached; the message says how to import offline instead.
     """
-    from huggingface_hub import snapshot_download
+    # The runner downloads the same files; one download path serves both.
+    from leaderboard.benchmark import BenchmarkError, download_benchmark
 
     try:
-        path = snapshot_download(
-            repo_id=repo_id, repo_type="dataset", allow_patterns=["*.jsonl", "*.md"], cache_dir=cache_dir
-        )
-    except Exception as exc:  # huggingface_hub raises many transport types; all mean "not reachable"
+        return download_benchmark(repo_id=repo_id, cache_dir=cache_dir, endpoint=endpoint)
+    except BenchmarkError as exc:
         raise ConnectionError(
-            f"could not download {repo_id} from the Hugging Face Hub ({type(exc).__name__}: {exc}). Download it "
-            "where the network allows (huggingface_hub.snapshot_download(repo_id=..., repo_type='dataset')) and "
-            "run `python -m leaderboard import-mllm-judge <that folder>`"
-        ) from exc
-    return Path(path)
+            f"{exc}. Download it where the network allows (huggingface_hub.snapshot_download(repo_id=..., "
+            "repo_type='dataset')) and run `python -m leaderboard import-mllm-judge <that folder>`"
+        ) from None

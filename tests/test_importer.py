@@ -191,36 +191,36 @@ def test_reimport_replaces_runs_and_keeps_other_labels(imported, tmp_path):
 
 
 def test_from_hub_flag_downloads_then_imports(tmp_path, monkeypatch, capsys):
-    import huggingface_hub
+    import huggingface_hub.constants as constants
 
     from leaderboard.__main__ import main
+    from tests.support.hub_server import serve_hub
 
     src = write_hub_fixture(tmp_path / "snapshot")
-    calls = []
-
-    def fake_snapshot_download(**kwargs):
-        calls.append(kwargs)
-        return str(src)
-
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
-    assert main(["import-mllm-judge", "--from-hub", "--out", str(tmp_path / "out")]) == 0
-    assert calls[0]["repo_id"] == "shuaishuaicdp/MLLM-Judge" and calls[0]["repo_type"] == "dataset"
-    assert "*.jsonl" in calls[0]["allow_patterns"]
+    (src / "image").mkdir(exist_ok=True)
+    (src / "image" / "1.jpg").write_bytes(b"not needed by the importer")
+    with serve_hub() as hub:
+        hub.seed_folder("shuaishuaicdp/MLLM-Judge", src)
+        # What HF_ENDPOINT sets when huggingface_hub is imported: the default Hub is the local fake.
+        monkeypatch.setattr(constants, "ENDPOINT", hub.url)
+        monkeypatch.setattr(
+            constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}"
+        )
+        assert (
+            main(["import-mllm-judge", "--from-hub", str(tmp_path / "hf-cache"), "--out", str(tmp_path / "out")]) == 0
+        )
+        downloaded = [r.path for r in hub.requests if "/resolve/" in r.path and r.method == "GET"]
+    assert downloaded and all(path.endswith(".jsonl") for path in downloaded)  # JSONL only, no images
     assert "mllmj-all-pair-gpt-4v" in capsys.readouterr().out
     assert (tmp_path / "out" / "runs" / "mllmj-all-pair-gpt-4v" / "judgments.jsonl").exists()
 
 
-def test_from_hub_without_network_says_how_to_import_offline(tmp_path, monkeypatch):
-    import huggingface_hub
-
+def test_from_hub_without_network_says_how_to_import_offline(tmp_path):
     from leaderboard.importer import fetch_hub_dataset
 
-    def offline(**kwargs):
-        raise OSError("no route to host")
-
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    # A real connection to a closed port on this machine: the same failure as having no network.
     with pytest.raises(ConnectionError, match="import-mllm-judge <that folder>"):
-        fetch_hub_dataset()
+        fetch_hub_dataset(cache_dir=tmp_path, endpoint="http://127.0.0.1:9")
 
 
 def test_missing_or_empty_source_is_a_clear_error(tmp_path):
