@@ -110,24 +110,33 @@ _NO_VERDICT = {
 
 
 def _json_judgement(text: str) -> tuple[object, int, str] | None:
-    """The last JSON-ish object with a judgement key: (value, offset of the value, analysis)."""
+    """The last top-level JSON-ish object with a judgement key: (value, offset of the value, analysis).
+
+    Objects nested inside a decoded object are not candidates of their own, so a "score" inside a
+    judge's "details" never outvotes its "Judgement"; a judgement key nested one level down (a
+    wrapper such as ``{"result": {...}}``) is still found.
+    """
     best: tuple[object, int, str] | None = None
     decoder = json.JSONDecoder()
-    for match in re.finditer(r"\{", text):
-        start = match.start()
+    position = 0
+    while (start := text.find("{", position)) >= 0:
         obj, end = _decode_object(decoder, text, start)
         if not isinstance(obj, dict):
+            position = start + 1
             continue
-        keys = {str(k).strip().lower(): k for k in obj}
-        jkey = next((keys[k] for k in _JUDGEMENT_KEYS if k in keys), None)
-        if jkey is None:
-            continue
-        akey = next((keys[k] for k in _ANALYSIS_KEYS if k in keys), None)
-        analysis = str(obj[akey]).strip() if akey is not None else ""
-        # Locate the value inside the object's text so that the verdict's span points at the label.
-        key_pos = text.rfind(str(jkey), start, end)
-        offset = key_pos + len(str(jkey)) if key_pos >= 0 else start
-        best = (obj[jkey], offset, analysis)
+        position = end
+        for candidate in (obj, *(v for v in obj.values() if isinstance(v, dict))):
+            keys = {str(k).strip().lower(): k for k in candidate}
+            jkey = next((keys[k] for k in _JUDGEMENT_KEYS if k in keys), None)
+            if jkey is None:
+                continue
+            akey = next((keys[k] for k in _ANALYSIS_KEYS if k in keys), None)
+            analysis = str(candidate[akey]).strip() if akey is not None else ""
+            # Locate the value inside the object's text so that the verdict's span points at the label.
+            key_pos = text.rfind(str(jkey), start, end)
+            offset = key_pos + len(str(jkey)) if key_pos >= 0 else start
+            best = (candidate[jkey], offset, analysis)
+            break
     if best is None:
         best = _loose_judgement(text)
     return best
