@@ -89,6 +89,29 @@ def metric_table() -> str:
     return "\n".join(lines)
 
 
+CONTRIBUTING = """## Add a judge
+
+A judge is one entry in `judges/backends/catalog.py`: a `JudgeSpec` naming the backend (`openai` for
+any OpenAI-compatible server, `hf` for a local transformers model), the model id, the secret holding
+its key (`api_key_env`) and what the model accepts (`Capabilities`: vision, token log-probabilities,
+temperature, system prompt). The Judge tab, `python -m judges` and the runner pick it up from there.
+Any OpenAI-compatible endpoint can also be judged without code: choose "Custom OpenAI-compatible
+endpoint" in the Judge tab, or pass `--model` and `--base-url` on the command line.
+
+## Run the benchmark and submit the run
+
+1. Download the benchmark once: `huggingface_hub.snapshot_download("shuaishuaicdp/MLLM-Judge",
+   repo_type="dataset", local_dir="MLLM-Judge")`.
+2. Judge it: `python -m leaderboard run --model MODEL --base-url URL --mode pair --benchmark MLLM-Judge
+   --split all --out runs/my-judge-pair` (or `--judge NAME` from the catalog, or `--backend hf --model ID`).
+   The run is resumable: start the same command again after a crash and only what is missing is judged.
+3. Check it: `python -m leaderboard table --runs runs/ --mode pair`.
+4. Submit it: in the Leaderboard tab, open **Submit a run** and upload `manifest.json` and
+   `judgments.jsonl` (or a zip of both). It is validated against the benchmark's items and shown at once
+   as an *unverified submission*; maintainers can push it to the runs repository with `--push`.
+"""
+
+
 def about_markdown() -> str:
     """The whole About tab as markdown."""
     return "\n\n".join(
@@ -97,6 +120,7 @@ def about_markdown() -> str:
             HEADLINE,
             "## Every metric\n\n" + metric_table(),
             CAVEATS,
+            CONTRIBUTING,
             "## Citation\n\nIf you use these numbers, cite the benchmark:\n\n```bibtex\n" + CITATION + "\n```",
         ]
     )
