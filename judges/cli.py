@@ -121,7 +121,9 @@ def _print_human(result: JudgeResult) -> None:
             f"swap:     consistent={result.swap.consistent} (original {result.swap.original_verdict}, swapped {result.swap.swapped_verdict})"
         )
     if result.consistency:
-        print(f"samples:  agreement {result.consistency.agreement}")
+        c = result.consistency
+        agreement = "n/a" if c.agreement is None else f"{c.agreement:.0%}"
+        print(f"{c.kind + ':':<9} {agreement} of {len(c.verdicts)} agree with the majority")
     print(f"latency:  {result.latency_s:.2f} s, attempts {result.attempts}")
     print(f"analysis: {result.analysis}")
 

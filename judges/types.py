@@ -291,7 +291,10 @@ class JudgeResult:
     """Everything one judgment produced; what the UI shows, the CLI prints and runs store.
 
     ``verdict`` is the final verdict after swap reconciliation or majority vote; ``parsed`` is False
-    when no valid verdict could be read, and then ``reason`` says why.
+    when no valid verdict could be read, and then ``reason`` says why. ``analysis``, ``raw_output``
+    and ``probabilities`` come from the first request in the original order; ``latency_s`` and
+    ``usage`` add up every request of the judgment (orders x samples, re-asks included), so with
+    concurrent requests ``latency_s`` is model time, not wall time.
     """
 
     mode: ModeName
