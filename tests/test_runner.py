@@ -16,6 +16,7 @@ import pytest
 
 from leaderboard.aggregate import build_leaderboard
 from leaderboard.benchmark import BenchmarkError, lite_sample, read_items, select_items
+from leaderboard.labels import display_dataset
 from leaderboard.loader import load_runs
 from leaderboard.runner import EXIT_INCOMPLETE, add_run_arguments, run_command
 from tests.support.benchmark_fixture import import_labels, item_of, write_fixture
@@ -379,3 +380,33 @@ def test_the_api_key_is_sent_but_never_stored(fixture, tmp_path, monkeypatch, ca
     stored = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
     assert secret.encode() not in stored and b"RUNNERsecret" not in stored
     assert secret not in capsys.readouterr().out
+
+
+def test_swap_and_samples_are_stored_and_become_consistency_columns(fixture, labels, tmp_path):
+    # The scripted judge answers each item's letter whatever the order: a pure position bias, so a
+    # swapped pair maps back to the other letter and the reconciled verdict is a tie.
+    out = tmp_path / "swap-run"
+    with serve_openai(default=ScriptedJudge(fixture)) as server:
+        args = run_args(fixture, server, out, "pair", "--swap", "--samples", "2", "--limit", "6")
+        assert run_command(cli_args(*args)) == 0
+    records = lines_of(out)
+    assert len(records) == 6
+    for record in records:
+        swap = record["swap"]
+        assert set(swap) >= {"original_verdict", "swapped_verdict", "consistent", "reconciled"}
+        assert record["consistency"]["kind"] == "samples" and len(record["consistency"]["verdicts"]) == 2
+        if swap["consistent"] is False:
+            assert record["verdict"] == "tie"
+    table = table_for(out, labels)
+    rows = table[table["metric"] == "swap_consistency"]
+    by_dataset = {}
+    for r in records:
+        if r["swap"]["consistent"] is not None:
+            by_dataset.setdefault(r["dataset"], []).append(r["swap"]["consistent"])
+    shares = {d: sum(v) / len(v) for d, v in by_dataset.items()}
+    for dataset, share in shares.items():
+        cell = rows[rows["dataset"] == display_dataset(dataset)]
+        assert float(cell["value"].iloc[0]) == pytest.approx(share)
+    average = rows[rows["dataset"] == "Average"]
+    assert float(average["value"].iloc[0]) == pytest.approx(sum(shares.values()) / len(shares))
+    assert (table["metric"] == "self_consistency").any()
