@@ -105,6 +105,7 @@ class JudgeForm:
         shuffles: Batch mode: extra shuffled orders.
         samples: Samples per order (majority vote).
         logprobs: Custom endpoint: ask for token log-probabilities (verdict probabilities).
+        more_images: Further images the instruction refers to, sent after ``image``.
     """
 
     image: Any
@@ -124,6 +125,7 @@ class JudgeForm:
     shuffles: int = 0
     samples: int = 1
     logprobs: bool = False
+    more_images: tuple[Any, ...] = ()
 
     def __repr__(self) -> str:
         # The key must never reach a log line through a repr.
@@ -144,7 +146,7 @@ class JudgeForm:
         named = {k: v for k, v in zip(INPUT_FIELDS, values, strict=False) if v is not None}
         responses = tuple(named.pop(f"response_{i + 1}", "") or "" for i in range(MAX_RESPONSES))
         casts = {"response_count": int, "temperature": float, "swap": bool, "shuffles": int, "samples": int,
-                 "logprobs": bool}  # fmt: skip
+                 "logprobs": bool, "more_images": _as_tuple}  # fmt: skip
         fields = {k: casts.get(k, lambda v: v)(v) for k, v in named.items()}
         return cls(responses=responses, **{"mode": "pair", "instruction": "", "image": None, **fields})
 
@@ -152,6 +154,10 @@ class JudgeForm:
     def judged_responses(self) -> list[str]:
         """The responses the mode judges (see :func:`select_responses`)."""
         return select_responses(self.mode, self.responses, self.response_count)
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
 
 
 def input_defaults() -> dict[str, Any]:
@@ -182,6 +188,7 @@ INPUT_FIELDS: tuple[str, ...] = (
     "shuffles",
     "samples",
     "logprobs",
+    "more_images",
 )
 
 
@@ -210,12 +217,12 @@ def build_task(form: JudgeForm) -> Task:
     """
     mode = get_mode(form.mode)
     setting = get_setting(form.setting or "no-cot")
-    if form.image is None and setting.sees_image:
+    images = [image for image in (form.image, *form.more_images) if image is not None]
+    if not images and setting.sees_image:
         raise BadInput(
             "No image: upload the image the instruction is about (or pick the no-figure or vision-expert setting)."
         )
     responses = select_responses(form.mode, form.responses, form.response_count)
-    images = [form.image] if form.image is not None else []
     description = (form.image_description or "").strip() or None
     return mode.make_task(form.instruction or "", responses, images, description)
 

@@ -6,7 +6,7 @@ event is the public ``/judge`` API, whose inputs are, in order
 
     image, mode, instruction, response_1 ... response_8, response_count,
     judge, base_url, model, api_key, setting, image_description, criteria,
-    temperature, swap, shuffles, samples, logprobs
+    temperature, swap, shuffles, samples, logprobs, more_images
 
 ``response_count`` (2..8) is read in batch mode only; score uses the first box, pair the first two.
 The outputs are: verdict HTML, probability plot, details Markdown, analysis Markdown, raw
@@ -134,6 +134,14 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                 height=280,
                 elem_id="judge-image",
             )
+            with gr.Accordion("More images (when the instruction refers to several)", open=False):
+                more_images = gr.File(
+                    label="Sent after the first image, in this order",
+                    file_count="multiple",
+                    file_types=["image"],
+                    type="filepath",
+                    elem_id="judge-more-images",
+                )
             mode = gr.Radio(mode_choices(), value="pair", label="Mode", elem_id="judge-mode")
             instruction = gr.Textbox(
                 label="Instruction",
@@ -294,6 +302,7 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         "shuffles": shuffles,
         "samples": samples,
         "logprobs": logprobs,
+        "more_images": more_images,
     }
     run.click(
         on_run,

@@ -172,6 +172,27 @@ def test_judge_by_keyword_with_defaults(client, server, png):
     assert "★★★★☆" in verdict
 
 
+def test_several_images_reach_the_judge_in_order(client, server, png):
+    server.reset()
+    server.set_default(reply(verdict_json("B")))
+    chart = ROOT / "assets" / "examples" / "chart.png"
+    client.predict(
+        image=handle_file(png),
+        mode="pair",
+        instruction="Which answer matches both pictures?",
+        response_1="Two buses.",
+        response_2="A bus and a chart.",
+        judge=CUSTOM_JUDGE,
+        base_url=server.base_url,
+        model="judge-model",
+        more_images=[handle_file(str(chart))],
+        api_name="/judge",
+    )
+    urls = server.chat_requests[0].image_urls
+    assert len(urls) == 2
+    assert len(urls[1]) > len(urls[0])  # the example chart is the larger PNG, and it comes second
+
+
 def test_swap_inconsistency_becomes_a_tie(client, server, png):
     server.reset()
     server.set_default(reply(verdict_json("A")))  # always "A": position-biased

@@ -118,12 +118,12 @@ def test_form_from_api_inputs(png):
     assert (f.setting, f.temperature, f.samples, f.logprobs) == ("no-cot", 0.4, 1, False)  # defaults
     full = JudgeForm.from_inputs([*values, "http://x/v1", "m", "k", "no-figure", "d", "c", 0, 1, 2, 3, 1])
     assert (full.temperature, full.swap, full.shuffles, full.samples, full.logprobs) == (0.0, True, 2, 3, True)
-    assert INPUT_FIELDS[-1] == "logprobs" and len(INPUT_FIELDS) == 24
+    assert INPUT_FIELDS[-2:] == ("logprobs", "more_images") and len(INPUT_FIELDS) == 25
     defaults = input_defaults()
     assert [n for n in INPUT_FIELDS if n not in defaults] == ["image", "mode", "instruction", "response_1"]
     assert (defaults["response_8"], defaults["judge"], defaults["temperature"]) == ("", "GPT-4o", 0.4)
-    with pytest.raises(BadInput, match="at most 24 inputs"):
-        JudgeForm.from_inputs([None] * 25)
+    with pytest.raises(BadInput, match="at most 25 inputs"):
+        JudgeForm.from_inputs([None] * 26)
 
 
 def test_select_responses_takes_what_the_mode_needs():
@@ -144,6 +144,18 @@ def test_build_task_pair(png):
     task = build_task(form(png))
     assert task.responses == ("A red bus.", "A blue car.")
     assert task.images[0].media_type == "image/png"
+
+
+def test_build_task_with_several_images(png, tmp_path):
+    second = tmp_path / "second.png"
+    Image.new("RGB", (10, 20), "white").save(second)
+    task = build_task(form(png, more_images=(str(second),)))
+    assert [(i.width, i.height) for i in task.images][1] == (10, 20) and len(task.images) == 2
+    only_more = build_task(form(png, image=None, more_images=(str(second),)))
+    assert len(only_more.images) == 1
+    assert JudgeForm.from_inputs(
+        [str(png), "score", "Q", "a", *[""] * 7, 2, *[None] * 12, [str(second)]]
+    ).more_images == (str(second),)
 
 
 def test_build_task_without_image_says_so(png):
