@@ -1,4 +1,4 @@
-"""The ``hf`` backend on a tiny random LLaVA built by the tests (no download, CPU only).
+"""The ``hf`` backend on tiny random LLaVA, Idefics3 and Gemma 3 models built by the tests (no download, CPU only).
 
 The model's output is gibberish, so these tests check plumbing: loading through ``from_pretrained``,
 caching, batching, image tokens, token log-probabilities and label scoring.
@@ -24,7 +24,13 @@ from judges.backends.registry import create_backend  # noqa: E402
 from judges.errors import BackendError, BackendUnavailable, ConfigError  # noqa: E402
 from judges.images import load_image  # noqa: E402
 from judges.types import Capabilities, ChatRequest, Completion, Message, Sampling, TextPart  # noqa: E402
-from tests.support.tiny_vlm import STRICT_CHAT_TEMPLATE, build_tiny_qwen2_vl, build_tiny_vlm  # noqa: E402
+from tests.support.tiny_vlm import (  # noqa: E402
+    GEMMA3_IMAGE_TOKENS,
+    IDEFICS3_IMAGE_SEQ_LEN,
+    STRICT_CHAT_TEMPLATE,
+    build_tiny_qwen2_vl,
+    build_tiny_vlm,
+)
 
 GREEDY = Sampling(temperature=0, max_tokens=8, top_logprobs=3)
 PREFIX = '{"Analysis": "", "Judgement": "[['
@@ -235,3 +241,71 @@ def test_label_logprobs_form_a_sub_distribution(backend, red, labels) -> None:
 def test_a_label_that_is_not_one_token_is_refused(backend) -> None:
     with pytest.raises(BackendError, match="'zzqx' is not a single token"):
         backend.label_logprobs([request("Judge.")], PREFIX, ["A", "zzqx"])
+
+
+# --------------------------------------------------------------------------- processor families
+
+#: family -> (session fixture with its saved directory, model class, fewest image tokens per image).
+FAMILIES = {
+    "llava": ("tiny_vlm_dir", "LlavaForConditionalGeneration", IMAGE_TOKENS),
+    # Idefics3 splits the 40 x 30 test image into 2 x 2 tiles plus a global view, 4 tokens each.
+    "idefics3": ("tiny_idefics3_dir", "Idefics3ForConditionalGeneration", 5 * IDEFICS3_IMAGE_SEQ_LEN),
+    "gemma3": ("tiny_gemma3_dir", "Gemma3ForConditionalGeneration", GEMMA3_IMAGE_TOKENS),
+}
+
+
+@pytest.fixture(params=list(FAMILIES))
+def family(request: pytest.FixtureRequest):
+    """``(name, backend, fewest image tokens per image)`` for each processor family that needs no torchvision."""
+    fixture, _, image_tokens = FAMILIES[request.param]
+    directory = request.getfixturevalue(fixture)
+    return request.param, create_backend("hf", str(directory), device="cpu", batch_size=4), image_tokens
+
+
+def test_each_family_loads_through_from_pretrained(family) -> None:
+    name, backend, _ = family
+    assert type(backend.model).__name__ == FAMILIES[name][1]
+    assert backend._tokenizer.padding_side == "left"
+    if importlib.util.find_spec("torchvision") is None:
+        # The saved configs name the default image processor, as Hub checkpoints do; without
+        # torchvision transformers falls back to its PIL implementation.
+        assert type(backend.processor.image_processor).__name__.endswith("Pil")
+
+
+def test_each_family_completes_a_request_with_an_image(family, red) -> None:
+    _, backend, image_tokens = family
+    completion = backend.complete(request("Rate the response from 1 to 5.", red))
+    without_image = backend.complete(request("Rate the response from 1 to 5."))
+    assert isinstance(completion, Completion) and isinstance(completion.text, str)
+    assert completion.model == backend.model_id and completion.latency_s > 0
+    assert completion.usage.prompt_tokens - without_image.usage.prompt_tokens >= image_tokens
+    assert completion.usage.completion_tokens > 0
+    assert len(completion.tokens) == completion.usage.completion_tokens - (completion.finish_reason == "stop")
+    for token in completion.tokens:
+        assert len(token.top) == 3 and math.isfinite(token.logprob)
+        assert sum(math.exp(logprob) for _, logprob in token.top) <= 1 + 1e-6
+        assert token.top[0] == (token.token, pytest.approx(token.logprob, abs=1e-6))
+
+
+def test_each_family_batches_requests_in_order(family, red, blue) -> None:
+    _, backend, image_tokens = family
+    requests = [request("Rate the response. " * (i + 1), *images) for i, images in enumerate([(), (red,), (red, blue)])]
+    batched = backend.complete_many(requests)
+    assert len(batched) == 3 and all(isinstance(c, Completion) for c in batched)
+    for one_batch, one_alone in zip(batched, (backend.complete(r) for r in requests), strict=True):
+        assert one_batch.text == one_alone.text and one_batch.usage == one_alone.usage
+        assert [t.token for t in one_batch.tokens] == [t.token for t in one_alone.tokens]
+    assert batched[1].usage.prompt_tokens > batched[0].usage.prompt_tokens + image_tokens
+    assert batched[2].usage.prompt_tokens > batched[1].usage.prompt_tokens + image_tokens
+
+
+@pytest.mark.parametrize("labels", [["1", "2", "3", "4", "5"], ["A", "B", "C"]])
+def test_each_family_scores_labels(family, red, labels) -> None:
+    _, backend, _ = family
+    requests = [request(f"Judge this, case {i}.", *([red] if i % 2 else [])) for i in range(5)]
+    rows = backend.label_logprobs(requests, PREFIX, labels)
+    assert len(rows) == 5
+    for row in rows:
+        assert list(row) == labels and all(math.isfinite(v) for v in row.values())
+        assert 0 < sum(math.exp(v) for v in row.values()) <= 1 + 1e-6
+    assert backend.label_logprobs(requests[4:], PREFIX, labels)[0] == pytest.approx(rows[4], abs=1e-4)
