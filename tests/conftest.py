@@ -19,8 +19,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's real keys or endpoints."""
+def _no_real_keys(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's real keys or endpoints, except the opt-in live ones."""
+    if request.node.get_closest_marker("api") or request.node.get_closest_marker("gpu"):
+        return
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GEMINI_API_KEY", "HF_TOKEN", "RUNS_REPO"):
         if name in os.environ:
             monkeypatch.delenv(name)
