@@ -263,14 +263,16 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         *values, progress = args
         form = JudgeForm.from_inputs(values)
         progress(0.1, desc=f"Asking {form.model if form.judge == CUSTOM_JUDGE else form.judge}…")
+        # The typed key and the Space's own secrets: none may reach the page or the log.
+        secrets = [form.api_key, settings.openai_api_key, settings.gemini_api_key, settings.hf_token]
         try:
             result = run_judgment(form, settings)
             judged = form.judged_responses
         except JudgeError as exc:
-            raise gr.Error(redact(str(exc), [form.api_key]), print_exception=False) from None
+            raise gr.Error(redact(str(exc), secrets), print_exception=False) from None
         except Exception:
-            # The traceback may quote a request; redact the typed key before it reaches the log.
-            log.error("unexpected error while judging:\n%s", redact(traceback.format_exc(), [form.api_key]))
+            # The traceback may quote a request; redact before it reaches the log.
+            log.error("unexpected error while judging:\n%s", redact(traceback.format_exc(), secrets))
             raise gr.Error(UNEXPECTED, print_exception=False) from None
         view = present_result(result, judged)
         figure = probability_figure(view.probabilities, result.mode)
