@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from judges.backends.catalog import JudgeSpec, build_backend, custom_spec, get_spec, judge_names
+from judges.endpoints import check_custom_endpoint, on_public_space
 from judges.errors import BadInput
 from judges.judge import Judge, JudgeOptions
 from judges.modes import MODES, get_mode
@@ -249,10 +250,13 @@ def resolve_judge(name: str, base_url: str = "", model: str = "", *, logprobs: b
         logprobs: Whether the custom endpoint returns token log-probabilities.
 
     Raises:
-        ConfigError: Unknown name, or a custom endpoint without a model or a valid URL.
+        ConfigError: Unknown name, or a custom endpoint without a model or a valid URL, or one a
+            public Space must not call (see :mod:`judges.endpoints`).
     """
     if name == CUSTOM_JUDGE:
-        return custom_spec(model or "", base_url or "", logprobs=logprobs)
+        spec = custom_spec(model or "", base_url or "", logprobs=logprobs)
+        check_custom_endpoint(spec.base_url or "", public=on_public_space(os.environ))
+        return spec
     return get_spec(name or DEFAULT_JUDGE)
 
 

@@ -23,6 +23,6 @@ def _no_real_keys(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     """Tests never see the developer's real keys or endpoints, except the opt-in live ones."""
     if request.node.get_closest_marker("api") or request.node.get_closest_marker("gpu"):
         return
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GEMINI_API_KEY", "HF_TOKEN", "RUNS_REPO"):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GEMINI_API_KEY", "HF_TOKEN", "RUNS_REPO", "SPACE_ID"):
         if name in os.environ:
             monkeypatch.delenv(name)
