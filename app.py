@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent
 ASSETS = ROOT / "assets"
 EXAMPLES = ASSETS / "examples"
 CSS_FILE = ASSETS / "app.css"
+MAX_UPLOAD = "25mb"
 
 HEADER = """
 # MLLM-as-a-Judge Workbench
@@ -73,6 +74,8 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
         "allowed_paths": allowed,
         "footer_links": ["api", "gradio"],
         "show_error": True,
+        # The largest image judges.images accepts; larger uploads are refused before they are stored.
+        "max_file_size": MAX_UPLOAD,
     }
 
 
@@ -84,6 +87,7 @@ def main() -> None:
     from leaderboard.view import LazyLeaderboard
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise
     settings = Settings.from_env()
     store = LazyLeaderboard(settings)
     demo = build_demo(settings, store=store)
