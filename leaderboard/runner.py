@@ -50,7 +50,7 @@ from leaderboard.benchmark import (
 from leaderboard.columns import PROVENANCE_RUN
 from leaderboard.labels import display_dataset
 from leaderboard.runner_support import RunLock, RunStateError, SharedLoopBackend, check_resume, drive, progress_bar
-from leaderboard.runs import MODES, Manifest, RunFormatError, RunWriter, new_run_id, utc_now
+from leaderboard.runs import MODES, Manifest, RunFormatError, RunWriter, code_version, new_run_id, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -284,15 +284,6 @@ def run_identity(config: RunConfig, spec: Any, sampling: Any) -> dict[str, Any]:
     }
 
 
-def _code_version() -> str:
-    from leaderboard.runs import code_version
-
-    try:
-        return code_version()
-    except ImportError:  # the package's version module is not there (partial checkout)
-        return "leaderboard (version unknown)"
-
-
 def _new_manifest(config: RunConfig, spec: Any, judge: Any, identity: dict, planned: int, run_id: str) -> Manifest:
     notes = []
     if config.split == "lite":
@@ -323,7 +314,7 @@ def _new_manifest(config: RunConfig, spec: Any, judge: Any, identity: dict, plan
             "verdict_source": config.verdict_source,
         },
         created_at=utc_now(),
-        code_version=_code_version(),
+        code_version=code_version(),
         source={
             "runner": {
                 "args": identity,
