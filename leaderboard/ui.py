@@ -35,6 +35,7 @@ from leaderboard.view import (
     family_choices,
     filter_rows,
     metric_label,
+    problems_summary,
     refresh_leaderboard,
     resolve_metric,
     sample_state,
@@ -206,8 +207,12 @@ def build_leaderboard_tab(
     def on_mode(mode_value):
         return gr.Dropdown(choices=_static_metric_choices(mode_value), value=HEADLINE_METRIC[mode_value])
 
-    def on_load():
+    def on_families():
         return gr.Dropdown(choices=family_choices(store.get().table))
+
+    def on_load():
+        # The first load also says which stored runs had problems (a refresh says it in its status).
+        return on_families(), problems_summary(store.get())
 
     # -- the sample view
     def sample_outputs(mode_value, subset=None, dataset=None, item=None):
@@ -238,7 +243,7 @@ def build_leaderboard_tab(
 
     # Page load: the table first (what people came for), then filters, plots and samples.
     loaded = demo.load(**table_event, api_name="leaderboard_initial", api_visibility="private")
-    loaded.then(on_load, None, families, api_name="leaderboard_families", api_visibility="private").then(
+    loaded.then(on_load, None, [families, status], api_name="leaderboard_families", api_visibility="private").then(
         **plot_event, api_name="leaderboard_plots_initial"
     ).then(sample_outputs, mode, sample_targets, api_name="leaderboard_samples_initial", api_visibility="private")
 
@@ -261,7 +266,7 @@ def build_leaderboard_tab(
 
     def redraw(event, name):
         event.then(**table_event, api_name=f"leaderboard_{name}_table", api_visibility="private").then(
-            on_load, None, families, api_name=f"leaderboard_{name}_families", api_visibility="private"
+            on_families, None, families, api_name=f"leaderboard_{name}_families", api_visibility="private"
         ).then(**plot_event, api_name=f"leaderboard_{name}_plots").then(
             sample_outputs,  # keeps the chosen item when it still exists
             [mode, sample_subset, sample_dataset, sample_item],

@@ -238,13 +238,37 @@ def refresh_leaderboard(store: LazyLeaderboard) -> str:
     return refresh_summary(data)
 
 
+#: How many loading problems the status line lists (all of them are logged).
+SHOWN_PROBLEMS = 5
+
+
 def refresh_summary(data: LeaderboardData) -> str:
-    """One Markdown line after a refresh: how many runs from how many folders, and any problems."""
+    """Markdown after a refresh: how many runs from how many folders, then the input problems met.
+
+    Problems name the run folder, file and line (``my-run/judgments.jsonl:12: not valid JSON ...``)
+    without the server's absolute paths, so whoever maintains a run can fix it.
+    """
     runs = len(data.runs)
     text = f"Reloaded {runs} run{'s' if runs != 1 else ''} from {len(data.sources)} folder(s)."
-    if data.problems:
-        text += f" {len(data.problems)} input problem(s) were skipped (see the logs)."
-    return text
+    problems = problems_summary(data)
+    return f"{text} {problems}" if problems else text
+
+
+def problems_summary(data: LeaderboardData) -> str:
+    """Markdown listing the input problems met while loading (empty when there were none)."""
+    if not data.problems:
+        return ""
+    count = len(data.problems)
+    lines = [f"- `{_short_problem(p)}`" for p in data.problems[:SHOWN_PROBLEMS]]
+    if count > SHOWN_PROBLEMS:
+        lines.append(f"- ... and {count - SHOWN_PROBLEMS} more (see the logs)")
+    head = f"{count} input problem{'s were' if count != 1 else ' was'} skipped, the rest was loaded:"
+    return head + "\n\n" + "\n".join(lines)
+
+
+def _short_problem(problem: str) -> str:
+    # "/srv/space/runs/my-run/judgments.jsonl:12: reason" -> "my-run/judgments.jsonl:12: reason"
+    return re.sub(r"(?:[^\s:]*/)?([^/\s:]+/[^/\s:]+)(?=:|$)", r"\1", problem, count=1)
 
 
 # --------------------------------------------------------------------------- choices

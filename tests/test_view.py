@@ -29,6 +29,7 @@ from leaderboard.view import (
     load_leaderboard,
     metric_choices,
     metric_label,
+    problems_summary,
     refresh_leaderboard,
     refresh_summary,
     resolve_metric,
@@ -326,6 +327,15 @@ def test_runs_dir_adds_to_the_embedded_runs_and_refresh_picks_up_new_runs(tmp_pa
     fresh = store.refresh()
     assert store.get() is fresh and "Late-Judge" in set(wide_table(fresh.table, "pair")["Judge"])
     assert refresh_summary(fresh).startswith(f"Reloaded {len(first.runs) + 1} runs from 2 folder(s).")
+
+    # A broken line in a stored run: the rest loads, and the status names the file and line.
+    broken = runs_dir / "late-pair-run" / "judgments.jsonl"
+    broken.write_text(broken.read_text() + "{not json\n")
+    summary = refresh_summary(store.refresh())
+    assert "1 input problem was skipped" in summary
+    assert "`late-pair-run/judgments.jsonl:" in summary and str(tmp_path) not in summary
+    assert "Late-Judge" in set(wide_table(store.get().table, "pair")["Judge"])
+    assert problems_summary(first) == "" and "late-pair-run" in problems_summary(store.get())
 
 
 def test_lazy_store_takes_its_sources_from_a_callable(monkeypatch):
