@@ -62,6 +62,18 @@ def _whiskers(group: pd.DataFrame) -> dict:
     return dict(type="data", array=plus.fillna(0).tolist(), arrayminus=minus.fillna(0).tolist(), thickness=1.2)
 
 
+def _bar(label: str, group: pd.DataFrame, index: int, **options) -> go.Bar:
+    """One judge run's bars: values over ``group``'s index, CI whiskers, the run's palette colour."""
+    return go.Bar(
+        name=label,
+        x=group.index.tolist(),
+        y=group["value"].astype(float).tolist(),
+        error_y=_whiskers(group),
+        marker_color=PALETTE[index % len(PALETTE)],
+        **options,
+    )
+
+
 def dataset_bars(rows: pd.DataFrame, metric: str) -> go.Figure:
     """Grouped bars: one group per dataset (Average first), one bar per judge run, CI whiskers.
 
@@ -77,12 +89,10 @@ def dataset_bars(rows: pd.DataFrame, metric: str) -> go.Figure:
     for i, (label, group) in enumerate(_series(rows)):
         group = group.set_index(group["dataset"].astype(str)).reindex([d for d in order if d in set(group["dataset"])])
         fig.add_trace(
-            go.Bar(
-                name=label,
-                x=group.index.tolist(),
-                y=group["value"].astype(float).tolist(),
-                error_y=_whiskers(group),
-                marker_color=PALETTE[i % len(PALETTE)],
+            _bar(
+                label,
+                group,
+                i,
                 customdata=group[["ci_low", "ci_high", "n"]].astype(float).to_numpy(),
                 hovertemplate=(
                     "%{x}: %{y:.3f}<br>95% CI [%{customdata[0]:.3f}, %{customdata[1]:.3f}]"
@@ -167,16 +177,7 @@ def bias_bars(rows: pd.DataFrame, metrics: tuple[str, ...]) -> go.Figure:
         group = group.assign(_pooled=group["dataset"] != AVERAGE).sort_values("_pooled", kind="stable")
         group = group.drop_duplicates("metric")
         group = group.set_index(group["metric"].astype(str)).reindex([m for m in present if m in set(group["metric"])])
-        fig.add_trace(
-            go.Bar(
-                name=label,
-                x=group.index.tolist(),
-                y=group["value"].astype(float).tolist(),
-                error_y=_whiskers(group),
-                marker_color=PALETTE[i % len(PALETTE)],
-                hovertemplate="%{x}: %{y:.3f}<extra>" + label + "</extra>",
-            )
-        )
+        fig.add_trace(_bar(label, group, i, hovertemplate="%{x}: %{y:.3f}<extra>" + label + "</extra>"))
     fig.add_hline(y=0, line_width=1, line_color="#888")
     fig.update_layout(
         barmode="group",

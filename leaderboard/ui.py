@@ -72,6 +72,11 @@ def _static_metric_choices(mode: str) -> list[tuple[str, str]]:
     return [(metric_label(n), n) for n in (headline, *names)]
 
 
+def _filter(label: str, choices: list[str], elem_id: str, **options) -> gr.Dropdown:
+    """A multi-select filter whose empty selection means "all"."""
+    return gr.Dropdown(choices, value=[], multiselect=True, label=label, info="Empty: all", elem_id=elem_id, **options)
+
+
 def build_leaderboard_tab(
     demo: gr.Blocks, store: LazyLeaderboard, benchmark_dir: Path | None = None, settings: Settings | None = None
 ) -> None:
@@ -97,32 +102,10 @@ def build_leaderboard_tab(
             elem_id="lb-metric",
         )
     with gr.Row(equal_height=True):
-        families = gr.Dropdown(
-            [],
-            value=[],
-            multiselect=True,
-            # Choices arrive with the data at page load; API callers may name families directly.
-            allow_custom_value=True,
-            label="Judge family",
-            info="Empty: all",
-            elem_id="lb-families",
-        )
-        provenances = gr.Dropdown(
-            list(PROVENANCES),
-            value=[],
-            multiselect=True,
-            label="Provenance",
-            info="Empty: all",
-            elem_id="lb-provenance",
-        )
-        subsets = gr.Dropdown(
-            list(SUBSETS),
-            value=[],
-            multiselect=True,
-            label="Subset",
-            info="Empty: all",
-            elem_id="lb-subsets",
-        )
+        # Choices of the family filter arrive with the data at page load; API callers may name families directly.
+        families = _filter("Judge family", [], "lb-families", allow_custom_value=True)
+        provenances = _filter("Provenance", list(PROVENANCES), "lb-provenance")
+        subsets = _filter("Subset", list(SUBSETS), "lb-subsets")
     with gr.Accordion("Columns", open=False):
         columns = gr.CheckboxGroup(
             list(OPTIONAL_COLUMNS), value=list(DEFAULT_COLUMNS), show_label=False, elem_id="lb-columns"
