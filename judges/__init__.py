@@ -13,8 +13,7 @@ from judges.backends.registry import create_backend
 from judges.errors import BackendError, BadInput, ConfigError, JudgeError
 from judges.images import load_image
 from judges.judge import Judge, JudgeOptions
-from judges.modes import MODES, get_mode, mode_names
-from judges.parsing import parse_verdict
+from judges.tasks import MODES, TASKS, get_mode, get_task, mode_names, parse_verdict, task_names
 from judges.prompts import SETTINGS, get_setting
 from judges.settings import Settings
 from judges.types import BatchTask, JudgeResult, PairTask, ParseResult, Sampling, ScoreTask

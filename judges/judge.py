@@ -11,36 +11,31 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import statistics
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from judges.backends.base import Backend, LabelScorer
 from judges.errors import BackendError, BadInput, ConfigError, JudgeError
-from judges.modes import JudgeMode, get_mode
-from judges.parsing import LETTERS
 from judges.probabilities import distribution_from_alternatives, distribution_from_tokens
-from judges.prompts import DEFAULT_TEMPLATE, get_setting, load_template
+from judges.prompts import DEFAULT_TEMPLATE, PromptSetting, check_images, get_setting, load_template
+from judges.tasks import TASKS, TaskKind, get_task
 from judges.types import (
-    BatchTask,
     ChatRequest,
     Completion,
     ConsistencyOutcome,
     JudgeResult,
     Message,
-    PairTask,
     ParseResult,
     Sampling,
     SwapOutcome,
     Task,
     TextPart,
     Usage,
-    Verdict,
     VerdictDistribution,
 )
+from judges.verdicts import TIE, Verdict, VerdictSpace
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +48,8 @@ class JudgeOptions:
     """How to judge.
 
     Attributes:
-        setting: One of the paper's prompt settings (see :data:`judges.prompts.SETTINGS`).
+        setting: One of the paper's prompt settings (see :data:`judges.prompts.SETTINGS`), resolved
+            once where the name comes in (the CLI, the form, the runner); a name is still accepted.
         criteria: Extra criteria or a rubric written by the user.
         template: Prompt template name.
         sampling: Decoding parameters.
@@ -66,7 +62,7 @@ class JudgeOptions:
         seed: Seeds the batch shuffles (and the sampling seed of repeated samples when set).
     """
 
-    setting: str = "no-cot"
+    setting: PromptSetting | str = "no-cot"
     criteria: str | None = None
     template: str = DEFAULT_TEMPLATE
     sampling: Sampling = field(default_factory=Sampling)
@@ -115,24 +111,34 @@ class Judge:
     """
 
     def __init__(
-        self, backend: Backend, mode: str | JudgeMode, options: JudgeOptions | None = None, *, name: str | None = None
+        self, backend: Backend, task: str | TaskKind, options: JudgeOptions | None = None, *, name: str | None = None
     ) -> None:
         self.backend = backend
-        self.mode = get_mode(mode) if isinstance(mode, str) else mode
+        self.task = get_task(task) if isinstance(task, str) else task
         self.options = options or JudgeOptions()
         self.name = name or backend.name
-        self.setting = get_setting(self.options.setting)
+        setting = self.options.setting
+        self.setting = get_setting(setting) if isinstance(setting, str) else setting
         self.template = load_template(self.options.template)
         self._check_options()
+
+    @property
+    def mode(self) -> TaskKind:
+        """The task kind, under the name the first release used."""
+        return self.task
 
     def _check_options(self) -> None:
         opts, caps = self.options, self.backend.capabilities
         if opts.samples < 1 or opts.shuffles < 0 or opts.max_reasks < 0:
             raise ConfigError("samples must be >= 1, shuffles and max_reasks >= 0.")
-        if opts.swap and self.mode.name != "pair":
-            raise ConfigError("Position swap applies to pair mode only; use shuffles for batch mode.")
-        if opts.shuffles and self.mode.name != "batch":
-            raise ConfigError("Order shuffles apply to batch mode only; use swap for pair mode.")
+        if opts.swap and self.task.reorder != "swap":
+            raise ConfigError(
+                f"Position swap applies to {_supporting('swap')} only; use shuffles for {_supporting('shuffle')}."
+            )
+        if opts.shuffles and self.task.reorder != "shuffle":
+            raise ConfigError(
+                f"Order shuffles apply to {_supporting('shuffle')} only; use swap for {_supporting('swap')}."
+            )
         if self.setting.sees_image and not caps.vision:
             raise ConfigError(f"{self.name} is a text-only judge: choose the no-figure or vision-expert setting.")
         if opts.verdict_source == "forward":
@@ -140,8 +146,11 @@ class Judge:
                 raise ConfigError(
                     f"{self.name} cannot score verdict tokens in one forward pass; use verdict_source='generate'."
                 )
-            if self.mode.name == "batch":
-                raise ConfigError("A full ranking needs generation: batch mode cannot use verdict_source='forward'.")
+            if not self.task.forward_verdict:
+                raise ConfigError(
+                    f"{self.task.title} mode's verdict is several tokens, so it needs generation: "
+                    "use verdict_source='generate'."
+                )
 
     # ------------------------------------------------------------------ public API
 
@@ -187,8 +196,7 @@ class Judge:
     # ------------------------------------------------------------------ building requests
 
     def _check_task(self, task: Task) -> None:
-        if self.setting.sees_image and not task.images:
-            raise BadInput("No image: upload the image the instruction is about, or choose the no-figure setting.")
+        check_images(self.setting, len(task.images))
         limit = self.backend.capabilities.max_images
         if self.setting.sees_image and limit is not None and len(task.images) > limit:
             raise BadInput(f"{self.name} accepts at most {limit} image(s) per request; remove some.")
@@ -211,8 +219,8 @@ class Judge:
     def _outcomes_for(self, index: int, task: Task) -> list[_Outcome]:
         outcomes = []
         for order in self._orders(task):
-            shown = _reorder(task, order)
-            messages = self.mode.render(shown, self.template, self.setting, self.options.criteria)
+            shown = self.task.reordered(task, order)
+            messages = self.task.render(shown, self.template, self.setting, self.options.criteria)
             for sample in range(self.options.samples):
                 sampling = self.options.sampling
                 if sample and sampling.seed is not None:
@@ -240,8 +248,8 @@ class Judge:
                 outcome.completion, outcome.error = answer, None
                 outcome.latency_s += answer.latency_s
                 outcome.usage = outcome.usage + (answer.usage or Usage())
-                shown = _reorder(tasks[outcome.view.task_index], outcome.view.order)
-                outcome.parse = self.mode.parse(answer.text, shown)
+                shown = self.task.reordered(tasks[outcome.view.task_index], outcome.view.order)
+                outcome.parse = self.task.parse(answer.text, shown)
                 if not outcome.parse.ok:
                     retry.append(outcome)
             if retry and attempt < self.options.max_reasks:
@@ -252,7 +260,7 @@ class Judge:
         if not outcomes:
             return
         scorer: LabelScorer = self.backend  # type: ignore[assignment]
-        labels = self.mode.labels(tasks[outcomes[0].view.task_index])
+        labels = self.task.labels(tasks[outcomes[0].view.task_index])
         started = time.perf_counter()
         try:
             rows = scorer.label_logprobs([o.request for o in outcomes], FORWARD_PREFIX, labels)
@@ -269,7 +277,7 @@ class Judge:
             outcome.latency_s = share
             outcome.parse = ParseResult(
                 True,
-                self.mode.label_to_verdict(best),
+                self.task.verdicts.from_token(best),
                 "Verdict read from token probabilities in one forward pass (no analysis generated).",
                 span=(2, 3),
             )
@@ -282,25 +290,26 @@ class Judge:
         if not answered:
             return views[0].error or BackendError("The judge returned nothing.")
         primary = next((o for o in answered if o.view.identity), answered[0])
-        mapped = [
-            (o, _map_back(self.mode.name, o.parse.verdict, o.view.order) if o.parse.ok else None) for o in answered
-        ]
+        space = self.task.verdicts
+        mapped = [(o, _map_back(space, o.parse, o.view.order)) for o in answered]
         identity_verdicts = tuple(v for o, v in mapped if o.view.identity)
 
         swap = consistency = None
         verdict: Verdict | None = mapped[answered.index(primary)][1]
         if self.options.swap:
-            original = _majority("pair", [v for v in identity_verdicts if v is not None])
-            swapped = _majority("pair", [v for o, v in mapped if not o.view.identity and v is not None])
+            original = space.majority([v for v in identity_verdicts if v is not None])
+            swapped = space.majority([v for o, v in mapped if not o.view.identity and v is not None])
             consistent = None if original is None or swapped is None else original == swapped
-            reconciled = original if consistent else ("tie" if consistent is False else original or swapped)
-            swap = SwapOutcome(original, swapped, consistent, reconciled)
+            reconciled = original if consistent else (TIE if consistent is False else original or swapped)
+            swap = SwapOutcome(
+                _str_or_none(original), _str_or_none(swapped), consistent, _str_or_none(reconciled)
+            )
             verdict = reconciled
         if self.options.shuffles:
-            consistency = _consistency(self.mode.name, tuple(v for _, v in mapped), "shuffles")
+            consistency = _consistency(space, tuple(v for _, v in mapped), "shuffles")
             verdict = consistency.majority
         elif self.options.samples > 1:
-            consistency = _consistency(self.mode.name, identity_verdicts, "samples")
+            consistency = _consistency(space, identity_verdicts, "samples")
             if not self.options.swap:
                 verdict = consistency.majority
 
@@ -309,7 +318,7 @@ class Judge:
             reasons = sorted({o.parse.reason for o in answered if o.parse and not o.parse.ok})
             reason = "; ".join(reasons) or "no valid verdict"
         return JudgeResult(
-            mode=self.mode.name,  # type: ignore[arg-type]
+            mode=self.task.name,
             judge=self.name,
             verdict=verdict,
             parsed=verdict is not None,
@@ -327,9 +336,14 @@ class Judge:
         )
 
     def _distribution(self, task: Task, outcome: _Outcome) -> VerdictDistribution | None:
-        labels = self.mode.labels(task)
-        display = {"C": "tie"} if self.mode.name == "pair" else None
-        chosen = _label(outcome.parse.verdict) if outcome.parse and outcome.parse.ok else None
+        space = self.task.verdicts
+        labels = self.task.labels(task)
+        display = {token: str(space.from_token(token)) for token in labels}
+        chosen = (
+            space.token_of(outcome.parse.verdict)
+            if outcome.parse and outcome.parse.ok and outcome.parse.verdict is not None
+            else None
+        )
         if outcome.forward is not None:
             return distribution_from_alternatives(
                 list(outcome.forward.items()), labels, chosen=chosen, display=display, source="forward"
@@ -348,62 +362,27 @@ class Judge:
 # ---------------------------------------------------------------------- helpers
 
 
-def _reorder(task: Task, order: tuple[int, ...]) -> Task:
-    """The task with its responses shown in ``order`` (position i shows original response order[i])."""
-    if order == tuple(range(len(order))):
-        return task
-    shown = tuple(task.responses[i] for i in order)
-    if isinstance(task, PairTask):
-        return replace(task, response_a=shown[0], response_b=shown[1])
-    if isinstance(task, BatchTask):
-        return replace(task, responses=shown)
-    return task
+def _supporting(reorder: str) -> str:
+    names = [kind.name for kind in TASKS.values() if kind.reorder == reorder]
+    return " or ".join(f"{name} mode" for name in names) or "a task that supports it"
 
 
-def _map_back(mode: str, verdict: Verdict | None, order: tuple[int, ...]) -> Verdict | None:
-    """Translate a verdict given on reordered responses back to the original letters."""
-    if verdict is None or mode == "score" or order == tuple(range(len(order))):
-        return verdict
-    if mode == "pair":
-        return verdict if verdict == "tie" else LETTERS[order[LETTERS.index(verdict)]]
-    return tuple(LETTERS[order[LETTERS.index(letter)]] for letter in verdict)
+def _str_or_none(verdict: Verdict | None) -> str | None:
+    return None if verdict is None else str(verdict)
 
 
-def _label(verdict: Verdict) -> str:
-    if isinstance(verdict, tuple):
-        return verdict[0]
-    return "C" if verdict == "tie" else str(verdict)
-
-
-def _majority(mode: str, verdicts: Sequence[Verdict]) -> Verdict | None:
-    """The most common verdict. Ties: the score nearest the mean, "tie" between A and B, Borda ranks."""
-    if not verdicts:
+def _map_back(space: VerdictSpace, parse: ParseResult | None, order: tuple[int, ...]) -> Verdict | None:
+    """A view's verdict in terms of the original letters (None when the view was unscored)."""
+    if parse is None or not parse.ok or parse.verdict is None:
         return None
-    if mode == "batch":
-        return _borda(verdicts)  # type: ignore[arg-type]
-    counts = Counter(verdicts)
-    top = max(counts.values())
-    leaders = [v for v, c in counts.items() if c == top]
-    if len(leaders) == 1:
-        return leaders[0]
-    if mode == "score":
-        mean = statistics.fmean(verdicts)  # type: ignore[arg-type]
-        return min(leaders, key=lambda v: (abs(v - mean), v))  # type: ignore[operator]
-    return "tie"
+    if order == tuple(range(len(order))):
+        return parse.verdict
+    return space.map_back(parse.verdict, order)
 
 
-def _borda(rankings: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
-    """Aggregate rankings: each response scores (n - position) per ranking; highest total first."""
-    points: Counter[str] = Counter()
-    for ranking in rankings:
-        for position, letter in enumerate(ranking):
-            points[letter] += len(ranking) - position
-    return tuple(sorted(points, key=lambda letter: (-points[letter], letter)))
-
-
-def _consistency(mode: str, verdicts: tuple[Verdict | None, ...], kind: str) -> ConsistencyOutcome:
+def _consistency(space: VerdictSpace, verdicts: tuple[Verdict | None, ...], kind: str) -> ConsistencyOutcome:
     parsed = [v for v in verdicts if v is not None]
-    majority = _majority(mode, parsed)
+    majority = space.majority(parsed)
     agreement = sum(v == majority for v in parsed) / len(parsed) if parsed else None
     return ConsistencyOutcome(verdicts, majority, agreement, kind)  # type: ignore[arg-type]
 

@@ -17,17 +17,15 @@ Rules, in order:
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
-import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from judges.types import ParseResult, Verdict
-
-LETTERS = string.ascii_uppercase[:8]
-SCORE_LABELS = ("1", "2", "3", "4", "5")
-PAIR_LABELS = ("A", "B", "tie")
+from judges.types import ParseResult
+from judges.verdicts import LETTERS, TIE, TIE_TOKEN, Choice, Ranking, Scale, Verdict, VerdictSpace
 
 _JUDGEMENT_KEYS = ("judgement", "judgment", "verdict", "final verdict", "rank", "ranking", "rating", "score")
 _ANALYSIS_KEYS = ("analysis", "reasoning", "explanation", "rationale")
@@ -47,38 +45,36 @@ class _Found:
 # --------------------------------------------------------------------------- public API
 
 
-def parse_verdict(
-    mode: str,
+def parse_with(
+    space: VerdictSpace,
     text: str | None,
     *,
     n_responses: int | None = None,
     guard_texts: Sequence[str] = (),
 ) -> ParseResult:
-    """Parse a judge's output into a verdict for ``mode``.
+    """Parse a judge's output into a verdict of ``space``.
 
     Args:
-        mode: ``score``, ``pair`` or ``batch``.
+        space: The verdict shape the task offers (:mod:`judges.verdicts`).
         text: The judge's raw output.
-        n_responses: Number of responses in a batch task (the ranking must be a permutation of the
-            first ``n_responses`` letters). Ignored for score and pair.
+        n_responses: Number of responses in a ranking task (the ranking must be a permutation of
+            the first ``n_responses`` letters). Ignored by other shapes.
         guard_texts: The instruction and responses the judge saw; their verdict-like lines cannot
             count as the judge's verdict.
 
     Returns:
-        A ParseResult: ``ok`` with the canonical verdict (int 1..5, "A"/"B"/"tie", tuple of
-        letters), or ``ok=False`` with a reason.
+        A ParseResult: ``ok`` with the canonical verdict (int on the scale, "A"/"B"/"tie", tuple
+        of letters), or ``ok=False`` with a reason.
 
     Raises:
-        ValueError: ``mode`` is not one of the three modes (a programming error, not bad output).
+        ValueError: A ranking of a number of responses the space does not take (a programming
+            error, not bad output), or a space no reader is registered for.
     """
-    try:
-        value_parser, text_parser = _PARSERS[mode]
-    except KeyError:
-        raise ValueError(f"unknown mode {mode!r}; expected score, pair or batch") from None
+    reader = _reader_for(space)
     if text is None or not text.strip():
         return ParseResult.failure("the judge returned an empty output")
-    if mode == "batch" and n_responses is not None and not 2 <= n_responses <= len(LETTERS):
-        raise ValueError(f"batch mode ranks 2..{len(LETTERS)} responses, got {n_responses}")
+    if isinstance(space, Ranking) and n_responses is not None and not space.min_items <= n_responses <= space.max_items:
+        raise ValueError(f"a ranking takes {space.min_items}..{space.max_items} responses, got {n_responses}")
 
     def check(found: _Found, analysis: str) -> ParseResult:
         if found.error:
@@ -88,22 +84,15 @@ def parse_verdict(
     json_hit = _json_judgement(text)
     if json_hit is not None:
         value, offset, analysis = json_hit
-        found = value_parser(value, n_responses, offset, text)
+        found = reader.value(value, n_responses, offset, text)
         if found is not None:
             return check(found, analysis or _analysis_before(text, found.start))
 
     masked = _mask_guarded(text, guard_texts)
-    found = text_parser(masked, n_responses)
+    found = reader.text(masked, n_responses)
     if found is None:
-        return ParseResult.failure(_NO_VERDICT[mode], text.strip())
+        return ParseResult.failure(reader.missing, text.strip())
     return check(found, _analysis_before(text, found.start))
-
-
-_NO_VERDICT = {
-    "score": "no score found: expected a rating like [[4]] (1-5)",
-    "pair": "no verdict found: expected [[A]], [[B]] or [[C]] (tie)",
-    "batch": "no ranking found: expected a ranking like [[B]], [[A]], [[C]]",
-}
 
 
 # --------------------------------------------------------------------------- JSON judgement
@@ -197,116 +186,150 @@ def _analysis_before(text: str, position: int) -> str:
     return (head[:cut] if cut else "").strip() or text.strip()
 
 
-# --------------------------------------------------------------------------- score
+# --------------------------------------------------------------------------- readers
 
 
-def _score_value(value: object, _n: int | None, offset: int, text: str) -> _Found | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return _score_number(str(value), offset, text)
-    if isinstance(value, (list, tuple)) and len(value) == 1:
-        return _score_value(value[0], _n, offset, text)
-    if not isinstance(value, str):
-        return None
-    found = _score_text(value, None)
-    if found is None:
-        return None
-    return _relocate(found, offset, text)
+class _Reader(Protocol):
+    """How one verdict shape is read: from a JSON judgement value, or from free text."""
+
+    missing: str
+
+    def value(self, value: object, n: int | None, offset: int, text: str) -> _Found | None:
+        """A verdict from the value of a JSON judgement key (None: not this shape at all)."""
+        ...
+
+    def text(self, text: str, n: int | None) -> _Found | None:
+        """The last verdict written in free text (None: no verdict-like marker at all)."""
+        ...
 
 
-def _relocate(found: _Found, offset: int, text: str) -> _Found:
-    """Move a span found in a value string to the same label in the full text (at/after offset)."""
-    label = str(found.value[0] if isinstance(found.value, tuple) else found.value)
-    label = "C" if label == "tie" else label
-    pos = text.find(label, offset)
+def _relocate(found: _Found, token: str, offset: int, text: str) -> _Found:
+    """Move a span found in a value string to the same token in the full text (at/after offset)."""
+    pos = text.find(token, offset)
     if pos < 0:
         return _Found(found.value, found.error, offset, offset)
-    return _Found(found.value, found.error, pos, pos + len(label))
+    return _Found(found.value, found.error, pos, pos + len(token))
 
 
-def _score_number(raw: str, start: int, text: str) -> _Found:
-    try:
-        number = float(raw)
-    except ValueError:
-        return _Found(None, f"score {raw!r} is not a number", start, start)
-    if not number.is_integer():
-        return _Found(None, f"score {raw} is not a whole number from 1 to 5", start, start)
-    if not 1 <= number <= 5:
-        return _Found(None, f"score {int(number)} is outside the scale 1-5", start, start)
-    pos = text.find(str(int(number)), start)
-    pos = start if pos < 0 else pos
-    return _Found(int(number), "", pos, pos + 1)
+class _ScaleReader:
+    """Whole numbers on a :class:`~judges.verdicts.Scale`: ``[[4]]``, ``Rating: 4/5``, a bare ``4``."""
 
+    def __init__(self, scale: Scale) -> None:
+        self.scale = scale
+        top = re.escape(str(scale.high))
+        digits = f"[0-9]{{1,{len(str(scale.high))}}}"
+        self.strong = re.compile(rf"\[\[\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*{top}\s*)?\]\]")
+        self.weak = re.compile(
+            rf"(?:rating|score|judge?ment|verdict|grade)\**\s*(?:is|of|:|=)?\s*[*\"'\[]*\s*({digits}(?:\.\d+)?)"
+            rf"(?!\d)(?:\s*(?:/|out of)\s*{top})?",
+            re.IGNORECASE,
+        )
+        self.bare = re.compile(rf"^\W*({digits}(?:\.0+)?)(?:\s*/\s*{top})?\W*$")
+        self.run_on = re.compile(rf"\s*\d{{{len(str(scale.high)) + 1},}}\s*")
+        self.missing = f"no score found: expected a rating like [[4]] ({scale.describe()})"
 
-_SCORE_STRONG = re.compile(r"\[\[\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*5\s*)?\]\]")
-_SCORE_WEAK = re.compile(
-    r"(?:rating|score|judge?ment|verdict|grade)\**\s*(?:is|of|:|=)?\s*[*\"'\[]*\s*([0-9](?:\.\d+)?)"
-    r"(?!\d)(?:\s*(?:/|out of)\s*5)?",
-    re.IGNORECASE,
-)
-_SCORE_BARE = re.compile(r"^\W*([0-9](?:\.0+)?)(?:\s*/\s*5)?\W*$")
+    def number(self, raw: str, start: int, text: str) -> _Found:
+        scale = self.scale
+        try:
+            number = float(raw)
+        except ValueError:
+            return _Found(None, f"score {raw!r} is not a number", start, start)
+        if not number.is_integer():
+            return _Found(None, f"score {raw} is not a whole number from {scale.low} to {scale.high}", start, start)
+        if not scale.low <= number <= scale.high:
+            return _Found(None, f"score {int(number)} is outside the scale {scale.describe()}", start, start)
+        token = str(int(number))
+        pos = text.find(token, start)
+        pos = start if pos < 0 else pos
+        return _Found(int(number), "", pos, pos + len(token))
 
+    def value(self, value: object, n: int | None, offset: int, text: str) -> _Found | None:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, (int, float)):
+            return self.number(str(value), offset, text)
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            return self.value(value[0], n, offset, text)
+        if not isinstance(value, str):
+            return None
+        found = self.text(value, None)
+        if found is None:
+            return None
+        return _relocate(found, str(found.value), offset, text)
 
-def _score_text(text: str, _n: int | None) -> _Found | None:
-    for pattern in (_SCORE_STRONG, _SCORE_WEAK):
-        matches = list(pattern.finditer(text))
-        if matches:
-            last = matches[-1]
-            return _score_number(last.group(1), last.start(1), text)
-    bare = _SCORE_BARE.match(text.strip())
-    if bare:
-        offset = text.find(bare.group(1))
-        return _score_number(bare.group(1), offset, text)
-    if re.fullmatch(r"\s*\d{2,}\s*", text):
-        return _Found(None, f"ambiguous score {text.strip()!r}: several numbers, no single verdict", 0, 0)
-    return None
-
-
-# --------------------------------------------------------------------------- pair
-
-_PAIR_WORDS = {"a": "A", "b": "B", "c": "tie", "tie": "tie", "draw": "tie", "equal": "tie"}
-_PAIR_STRONG = re.compile(r"\[\[\s*(?:response|assistant|answer)?\s*([A-Za-z]+)\s*\]\]", re.IGNORECASE)
-_PAIR_WEAK = re.compile(
-    r"(?:final verdict|verdict|judge?ment|winner|better (?:response|answer) is|choice)\**\s*(?:is|:)?\s*"
-    r"[*\"'\[]*\s*(?:(?:it\s+is|it's)\s+)?(?:a\s+)?(?:response|assistant|answer)?\s*\b((?-i:[ABC])|tie)\b",
-    re.IGNORECASE,
-)
-_PAIR_BARE = re.compile(r"^\W*(?:(?:response|assistant|answer)\s+)?([ABC]|tie|draw)\W*$", re.IGNORECASE)
-
-
-def _pair_label(raw: str, start: int) -> _Found:
-    label = _PAIR_WORDS.get(raw.strip().lower())
-    if label is None:
-        return _Found(None, f"verdict {raw!r} is not one of A, B, C (tie)", start, start)
-    return _Found(label, "", start, start + len(raw))
-
-
-def _pair_text(text: str, _n: int | None) -> _Found | None:
-    matches = list(_PAIR_STRONG.finditer(text))
-    if matches:
-        last = matches[-1]
-        return _pair_label(last.group(1), last.start(1))
-    matches = list(_PAIR_WEAK.finditer(text))
-    if matches:
-        last = matches[-1]
-        return _pair_label(last.group(1), last.start(1))
-    bare = _PAIR_BARE.match(text)
-    if bare:
-        return _pair_label(bare.group(1), bare.start(1))
-    return None
-
-
-def _pair_value(value: object, _n: int | None, offset: int, text: str) -> _Found | None:
-    if isinstance(value, (list, tuple)) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, str):
+    def text(self, text: str, n: int | None) -> _Found | None:
+        for pattern in (self.strong, self.weak):
+            matches = list(pattern.finditer(text))
+            if matches:
+                last = matches[-1]
+                return self.number(last.group(1), last.start(1), text)
+        bare = self.bare.match(text.strip())
+        if bare:
+            return self.number(bare.group(1), text.find(bare.group(1)), text)
+        if self.run_on.fullmatch(text):
+            return _Found(None, f"ambiguous score {text.strip()!r}: several numbers, no single verdict", 0, 0)
         return None
-    found = _pair_text(value, None)
-    return None if found is None else _relocate(found, offset, text)
 
 
-# --------------------------------------------------------------------------- batch
+_CHOICE_WORDS = {"tie": TIE, "draw": TIE, "equal": TIE}
+
+
+class _ChoiceReader:
+    """Letters of a :class:`~judges.verdicts.Choice`: ``[[B]]``, ``Final verdict: A``, ``[[C]]`` (tie)."""
+
+    def __init__(self, choice: Choice) -> None:
+        self.choice = choice
+        self.tokens = choice.tokens(len(choice.options))
+        letters = "".join(self.tokens)
+        self.strong = re.compile(r"\[\[\s*(?:response|assistant|answer)?\s*([A-Za-z]+)\s*\]\]", re.IGNORECASE)
+        self.weak = re.compile(
+            r"(?:final verdict|verdict|judge?ment|winner|better (?:response|answer) is|choice)\**\s*(?:is|:)?\s*"
+            rf"[*\"'\[]*\s*(?:(?:it\s+is|it's)\s+)?(?:a\s+)?(?:response|assistant|answer)?\s*\b((?-i:[{letters}])|tie)\b",
+            re.IGNORECASE,
+        )
+        self.bare = re.compile(
+            rf"^\W*(?:(?:response|assistant|answer)\s+)?([{letters}]|tie|draw)\W*$", re.IGNORECASE
+        )
+        offered = ", ".join(f"[[{t}]]" for t in choice.options)
+        self.missing = f"no verdict found: expected {offered} or [[{TIE_TOKEN}]] (tie)" if choice.tie else (
+            f"no verdict found: expected {offered}"
+        )
+        listed = ", ".join(choice.options) + (f", {TIE_TOKEN} (tie)" if choice.tie else "")
+        self.not_offered = f"is not one of {listed}"
+
+    def label(self, raw: str, start: int) -> _Found:
+        word = raw.strip()
+        upper = word.upper()
+        label: str | None = None
+        if upper in self.tokens:
+            label = str(self.choice.from_token(upper))
+        elif self.choice.tie:
+            label = _CHOICE_WORDS.get(word.lower())
+        if label is None:
+            return _Found(None, f"verdict {raw!r} {self.not_offered}", start, start)
+        return _Found(label, "", start, start + len(raw))
+
+    def value(self, value: object, n: int | None, offset: int, text: str) -> _Found | None:
+        if isinstance(value, (list, tuple)) and len(value) == 1:
+            value = value[0]
+        if not isinstance(value, str):
+            return None
+        found = self.text(value, None)
+        if found is None:
+            return None
+        return _relocate(found, self.choice.token_of(found.value) if found.value else "", offset, text)
+
+    def text(self, text: str, n: int | None) -> _Found | None:
+        for pattern in (self.strong, self.weak):
+            matches = list(pattern.finditer(text))
+            if matches:
+                last = matches[-1]
+                return self.label(last.group(1), last.start(1))
+        bare = self.bare.match(text)
+        if bare:
+            return self.label(bare.group(1), bare.start(1))
+        return None
+
 
 _SEP = r"\s*(?:,|>|;|->|\bthen\b|\s)\s*"
 _BATCH_FORMS = (
@@ -323,36 +346,60 @@ _BATCH_FORMS = (
 _BATCH_BARE = re.compile(r"^\W*([A-H](?:[\s,>]*[A-H]){1,7})\W*$")
 
 
-def _ranking(letters_text: str, n: int | None, start: int) -> _Found:
-    letters = tuple(re.findall(r"[A-H]", letters_text))
-    expected = LETTERS[: n or len(letters)]
-    if sorted(letters) != sorted(expected):
-        shown = "".join(letters)
-        if len(set(letters)) != len(letters):
-            why = "repeats a letter"
-        elif len(letters) < len(expected):
-            why = f"ranks {len(letters)} of {len(expected)} responses"
-        else:
-            why = f"is not a permutation of {', '.join(expected)}"
-        return _Found(None, f"ranking {shown!r} {why}", start, start)
-    return _Found(letters, "", start, start + 1)
+class _RankingReader:
+    """Rankings of lettered responses: ``[[C]], [[A]], [[B]]``, ``C > A > B``, ``Rank: CAB``."""
 
+    missing = "no ranking found: expected a ranking like [[B]], [[A]], [[C]]"
 
-def _batch_text(text: str, n: int | None) -> _Found | None:
-    best: re.Match[str] | None = None
-    for pattern in _BATCH_FORMS:
-        for match in pattern.finditer(text):
-            # Last one wins; on the same end position, prefer the longer (more complete) match.
-            if best is None or match.end() > best.end() or (match.end() == best.end() and match.start() < best.start()):
-                best = match
-    if best is not None:
-        group = best.lastindex and best.group(best.lastindex)
-        body, start = (group, best.start(best.lastindex)) if group else (best.group(), best.start())
-        return _ranking(body, n, start + _first_letter(body))
-    bare = _BATCH_BARE.match(text)
-    if bare:
-        return _ranking(bare.group(1), n, bare.start(1))
-    return None
+    def __init__(self, ranking: Ranking) -> None:
+        self.ranking = ranking
+
+    @staticmethod
+    def letters(letters_text: str, n: int | None, start: int) -> _Found:
+        letters = tuple(re.findall(r"[A-H]", letters_text))
+        expected = LETTERS[: n or len(letters)]
+        if sorted(letters) != sorted(expected):
+            shown = "".join(letters)
+            if len(set(letters)) != len(letters):
+                why = "repeats a letter"
+            elif len(letters) < len(expected):
+                why = f"ranks {len(letters)} of {len(expected)} responses"
+            else:
+                why = f"is not a permutation of {', '.join(expected)}"
+            return _Found(None, f"ranking {shown!r} {why}", start, start)
+        return _Found(letters, "", start, start + 1)
+
+    def text(self, text: str, n: int | None) -> _Found | None:
+        best: re.Match[str] | None = None
+        for pattern in _BATCH_FORMS:
+            for match in pattern.finditer(text):
+                # Last one wins; on the same end position, prefer the longer (more complete) match.
+                if (
+                    best is None
+                    or match.end() > best.end()
+                    or (match.end() == best.end() and match.start() < best.start())
+                ):
+                    best = match
+        if best is not None:
+            group = best.group(best.lastindex) if best.lastindex else None
+            body, start = (group, best.start(best.lastindex or 0)) if group else (best.group(), best.start())
+            return self.letters(body, n, start + _first_letter(body))
+        bare = _BATCH_BARE.match(text)
+        if bare:
+            return self.letters(bare.group(1), n, bare.start(1))
+        return None
+
+    def value(self, value: object, n: int | None, offset: int, text: str) -> _Found | None:
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            value = ", ".join(value)
+        if not isinstance(value, str):
+            return None
+        found = self.text(value, n)
+        if found is None:
+            return None
+        if found.error:
+            return found
+        return _relocate(found, self.ranking.token_of(found.value) if found.value else "", offset, text)
 
 
 def _first_letter(body: str) -> int:
@@ -360,19 +407,14 @@ def _first_letter(body: str) -> int:
     return found.start() if found else 0
 
 
-def _batch_value(value: object, n: int | None, offset: int, text: str) -> _Found | None:
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        value = ", ".join(value)
-    if not isinstance(value, str):
-        return None
-    found = _batch_text(value, n)
-    if found is None:
-        return None
-    return _relocate(found, offset, text) if not found.error else found
+#: Verdict shape -> its reader. A new shape registers its reader here.
+_READERS: dict[type, Callable[[Any], _Reader]] = {Scale: _ScaleReader, Choice: _ChoiceReader, Ranking: _RankingReader}
 
 
-_PARSERS: dict[str, tuple[Callable, Callable]] = {
-    "score": (_score_value, _score_text),
-    "pair": (_pair_value, _pair_text),
-    "batch": (_batch_value, _batch_text),
-}
+@functools.cache
+def _reader_for(space: VerdictSpace) -> _Reader:
+    try:
+        make = _READERS[type(space)]
+    except KeyError:
+        raise ValueError(f"no verdict reader for {type(space).__name__}; register one in judges.parsing") from None
+    return make(space)

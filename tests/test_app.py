@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from judges.presenting import CUSTOM_JUDGE, INPUT_FIELDS, MAX_RESPONSES
+from judges.ui.form import CUSTOM_JUDGE, INPUT_FIELDS, MAX_RESPONSES
 from judges.settings import Settings
 from tests.support.app_launch import free_port, launched_app
 from tests.support.openai_server import reply, serve_openai
@@ -263,8 +263,8 @@ def test_unexpected_errors_are_generic_and_logged_without_the_key(client, png, m
     def explode(form, settings):
         raise RuntimeError(f"internal detail with {form.api_key}")
 
-    monkeypatch.setattr("judges.ui.run_judgment", explode)
-    with caplog.at_level(logging.ERROR, logger="judges.ui"), pytest.raises(AppError) as caught:
+    monkeypatch.setattr("judges.ui.tab.run_judgment", explode)
+    with caplog.at_level(logging.ERROR, logger="judges.ui.tab"), pytest.raises(AppError) as caught:
         client.predict(*judge_args(png, api_key=KEY, base_url="http://127.0.0.1:9/v1"), api_name="/judge")
     assert "Something went wrong while judging" in str(caught.value)
     assert "internal detail" not in str(caught.value)

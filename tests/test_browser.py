@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from judges.presenting import CUSTOM_JUDGE
+from judges.ui.form import CUSTOM_JUDGE
 from judges.settings import Settings
 from tests.support.app_launch import launched_app
 from tests.support.openai_server import reply, serve_openai

@@ -6,7 +6,7 @@ import pytest
 
 from judges import ConfigError
 from judges.endpoints import check_custom_endpoint, on_public_space
-from judges.presenting import CUSTOM_JUDGE, resolve_judge
+from judges.ui.form import CUSTOM_JUDGE, resolve_judge
 
 
 @pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data", "http://[fe80::1]:8000/v1"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from judges.parsing import parse_verdict
+from judges.tasks import parse_verdict
 
 FENCE = "```"
 

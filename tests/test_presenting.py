@@ -1,4 +1,4 @@
-"""judges.presenting: the Judge tab's logic without Gradio (form -> task -> judgment -> display)."""
+"""judges.ui.form and judges.ui.display: the Judge tab's logic without Gradio (form -> task -> judgment -> display)."""
 
 from __future__ import annotations
 
@@ -13,21 +13,19 @@ from PIL import Image
 
 from judges import BadInput, ConfigError, get_spec, judge_names
 from judges.errors import MissingApiKey
-from judges.presenting import (
+from judges.ui.display import details_markdown, present_result, probability_figure, verdict_html, verdict_text
+from judges.ui.form import (
     CUSTOM_JUDGE,
     INPUT_FIELDS,
     MAX_RESPONSES,
     JudgeForm,
     build_options,
     build_task,
-    details_markdown,
     input_defaults,
     is_local_judge,
     judge_choices,
     judge_note,
     mode_choices,
-    present_result,
-    probability_figure,
     request_key,
     resolve_judge,
     response_count,
@@ -35,8 +33,6 @@ from judges.presenting import (
     run_judgment,
     select_responses,
     setting_choices,
-    verdict_html,
-    verdict_text,
 )
 from judges.settings import Settings
 from judges.types import ConsistencyOutcome, JudgeResult, SwapOutcome, Usage, VerdictDistribution
@@ -316,14 +312,14 @@ def test_judge_notes():
 def test_gpu_check_does_not_import_torch_without_a_driver():
     if Path("/proc/driver/nvidia").exists():
         pytest.skip("this machine has an NVIDIA driver")
-    code = "import sys, judges.presenting as p; print(p.gpu_available(), 'torch' in sys.modules)"
+    code = "import sys, judges.ui.form as p; print(p.gpu_available(), 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["False", "False"]
 
 
 def test_presenting_imports_nothing_heavy():
     code = (
-        "import sys, judges.presenting\n"
+        "import sys, judges.ui.form, judges.ui.display\n"
         "print(sorted(m for m in ('torch', 'transformers', 'openai', 'gradio', 'plotly') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from judges.presenting import CUSTOM_JUDGE  # noqa: E402
+from judges.ui.form import CUSTOM_JUDGE  # noqa: E402
 from judges.settings import Settings  # noqa: E402
 from tests.support.app_launch import launched_app  # noqa: E402
 from tests.support.openai_server import reply, serve_openai  # noqa: E402

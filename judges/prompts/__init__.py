@@ -70,6 +70,18 @@ def get_setting(name: str) -> PromptSetting:
         raise ConfigError(f"Unknown setting {name!r}. Choose one of: {', '.join(SETTINGS)}.") from None
 
 
+def check_images(setting: PromptSetting, count: int) -> None:
+    """The one image check: a setting that shows the image needs at least one.
+
+    Raises:
+        BadInput: No image for a setting that sends it.
+    """
+    if setting.sees_image and count == 0:
+        raise BadInput(
+            "No image: upload the image the instruction is about, or pick the no-figure or vision-expert setting."
+        )
+
+
 @dataclass(frozen=True)
 class Template:
     """A parsed template file. ``data`` is the TOML document; see mllm_judge.toml for its keys."""
@@ -147,7 +159,7 @@ def render_prompt(
 
     Args:
         template: From :func:`load_template`.
-        mode: ``score``, ``pair`` or ``batch``.
+        mode: The task's name: its section of the template (``[modes.<name>]``).
         setting: From :func:`get_setting`.
         instruction: The user's instruction (fenced before insertion).
         responses: One (score), two (pair) or 2..8 (batch) answers, lettered A, B, C ...
@@ -184,13 +196,14 @@ def render_prompt(
         format=string.Template(mode_data["format"]).substitute(fill),
         instruction=fence(instruction.strip()),
         description=description,
-        responses=_responses_block(mode, responses),
+        responses=_responses_block(responses),
     )
     return RenderedPrompt(system=data["system"], user=user)
 
 
-def _responses_block(mode: str, responses: Sequence[str]) -> str:
-    if mode == "score":
+def _responses_block(responses: Sequence[str]) -> str:
+    # A single answer is not lettered: the judge rates it, it does not compare it.
+    if len(responses) == 1:
         return f"[The Start of Answer]\n{fence(responses[0].strip())}\n[The End of Answer]"
     blocks = []
     for i, text in enumerate(responses):

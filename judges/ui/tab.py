@@ -1,8 +1,8 @@
 """The Space's "Judge" tab: upload an image, write responses, pick a judge, read the verdict.
 
-Only widgets and wiring live here; every decision is made by :mod:`judges.presenting`. The main
-event is the public ``/judge`` API, whose inputs are, in order
-(:data:`judges.presenting.INPUT_FIELDS`)::
+Only widgets and wiring live here; every decision is made by :mod:`judges.ui.form` and
+:mod:`judges.ui.display`. The main event is the public ``/judge`` API, whose inputs are, in order
+(:data:`judges.ui.form.INPUT_FIELDS`)::
 
     image, mode, instruction, response_1 ... response_8, response_count,
     judge, base_url, model, api_key, setting, image_description, criteria,
@@ -23,9 +23,12 @@ from pathlib import Path
 import gradio as gr
 
 from judges.errors import JudgeError, redact
-from judges.presenting import (
+from judges.settings import Settings
+from judges.ui.display import present_result, probability_figure
+from judges.ui.form import (
     CUSTOM_JUDGE,
     DEFAULT_JUDGE,
+    DEFAULT_TASK,
     INPUT_FIELDS,
     MAX_RESPONSES,
     JudgeForm,
@@ -34,14 +37,12 @@ from judges.presenting import (
     judge_choices,
     judge_note,
     mode_choices,
-    present_result,
-    probability_figure,
+    options_shown,
     response_count,
     response_label,
     run_judgment,
     setting_choices,
 )
-from judges.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -142,22 +143,30 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                     type="filepath",
                     elem_id="judge-more-images",
                 )
-            mode = gr.Radio(mode_choices(), value="pair", label="Mode", elem_id="judge-mode")
+            mode = gr.Radio(mode_choices(), value=DEFAULT_TASK, label="Mode", elem_id="judge-mode")
             instruction = gr.Textbox(
                 label="Instruction",
                 placeholder="What the answering model was asked about the image",
                 lines=2,
                 elem_id="judge-instruction",
             )
+            shown = options_shown(DEFAULT_TASK)
             count = gr.Slider(
-                2, MAX_RESPONSES, value=3, step=1, label="Number of responses", visible=False, elem_id="judge-count"
+                2,
+                MAX_RESPONSES,
+                value=3,
+                step=1,
+                label="Number of responses",
+                visible=shown.count,
+                elem_id="judge-count",
             )
+            n_default = response_count(DEFAULT_TASK)
             responses = [
                 gr.Textbox(
-                    label=response_label("pair", i) if i < 2 else f"Response {chr(65 + i)}",
+                    label=response_label(DEFAULT_TASK, i) if i < n_default else f"Response {chr(65 + i)}",
                     lines=3,
                     max_lines=12,
-                    visible=i < 2,
+                    visible=i < n_default,
                     elem_id=f"judge-response-{i + 1}",
                 )
                 for i in range(MAX_RESPONSES)
@@ -201,9 +210,11 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                 criteria = gr.Textbox(label="Your criteria", info="Added to the judge's evaluation method.", lines=2)
                 temperature = gr.Slider(0, 1.5, value=0.4, step=0.1, label="Temperature")
                 swap = gr.Checkbox(
-                    value=False, label="Position swap: judge both orders (inconsistent → tie)", visible=True
+                    value=False, label="Position swap: judge both orders (inconsistent → tie)", visible=shown.swap
                 )
-                shuffles = gr.Slider(0, 5, value=0, step=1, label="Extra shuffled orders (batch)", visible=False)
+                shuffles = gr.Slider(
+                    0, 5, value=0, step=1, label="Extra shuffled orders (batch)", visible=shown.shuffles
+                )
                 samples = gr.Slider(1, 5, value=1, step=1, label="Samples per order (majority vote)")
             run = gr.Button("Judge", variant="primary", elem_id="judge-run")
             verdict = gr.HTML(PLACEHOLDER, elem_id="judge-verdict", min_height=60)
@@ -219,10 +230,11 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
     def on_mode(mode_value: str, count_value: float):
         n = response_count(mode_value, count_value)
         boxes = [gr.Textbox(visible=i < n, label=response_label(mode_value, i)) for i in range(MAX_RESPONSES)]
+        applies = options_shown(mode_value)
         return [
-            gr.Slider(visible=mode_value == "batch"),
-            gr.Checkbox(visible=mode_value == "pair"),
-            gr.Slider(visible=mode_value == "batch"),
+            gr.Slider(visible=applies.count),
+            gr.Checkbox(visible=applies.swap),
+            gr.Slider(visible=applies.shuffles),
             *boxes,
         ]
 
@@ -264,7 +276,7 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         form = JudgeForm.from_inputs(values)
         progress(0.1, desc=f"Asking {form.model if form.judge == CUSTOM_JUDGE else form.judge}…")
         # The typed key and the Space's own secrets: none may reach the page or the log.
-        secrets = [form.api_key, settings.openai_api_key, settings.gemini_api_key, settings.hf_token]
+        secrets = [form.api_key, *settings.secrets()]
         try:
             result = run_judgment(form, settings)
             judged = form.judged_responses
@@ -311,6 +323,6 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         [by_field[name] for name in INPUT_FIELDS],
         [verdict, plot, details, analysis, raw, as_json],
         api_name="judge",
-        api_description="Judge responses about an image (inputs in the order documented in judges/ui.py).",
+        api_description="Judge responses about an image (inputs in the order documented in judges/ui/tab.py).",
         concurrency_limit=4,
     )

@@ -1,14 +1,14 @@
-"""What the Judge tab does, without Gradio: form values in, a judgment and its display out.
+"""What the Judge tab's form does, without Gradio: form values in, a judgment out.
 
-:mod:`judges.ui` only wires widgets to these functions, so everything a test wants to call lives
-here: building a task and options from raw form values, resolving the chosen judge and its key,
-running the judgment, and rendering a :class:`~judges.types.JudgeResult` as HTML, Markdown and a
-plotly figure. Nothing here imports gradio, torch or transformers at import time.
+:mod:`judges.ui.tab` only wires widgets to these functions, so everything a test wants to call lives
+here: the choices of the selectors (from the task registry and the catalog), building a task and
+options from raw form values, resolving the chosen judge and its key, and running the judgment.
+Showing the result is :mod:`judges.ui.display`'s. Nothing here imports gradio, torch or
+transformers at import time.
 """
 
 from __future__ import annotations
 
-import html
 import importlib.util
 import os
 import shutil
@@ -22,18 +22,19 @@ from judges.backends.catalog import JudgeSpec, build_backend, custom_spec, get_s
 from judges.endpoints import check_custom_endpoint, on_public_space
 from judges.errors import BadInput
 from judges.judge import Judge, JudgeOptions
-from judges.modes import MODES, get_mode
-from judges.parsing import LETTERS
-from judges.prompts import SETTINGS, get_setting
+from judges.prompts import SETTINGS, PromptSetting, check_images, get_setting
 from judges.settings import Settings
-from judges.types import JudgeResult, Sampling, Task, VerdictDistribution
+from judges.tasks import TASKS, get_task
+from judges.types import JudgeResult, Sampling, Task
+from judges.verdicts import LETTERS
 
 #: The judge-dropdown value for "bring your own OpenAI-compatible server".
 CUSTOM_JUDGE = "Custom OpenAI-compatible endpoint"
 #: Most response boxes the form has (batch mode's limit).
-MAX_RESPONSES = max(mode.max_responses for mode in MODES.values())
+MAX_RESPONSES = max(kind.max_responses for kind in TASKS.values())
 DEFAULT_JUDGE = judge_names("api")[0]
-SCORE_WORDS = {1: "Poor", 2: "Fair", 3: "Average", 4: "Good", 5: "Excellent"}
+#: The task the form opens on.
+DEFAULT_TASK = "pair"
 
 
 # --------------------------------------------------------------------------- form choices
@@ -41,8 +42,26 @@ SCORE_WORDS = {1: "Poor", 2: "Fair", 3: "Average", 4: "Good", 5: "Excellent"}
 
 def mode_choices() -> list[tuple[str, str]]:
     """(label, value) pairs for the mode selector, from the mode registry."""
-    hints = {"score": "rate one response 1-5", "pair": "A, B or tie", "batch": "rank 2-8 responses"}
-    return [(f"{m.title} ({hints.get(m.name, m.name)})", m.name) for m in MODES.values()]
+    return [(f"{kind.title} ({kind.hint})", kind.name) for kind in TASKS.values()]
+
+
+@dataclass(frozen=True)
+class OptionsShown:
+    """Which task-dependent controls the form shows for a task."""
+
+    count: bool
+    swap: bool
+    shuffles: bool
+
+
+def options_shown(mode: str) -> OptionsShown:
+    """The controls that apply to ``mode``: the response count, position swap, order shuffles."""
+    kind = get_task(mode)
+    return OptionsShown(
+        count=kind.min_responses != kind.max_responses,
+        swap=kind.reorder == "swap",
+        shuffles=kind.reorder == "shuffle",
+    )
 
 
 def judge_choices() -> list[tuple[str, str]]:
@@ -69,7 +88,7 @@ def response_count(mode: str, requested: float | None = None) -> int:
         mode: score, pair or batch.
         requested: Batch mode's slider value; ignored by the fixed-size modes.
     """
-    spec = get_mode(mode)
+    spec = get_task(mode)
     if spec.min_responses == spec.max_responses:
         return spec.min_responses
     wanted = spec.min_responses if requested is None else int(requested)
@@ -78,7 +97,7 @@ def response_count(mode: str, requested: float | None = None) -> int:
 
 def response_label(mode: str, index: int) -> str:
     """The label of response box ``index`` (0-based) in ``mode``."""
-    return "Response" if get_mode(mode).max_responses == 1 else f"Response {LETTERS[index]}"
+    return "Response" if get_task(mode).max_responses == 1 else f"Response {LETTERS[index]}"
 
 
 # --------------------------------------------------------------------------- form -> judgment
@@ -149,7 +168,16 @@ class JudgeForm:
         casts = {"response_count": int, "temperature": float, "swap": bool, "shuffles": int, "samples": int,
                  "logprobs": bool, "more_images": _as_tuple}  # fmt: skip
         fields = {k: casts.get(k, lambda v: v)(v) for k, v in named.items()}
-        return cls(responses=responses, **{"mode": "pair", "instruction": "", "image": None, **fields})
+        return cls(responses=responses, **{"mode": DEFAULT_TASK, "instruction": "", "image": None, **fields})
+
+    @property
+    def prompt_setting(self) -> PromptSetting:
+        """The chosen prompt setting, resolved once here at the edge.
+
+        Raises:
+            ConfigError: An unknown setting name.
+        """
+        return get_setting(self.setting or "no-cot")
 
     @property
     def judged_responses(self) -> list[str]:
@@ -199,7 +227,7 @@ def select_responses(mode: str, responses: Sequence[str | None], count: float | 
     Raises:
         BadInput: Batch mode asked for a count outside the mode's range.
     """
-    spec = get_mode(mode)
+    spec = get_task(mode)
     texts = [r or "" for r in responses]
     if spec.min_responses == spec.max_responses:
         return texts[: spec.min_responses]
@@ -216,26 +244,23 @@ def build_task(form: JudgeForm) -> Task:
         BadInput: Missing image (for a setting that shows it), empty instruction or response,
             wrong response count, or an unusable image.
     """
-    mode = get_mode(form.mode)
-    setting = get_setting(form.setting or "no-cot")
+    kind = get_task(form.mode)
     images = [image for image in (form.image, *form.more_images) if image is not None]
-    if not images and setting.sees_image:
-        raise BadInput(
-            "No image: upload the image the instruction is about (or pick the no-figure or vision-expert setting)."
-        )
+    check_images(form.prompt_setting, len(images))
     responses = select_responses(form.mode, form.responses, form.response_count)
     description = (form.image_description or "").strip() or None
-    return mode.make_task(form.instruction or "", responses, images, description)
+    return kind.make_task(form.instruction or "", responses, images, description)
 
 
 def build_options(form: JudgeForm) -> JudgeOptions:
     """Judge options from the form; options that do not apply to the mode are dropped, not errors."""
+    reorder = get_task(form.mode).reorder
     return JudgeOptions(
-        setting=form.setting or "no-cot",
+        setting=form.prompt_setting,
         criteria=(form.criteria or "").strip() or None,
         sampling=Sampling(temperature=float(form.temperature)),
-        swap=bool(form.swap) and form.mode == "pair",
-        shuffles=int(form.shuffles or 0) if form.mode == "batch" else 0,
+        swap=bool(form.swap) and reorder == "swap",
+        shuffles=int(form.shuffles or 0) if reorder == "shuffle" else 0,
         samples=max(1, int(form.samples or 1)),
     )
 
@@ -340,171 +365,3 @@ def judge_note(name: str, settings: Settings, *, gpu: Callable[[], bool] = gpu_a
     else:
         parts.append(f"This Space has no `{spec.api_key_env}` secret: paste your own key to use this judge.")
     return " ".join(parts)
-
-
-# --------------------------------------------------------------------------- result -> display
-
-
-@dataclass(frozen=True)
-class ResultView:
-    """A JudgeResult ready for display.
-
-    Attributes:
-        verdict_html: The verdict, prominent (stars, winner, ranked list) or "Unscored: why".
-        details_md: Swap / consistency outcomes and the run facts (latency, tokens, setting).
-        analysis_md: The judge's analysis.
-        raw_output: The judge's raw text.
-        probabilities: Label -> probability when the backend gave token probabilities.
-    """
-
-    verdict_html: str
-    details_md: str
-    analysis_md: str
-    raw_output: str
-    probabilities: dict[str, float] | None
-
-
-def _snippet(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def verdict_text(verdict: Any) -> str:
-    """A verdict as plain text: ``4``, ``A``, ``tie`` or ``C > A > B``."""
-    if isinstance(verdict, tuple | list):
-        return " > ".join(verdict)
-    return "—" if verdict is None else str(verdict)
-
-
-def verdict_html(result: JudgeResult, responses: Sequence[str] = ()) -> str:
-    """The verdict as a small HTML block (styled by the ``verdict*`` classes of assets/app.css).
-
-    Args:
-        result: The judgment.
-        responses: The judged responses, to quote the winner or the ranking.
-    """
-    if not result.parsed:
-        reason = html.escape(result.reason or "no valid verdict in the output")
-        return (
-            '<div class="verdict verdict-unscored"><div class="verdict-kicker">Verdict</div>'
-            f'<div class="verdict-main">Unscored: {reason}</div>'
-            '<div class="verdict-sub">The judge answered, but no valid verdict could be read. '
-            "See the raw output below.</div></div>"
-        )
-    verdict = result.verdict
-    if result.mode == "score":
-        score = int(verdict)
-        stars = "★" * score + "☆" * (5 - score)
-        return (
-            '<div class="verdict verdict-score"><div class="verdict-kicker">Score</div>'
-            f'<div class="verdict-main">{score}<span class="verdict-of">/5</span> '
-            f'<span class="verdict-stars" aria-label="{score} of 5 stars">{stars}</span></div>'
-            f'<div class="verdict-sub">{SCORE_WORDS[score]}</div>'
-            f'<div class="verdict-bar"><div style="width:{score * 20}%"></div></div></div>'
-        )
-    if result.mode == "pair":
-        if verdict == "tie":
-            main, sub = "Tie", "Neither response is better."
-        else:
-            index = LETTERS.index(verdict)
-            quote = _snippet(responses[index]) if index < len(responses) else ""
-            main, sub = f"Response {verdict} wins", html.escape(quote)
-        return (
-            '<div class="verdict verdict-pair"><div class="verdict-kicker">Winner</div>'
-            f'<div class="verdict-main">{main}</div><div class="verdict-sub">{sub}</div></div>'
-        )
-    items = []
-    for letter in verdict:
-        index = LETTERS.index(letter)
-        quote = html.escape(_snippet(responses[index], 70)) if index < len(responses) else ""
-        items.append(f"<li><b>{letter}</b> <span>{quote}</span></li>")
-    return (
-        '<div class="verdict verdict-batch"><div class="verdict-kicker">Ranking, best first</div>'
-        f'<div class="verdict-main">{html.escape(verdict_text(verdict))}</div>'
-        f'<ol class="verdict-ranking">{"".join(items)}</ol></div>'
-    )
-
-
-def details_markdown(result: JudgeResult) -> str:
-    """Swap and consistency outcomes, then latency, tokens and prompt facts, as Markdown."""
-    lines = []
-    dist = result.probabilities
-    if dist is not None and dist.expected_score is not None:
-        lines.append(f"**Expected score** from token probabilities: {dist.expected_score:.2f}")
-    if dist is not None and dist.confidence is not None:
-        lines.append(f"**Confidence** in the chosen label: {dist.confidence:.0%}")
-    if result.swap is not None:
-        swap = result.swap
-        if swap.consistent is None:
-            outcome = "could not be compared (one order was unscored)"
-        elif swap.consistent:
-            outcome = "consistent"
-        else:
-            outcome = "**inconsistent**, so the verdict is a tie"
-        lines.append(
-            f"**Position swap**: original order → {verdict_text(swap.original_verdict)}, "
-            f"swapped order → {verdict_text(swap.swapped_verdict)} ({outcome})."
-        )
-    if result.consistency is not None:
-        c = result.consistency
-        what = "shuffled orders" if c.kind == "shuffles" else "samples"
-        agreement = "n/a" if c.agreement is None else f"{c.agreement:.0%}"
-        shown = ", ".join(verdict_text(v) if v is not None else "unscored" for v in c.verdicts)
-        lines.append(
-            f"**Consistency** over {len(c.verdicts)} {what}: {agreement} agree with "
-            f"{verdict_text(c.majority)} ({shown})."
-        )
-    facts = [f"{result.latency_s:.2f} s"]
-    if result.usage is not None and (result.usage.prompt_tokens or result.usage.completion_tokens):
-        facts.append(f"{result.usage.prompt_tokens:,} prompt + {result.usage.completion_tokens:,} completion tokens")
-    facts.append(f"{result.attempts} request{'s' if result.attempts != 1 else ''}")
-    facts.append(f"setting `{result.setting}`")
-    if result.template:
-        facts.append(f"prompt `{result.template}`")
-    lines.append(f"<small>{html.escape(result.judge)} · {' · '.join(facts)}</small>")
-    return "\n\n".join(lines)
-
-
-def present_result(result: JudgeResult, responses: Sequence[str] = ()) -> ResultView:
-    """Everything the result panel shows for ``result``."""
-    dist = result.probabilities
-    return ResultView(
-        verdict_html=verdict_html(result, responses),
-        details_md=details_markdown(result),
-        analysis_md=result.analysis.strip() or "_The judge gave no separate analysis._",
-        raw_output=result.raw_output,
-        probabilities=dict(dist.probabilities) if dist is not None else None,
-    )
-
-
-def probability_figure(dist: VerdictDistribution | dict[str, float] | None, mode: str) -> Any:
-    """A small plotly bar chart of the verdict probabilities, or None when there are none."""
-    if dist is None:
-        return None
-    probs = dict(dist.probabilities) if isinstance(dist, VerdictDistribution) else dict(dist)
-    if not probs:
-        return None
-    import plotly.graph_objects as go
-
-    best = max(probs, key=probs.get)
-    titles = {"score": "Score", "pair": "Verdict", "batch": "Ranked first"}
-    fig = go.Figure(
-        go.Bar(
-            x=list(probs),
-            y=list(probs.values()),
-            marker_color=["#2563eb" if k == best else "#94a3b8" for k in probs],
-            text=[f"{v:.0%}" for v in probs.values()],
-            textposition="outside",
-            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=220,
-        margin=dict(l=40, r=10, t=30, b=30),
-        title=dict(text="Verdict probabilities", font=dict(size=13)),
-        xaxis=dict(title=titles.get(mode, ""), type="category"),
-        yaxis=dict(range=[0, 1.15], tickformat=".0%", showgrid=False),
-        showlegend=False,
-        template="plotly_white",
-    )
-    return fig

@@ -1,0 +1,201 @@
+"""What a judge task is: its input, its prompt, its verdict shape, its order variations, its display.
+
+A task kind owns its whole vocabulary. Everything outside the task modules (the Judge, the CLI, the
+runner, stored runs, the leaderboard, the Judge tab) asks the task kind and never branches on its
+name:
+
+* input: :meth:`TaskKind.make_task` validates raw text and images into the task's frozen type;
+* prompt: :meth:`TaskKind.render` fills the template's section for this task;
+* verdict: :attr:`TaskKind.verdicts` (a :class:`~judges.verdicts.VerdictSpace`) holds the labels,
+  the stored form, validity, human-label normalisation, mapping back from a reordered view and the
+  majority rule; its ``kind`` tells the leaderboard which agreement metrics apply;
+* parsing: :meth:`TaskKind.parse` reads a verdict out of a judge's text;
+* order variations: :attr:`TaskKind.reorder` says whether the task supports position swap
+  (``swap``), order shuffles (``shuffle``) or neither;
+* display: :meth:`TaskKind.verdict_html` and :attr:`TaskKind.probability_axis`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
+
+from judges.errors import BadInput
+from judges.images import ImageSource, load_image
+from judges.parsing import parse_with
+from judges.prompts import PromptSetting, Template, render_prompt
+from judges.types import ImagePart, Message, ParseResult, Task, TextPart
+from judges.verdicts import LETTERS, Verdict, VerdictSpace
+
+#: How a task varies the order its responses are shown in, to measure and cancel position bias.
+Reorder = Literal["none", "swap", "shuffle"]
+
+
+class TaskKind(Protocol):
+    """A judge task kind. The registry (:mod:`judges.tasks`) lists them; nothing branches on names.
+
+    Attributes:
+        name: The id used on the command line, in stored runs (``mode``) and in the API.
+        title: What the UI shows.
+        hint: A few words for the task selector ("rate one response 1-5").
+        min_responses: Fewest responses a task takes.
+        max_responses: Most responses a task takes.
+        verdicts: The verdict shape.
+        reorder: ``swap`` (both orders of two responses), ``shuffle`` (random orders) or ``none``.
+        forward_verdict: Whether the verdict is one token, so a local judge can read it in one
+            forward pass instead of generating.
+        probability_axis: The axis title of the verdict-probability plot.
+    """
+
+    name: str
+    title: str
+    hint: str
+    min_responses: int
+    max_responses: int
+    verdicts: VerdictSpace
+    reorder: Reorder
+    forward_verdict: bool
+    probability_axis: str
+
+    def make_task(
+        self,
+        instruction: str,
+        responses: Sequence[str],
+        images: Sequence[ImageSource] = (),
+        image_description: str | None = None,
+    ) -> Task:
+        """Validate raw input and build the task's type. Raises BadInput with a clear message."""
+        ...
+
+    def render(
+        self, task: Task, template: Template, setting: PromptSetting, criteria: str | None = None
+    ) -> tuple[Message, ...]:
+        """The system and user messages for one judgment."""
+        ...
+
+    def parse(self, text: str, task: Task) -> ParseResult:
+        """Read the verdict for ``task`` out of a judge's text."""
+        ...
+
+    def labels(self, task: Task) -> tuple[str, ...]:
+        """The tokens a judge writes for its verdict (the first letter of a ranking)."""
+        ...
+
+    def reordered(self, task: Task, order: tuple[int, ...]) -> Task:
+        """The task with its responses shown in ``order`` (position i shows response order[i])."""
+        ...
+
+    def verdict_html(self, verdict: Verdict, responses: Sequence[str]) -> str:
+        """A parsed verdict as a small HTML block (classes ``verdict*`` of assets/app.css)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BaseTask:
+    """Behaviour shared by the response-judging tasks; each subclass sets its vocabulary."""
+
+    name: str
+    title: str
+    hint: str
+    min_responses: int
+    max_responses: int
+    verdicts: VerdictSpace
+    reorder: Reorder = "none"
+    forward_verdict: bool = True
+    probability_axis: str = "Verdict"
+
+    def _validate(self, instruction: str, responses: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+        if not (instruction or "").strip():
+            raise BadInput("The instruction is empty. Write what the answering model was asked.")
+        texts = tuple(r if isinstance(r, str) else "" for r in responses)
+        if not self.min_responses <= len(texts) <= self.max_responses:
+            raise BadInput(f"{self.title} mode takes {self.response_range()} responses, got {len(texts)}.")
+        for i, text in enumerate(texts):
+            if not text.strip():
+                which = "The response" if len(texts) == 1 else f"Response {LETTERS[i]}"
+                raise BadInput(f"{which} is empty. Paste the answer to judge, or remove the box.")
+        return instruction, texts
+
+    def response_range(self) -> str:
+        """``2`` or ``2 to 8``: how many responses the task takes, in words."""
+        if self.min_responses == self.max_responses:
+            return str(self.min_responses)
+        return f"{self.min_responses} to {self.max_responses}"
+
+    def make_task(
+        self,
+        instruction: str,
+        responses: Sequence[str],
+        images: Sequence[ImageSource] = (),
+        image_description: str | None = None,
+    ) -> Task:
+        """Validate raw input and build the task's type.
+
+        Raises:
+            BadInput: Empty instruction or response, a response count the task does not take, or
+                an image that cannot be used.
+        """
+        instruction, texts = self._validate(instruction, responses)
+        parts = tuple(load_image(image) for image in images if image is not None)
+        return self._build(instruction, texts, parts, image_description)
+
+    def _build(
+        self, instruction: str, responses: tuple[str, ...], images: tuple[ImagePart, ...], description: str | None
+    ) -> Task:
+        raise NotImplementedError
+
+    def render(
+        self, task: Task, template: Template, setting: PromptSetting, criteria: str | None = None
+    ) -> tuple[Message, ...]:
+        prompt = render_prompt(
+            template,
+            self.name,
+            setting,
+            instruction=task.instruction,
+            responses=task.responses,
+            criteria=criteria,
+            image_description=task.image_description,
+        )
+        images = task.images if setting.sees_image else ()
+        return (
+            Message("system", (TextPart(prompt.system),)),
+            Message("user", (*images, TextPart(prompt.user))),
+        )
+
+    def parse(self, text: str, task: Task) -> ParseResult:
+        return parse_with(
+            self.verdicts,
+            text,
+            n_responses=len(task.responses),
+            guard_texts=(task.instruction, *task.responses),
+        )
+
+    def labels(self, task: Task) -> tuple[str, ...]:
+        return self.verdicts.tokens(len(task.responses))
+
+    def reordered(self, task: Task, order: tuple[int, ...]) -> Task:
+        return task  # one response: nothing to reorder
+
+    def verdict_html(self, verdict: Verdict, responses: Sequence[str]) -> str:
+        raise NotImplementedError
+
+
+def reorder_fields(task: Task, order: tuple[int, ...], **fields: object) -> Task:
+    """``dataclasses.replace`` for a reordered task, or the task itself for the identity order."""
+    return task if order == tuple(range(len(order))) else replace(task, **fields)  # type: ignore[arg-type]
+
+
+def snippet(text: str, limit: int = 90) -> str:
+    """One line of at most ``limit`` characters, for quoting a response under its verdict."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def verdict_block(kind: str, kicker: str, main: str, body: str = "") -> str:
+    """The shared frame of a verdict's HTML: a kicker line, the verdict, then task-specific parts."""
+    return (
+        f'<div class="verdict verdict-{kind}"><div class="verdict-kicker">{html.escape(kicker)}</div>'
+        f'<div class="verdict-main">{main}</div>{body}</div>'
+    )
