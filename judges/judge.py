@@ -270,7 +270,7 @@ class Judge:
             return
         share = (time.perf_counter() - started) / len(outcomes)
         for outcome, row in zip(outcomes, rows, strict=True):
-            best = max(row, key=row.get)
+            best = max(row, key=lambda label: row[label])
             text = f"[[{best}]]"
             outcome.attempts = 1
             outcome.completion = Completion(text=text, model=self.backend.name, latency_s=share)
@@ -290,6 +290,9 @@ class Judge:
         if not answered:
             return views[0].error or BackendError("The judge returned nothing.")
         primary = next((o for o in answered if o.view.identity), answered[0])
+        completion = primary.completion
+        if completion is None:  # unreachable: ``answered`` holds completions only; narrows the type
+            return BackendError("The judge returned nothing.")
         space = self.task.verdicts
         mapped = [(o, _map_back(space, o.parse, o.view.order)) for o in answered]
         identity_verdicts = tuple(v for o, v in mapped if o.view.identity)
@@ -301,9 +304,7 @@ class Judge:
             swapped = space.majority([v for o, v in mapped if not o.view.identity and v is not None])
             consistent = None if original is None or swapped is None else original == swapped
             reconciled = original if consistent else (TIE if consistent is False else original or swapped)
-            swap = SwapOutcome(
-                _str_or_none(original), _str_or_none(swapped), consistent, _str_or_none(reconciled)
-            )
+            swap = SwapOutcome(_str_or_none(original), _str_or_none(swapped), consistent, _str_or_none(reconciled))
             verdict = reconciled
         if self.options.shuffles:
             consistency = _consistency(space, tuple(v for _, v in mapped), "shuffles")
@@ -323,10 +324,10 @@ class Judge:
             verdict=verdict,
             parsed=verdict is not None,
             analysis=primary.parse.analysis if primary.parse else "",
-            raw_output=primary.completion.text,
+            raw_output=completion.text,
             latency_s=round(sum(o.latency_s for o in answered), 4),
             reason=reason,
-            probabilities=self._distribution(task, primary),
+            probabilities=self._distribution(task, primary, completion),
             swap=swap,
             consistency=consistency,
             usage=sum((o.usage for o in answered), Usage()),
@@ -335,7 +336,7 @@ class Judge:
             setting=self.setting.name,
         )
 
-    def _distribution(self, task: Task, outcome: _Outcome) -> VerdictDistribution | None:
+    def _distribution(self, task: Task, outcome: _Outcome, completion: Completion) -> VerdictDistribution | None:
         space = self.task.verdicts
         labels = self.task.labels(task)
         display = {token: str(space.from_token(token)) for token in labels}
@@ -350,8 +351,8 @@ class Judge:
             )
         span = outcome.parse.span if outcome.parse and outcome.parse.ok else None
         return distribution_from_tokens(
-            outcome.completion.tokens,
-            outcome.completion.text,
+            completion.tokens,
+            completion.text,
             span[0] if span else None,
             labels,
             chosen=chosen,

@@ -287,12 +287,12 @@ class _ChoiceReader:
             rf"[*\"'\[]*\s*(?:(?:it\s+is|it's)\s+)?(?:a\s+)?(?:response|assistant|answer)?\s*\b((?-i:[{letters}])|tie)\b",
             re.IGNORECASE,
         )
-        self.bare = re.compile(
-            rf"^\W*(?:(?:response|assistant|answer)\s+)?([{letters}]|tie|draw)\W*$", re.IGNORECASE
-        )
+        self.bare = re.compile(rf"^\W*(?:(?:response|assistant|answer)\s+)?([{letters}]|tie|draw)\W*$", re.IGNORECASE)
         offered = ", ".join(f"[[{t}]]" for t in choice.options)
-        self.missing = f"no verdict found: expected {offered} or [[{TIE_TOKEN}]] (tie)" if choice.tie else (
-            f"no verdict found: expected {offered}"
+        self.missing = (
+            f"no verdict found: expected {offered} or [[{TIE_TOKEN}]] (tie)"
+            if choice.tie
+            else (f"no verdict found: expected {offered}")
         )
         listed = ", ".join(choice.options) + (f", {TIE_TOKEN} (tie)" if choice.tie else "")
         self.not_offered = f"is not one of {listed}"

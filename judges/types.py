@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-ModeName: TypeAlias = Literal["score", "pair", "batch"]
-PairWinner: TypeAlias = Literal["A", "B", "tie"]
-#: A parsed verdict: 1..5 for score, "A"/"B"/"tie" for pair, letters best-first for batch.
-Verdict: TypeAlias = int | str | tuple[str, ...]
+from judges.verdicts import Verdict
+
+#: A task kind's name (``score``, ``pair``, ``batch`` ...): the registry in :mod:`judges.tasks` says which.
+ModeName: TypeAlias = str
 
 
 # --------------------------------------------------------------------------- message parts
@@ -297,7 +297,7 @@ class JudgeResult:
     concurrent requests ``latency_s`` is model time, not wall time.
     """
 
-    mode: ModeName
+    mode: ModeName  # the task kind's name
     judge: str
     verdict: Verdict | None
     parsed: bool

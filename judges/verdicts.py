@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeAlias
 
@@ -55,10 +55,13 @@ class HumanLabel:
     raw: str
 
 
-class VerdictSpace(Protocol):
+class VerdictSpace(Hashable, Protocol):
     """What every verdict shape provides. See the module docstring."""
 
-    kind: VerdictKind
+    @property
+    def kind(self) -> VerdictKind:
+        """Which family of agreement metrics applies."""
+        ...
 
     def tokens(self, n_responses: int) -> tuple[str, ...]:
         """The verdict tokens a judge writes (for a ranking, the letter ranked first)."""
@@ -306,12 +309,17 @@ class Ranking:
         return HumanLabel(letters, "", text)
 
     def map_back(self, verdict: Verdict, order: Sequence[int]) -> Verdict:
-        return tuple(LETTERS[order[LETTERS.index(letter)]] for letter in verdict)
+        return tuple(LETTERS[order[LETTERS.index(letter)]] for letter in letters_of(verdict))
 
     def majority(self, verdicts: Sequence[Verdict]) -> Verdict | None:
         if not verdicts:
             return None
-        return borda([tuple(v) for v in verdicts])  # type: ignore[arg-type]
+        return borda([letters_of(v) for v in verdicts])
+
+
+def letters_of(verdict: Verdict) -> tuple[str, ...]:
+    """A ranking's letters, best first, whether held as a tuple or as a stored string."""
+    return tuple(verdict) if isinstance(verdict, tuple) else tuple(str(verdict))
 
 
 def ranking_problem(ranking: str, n_responses: int | None) -> str:

@@ -181,11 +181,10 @@ def render_prompt(
     setup_key = "vision-expert" if setting.uses_description else ("figure" if setting.sees_image else "no-figure")
     description = ""
     if setting.uses_description:
-        if not (image_description or "").strip():
+        written = (image_description or "").strip()
+        if not written:
             raise BadInput("The vision-expert setting needs an image description. Write one, or pick another setting.")
-        description = (
-            f"[The Start of Image Description]\n{fence(image_description.strip())}\n[The End of Image Description]\n"
-        )
+        description = f"[The Start of Image Description]\n{fence(written)}\n[The End of Image Description]\n"
     user = string.Template(data["user"]).substitute(
         setup=data["setup"][setup_key],
         steps=data["steps"][setting.steps],

@@ -49,15 +49,24 @@ class TaskKind(Protocol):
         probability_axis: The axis title of the verdict-probability plot.
     """
 
-    name: str
-    title: str
-    hint: str
-    min_responses: int
-    max_responses: int
-    verdicts: VerdictSpace
-    reorder: Reorder
-    forward_verdict: bool
-    probability_axis: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def hint(self) -> str: ...
+    @property
+    def min_responses(self) -> int: ...
+    @property
+    def max_responses(self) -> int: ...
+    @property
+    def verdicts(self) -> VerdictSpace: ...
+    @property
+    def reorder(self) -> Reorder: ...
+    @property
+    def forward_verdict(self) -> bool: ...
+    @property
+    def probability_axis(self) -> str: ...
 
     def make_task(
         self,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from judges.tasks.base import BaseTask, Reorder, reorder_fields, snippet, verdict_block
 from judges.types import BatchTask, ImagePart, Task
-from judges.verdicts import LETTERS, Ranking, Verdict
+from judges.verdicts import LETTERS, Ranking, Verdict, letters_of
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class BatchKind(BaseTask):
 
     def verdict_html(self, verdict: Verdict, responses: Sequence[str]) -> str:
         items = []
-        for letter in verdict:
+        for letter in letters_of(verdict):
             index = LETTERS.index(letter)
             quote = html.escape(snippet(responses[index], 70)) if index < len(responses) else ""
             items.append(f"<li><b>{letter}</b> <span>{quote}</span></li>")

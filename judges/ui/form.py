@@ -165,7 +165,7 @@ class JudgeForm:
             raise BadInput(f"/judge takes at most {len(INPUT_FIELDS)} inputs, got {len(values)}.")
         named = {k: v for k, v in zip(INPUT_FIELDS, values, strict=False) if v is not None}
         responses = tuple(named.pop(f"response_{i + 1}", "") or "" for i in range(MAX_RESPONSES))
-        casts = {"response_count": int, "temperature": float, "swap": bool, "shuffles": int, "samples": int,
+        casts: dict[str, Callable[[Any], Any]] = {"response_count": int, "temperature": float, "swap": bool, "shuffles": int, "samples": int,
                  "logprobs": bool, "more_images": _as_tuple}  # fmt: skip
         fields = {k: casts.get(k, lambda v: v)(v) for k, v in named.items()}
         return cls(responses=responses, **{"mode": DEFAULT_TASK, "instruction": "", "image": None, **fields})
