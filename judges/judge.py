@@ -35,7 +35,7 @@ from judges.types import (
     Usage,
     VerdictDistribution,
 )
-from judges.verdicts import TIE, Verdict, VerdictSpace
+from judges.verdicts import Verdict, VerdictSpace
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +303,8 @@ class Judge:
             original = space.majority([v for v in identity_verdicts if v is not None])
             swapped = space.majority([v for o, v in mapped if not o.view.identity and v is not None])
             consistent = None if original is None or swapped is None else original == swapped
-            reconciled = original if consistent else (TIE if consistent is False else original or swapped)
+            # Orders that disagree cancel out: a tie where the task offers one, else no verdict.
+            reconciled = space.majority([original, swapped]) if consistent is False else original or swapped
             swap = SwapOutcome(_str_or_none(original), _str_or_none(swapped), consistent, _str_or_none(reconciled))
             verdict = reconciled
         if self.options.shuffles:
@@ -317,6 +318,8 @@ class Judge:
         reason = ""
         if verdict is None:
             reasons = sorted({o.parse.reason for o in answered if o.parse and not o.parse.ok})
+            if swap is not None and swap.consistent is False:
+                reasons.append("the two orders disagree and this task offers no tie")
             reason = "; ".join(reasons) or "no valid verdict"
         return JudgeResult(
             mode=self.task.name,

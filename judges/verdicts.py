@@ -187,7 +187,7 @@ class Scale:
 
 @dataclass(frozen=True)
 class Choice:
-    """One of ``options`` (letters), or a tie when ``tie`` is set; a split majority is a tie."""
+    """One of ``options`` (letters), or a tie when ``tie`` is set; a split majority is a tie (or none)."""
 
     options: tuple[str, ...] = ("A", "B")
     tie: bool = True
@@ -246,7 +246,8 @@ class Choice:
         leaders = [v for v, c in counts.items() if c == top]
         if len(leaders) == 1:
             return leaders[0]
-        return TIE if self.tie else sorted(str(v) for v in leaders)[0]
+        # A split vote is a tie, or undecided where the task offers no tie.
+        return TIE if self.tie else None
 
 
 def _or_list(labels: Sequence[str]) -> str:

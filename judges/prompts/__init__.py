@@ -168,9 +168,15 @@ def render_prompt(
 
     Raises:
         BadInput: The vision-expert setting without a description.
+        ConfigError: The template has no section for ``mode``.
     """
     data = template.data
-    mode_data = data["modes"][mode]
+    mode_data = data["modes"].get(mode)
+    if mode_data is None:
+        raise ConfigError(
+            f"Prompt template {template.id} has no section for {mode!r}; add [modes.{mode}] to it, or set the "
+            "task's prompt_section to a section it has."
+        )
     letters = [chr(ord("A") + i) for i in range(len(responses))]
     fill = {
         "count": str(len(responses)),

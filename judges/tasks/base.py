@@ -47,6 +47,8 @@ class TaskKind(Protocol):
         forward_verdict: Whether the verdict is one token, so a local judge can read it in one
             forward pass instead of generating.
         probability_axis: The axis title of the verdict-probability plot.
+        prompt_section: The template section (``[modes.<section>]``) its prompt comes from; tasks
+            that differ only in their verdict shape can share one.
     """
 
     @property
@@ -67,6 +69,8 @@ class TaskKind(Protocol):
     def forward_verdict(self) -> bool: ...
     @property
     def probability_axis(self) -> str: ...
+    @property
+    def prompt_section(self) -> str: ...
 
     def make_task(
         self,
@@ -114,6 +118,7 @@ class BaseTask:
     reorder: Reorder = "none"
     forward_verdict: bool = True
     probability_axis: str = "Verdict"
+    prompt_section: str = ""
 
     def _validate(self, instruction: str, responses: Sequence[str]) -> tuple[str, tuple[str, ...]]:
         if not (instruction or "").strip():
@@ -160,7 +165,7 @@ class BaseTask:
     ) -> tuple[Message, ...]:
         prompt = render_prompt(
             template,
-            self.name,
+            self.prompt_section or self.name,
             setting,
             instruction=task.instruction,
             responses=task.responses,
