@@ -1,10 +1,10 @@
-"""Multimodal LLMs as judges: score, pair and batch verdicts from API or local vision-language models.
+"""Multimodal LLMs as judges: verdicts of registered judge tasks from API or local vision-language models.
 
 The public API, importable without pulling in torch, transformers or openai::
 
-    from judges import Judge, JudgeOptions, get_mode, create_backend
+    from judges import Judge, JudgeOptions, get_task, create_backend
     backend = create_backend("openai", "gpt-4o-mini", base_url="http://localhost:8000/v1")
-    task = get_mode("pair").make_task("What is shown?", ["A cat.", "A dog."], ["photo.png"])
+    task = get_task("pair").make_task("What is shown?", ["A cat.", "A dog."], ["photo.png"])
     result = Judge(backend, "pair", JudgeOptions(swap=True)).judge(task)
 """
 
@@ -13,14 +13,15 @@ from judges.backends.registry import create_backend
 from judges.errors import BackendError, BadInput, ConfigError, JudgeError
 from judges.images import load_image
 from judges.judge import Judge, JudgeOptions
-from judges.tasks import MODES, TASKS, get_mode, get_task, mode_names, parse_verdict, task_names
 from judges.prompts import SETTINGS, get_setting
 from judges.settings import Settings
+from judges.tasks import MODES, TASKS, get_mode, get_task, mode_names, parse_verdict, task_names
 from judges.types import BatchTask, JudgeResult, PairTask, ParseResult, Sampling, ScoreTask
 
 __all__ = [
     "CATALOG",
     "MODES",
+    "TASKS",
     "SETTINGS",
     "BackendError",
     "BadInput",
@@ -42,8 +43,10 @@ __all__ = [
     "get_mode",
     "get_setting",
     "get_spec",
+    "get_task",
     "judge_names",
     "load_image",
     "mode_names",
     "parse_verdict",
+    "task_names",
 ]

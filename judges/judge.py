@@ -304,7 +304,11 @@ class Judge:
             swapped = space.majority([v for o, v in mapped if not o.view.identity and v is not None])
             consistent = None if original is None or swapped is None else original == swapped
             # Orders that disagree cancel out: a tie where the task offers one, else no verdict.
-            reconciled = space.majority([original, swapped]) if consistent is False else original or swapped
+            reconciled = (
+                space.majority([v for v in (original, swapped) if v is not None])
+                if consistent is False
+                else original or swapped
+            )
             swap = SwapOutcome(_str_or_none(original), _str_or_none(swapped), consistent, _str_or_none(reconciled))
             verdict = reconciled
         if self.options.shuffles:
