@@ -146,8 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = run_judge(args, settings)
     except JudgeError as exc:
-        secrets = (settings.openai_api_key, settings.gemini_api_key, settings.hf_token)
-        message = redact(str(exc) or type(exc).__name__, secrets).splitlines()[0]
+        message = redact(str(exc) or type(exc).__name__, settings.secrets()).splitlines()[0]
         print(f"error: {message}", file=sys.stderr)
         return 1
     if args.json:

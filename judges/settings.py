@@ -1,4 +1,11 @@
-"""One frozen Settings object built from the environment, read when asked, never at import time."""
+"""One frozen Settings object built from the environment, read when asked, never at import time.
+
+Settings is also the one place that decides which key a judge gets (:meth:`Settings.resolve_key`):
+an explicit key beats the variable the judge declares, and without either there is none. Backends
+receive the result and never read the environment themselves, so a secret reaches a backend only
+through here. The secret variables are declared once, in :data:`SECRET_VARIABLES`; redaction uses
+:meth:`Settings.secrets`, so a new secret is scrubbed everywhere as soon as it is declared.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from judges.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SecretVariable:
+    """An environment variable (a Space secret) that holds a key.
+
+    Attributes:
+        name: The environment variable, e.g. ``OPENAI_API_KEY``; catalog entries name it in ``api_key_env``.
+        attribute: The :class:`Settings` field that holds its value.
+    """
+
+    name: str
+    attribute: str
+
+
+OPENAI_API_KEY = SecretVariable("OPENAI_API_KEY", "openai_api_key")
+GEMINI_API_KEY = SecretVariable("GEMINI_API_KEY", "gemini_api_key")
+HF_TOKEN = SecretVariable("HF_TOKEN", "hf_token")
+
+#: Every secret Settings reads. Adding one here (and its field) is all it takes to resolve and redact it.
+SECRET_VARIABLES: tuple[SecretVariable, ...] = (OPENAI_API_KEY, GEMINI_API_KEY, HF_TOKEN)
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
 
 
 @dataclass(frozen=True)
@@ -51,12 +84,8 @@ class Settings:
         """
         env = os.environ if env is None else env
 
-        def text(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
-        def number(name: str, default: float, kind: type = int):
-            raw = text(name)
+        def number(name: str, default: float, kind: type[int] | type[float] = int) -> float:
+            raw = _text(env, name)
             if raw is None:
                 return default
             try:
@@ -68,27 +97,63 @@ class Settings:
             return value
 
         def path(name: str) -> Path | None:
-            raw = text(name)
+            raw = _text(env, name)
             return Path(raw).expanduser() if raw else None
 
         return cls(
-            openai_api_key=text("OPENAI_API_KEY"),
-            openai_base_url=text("OPENAI_BASE_URL"),
-            gemini_api_key=text("GEMINI_API_KEY"),
-            hf_token=text("HF_TOKEN"),
-            image_max_side=number("JUDGE_IMAGE_MAX_SIDE", 1024),
-            request_timeout_s=number("JUDGE_TIMEOUT_S", 60.0, float),
-            max_retries=int(number("JUDGE_MAX_RETRIES", 3)) if text("JUDGE_MAX_RETRIES") != "0" else 0,
-            concurrency=number("JUDGE_CONCURRENCY", 8),
+            **_secrets_of(env),
+            openai_base_url=_text(env, "OPENAI_BASE_URL"),
+            image_max_side=int(number("JUDGE_IMAGE_MAX_SIDE", 1024)),
+            request_timeout_s=float(number("JUDGE_TIMEOUT_S", 60.0, float)),
+            max_retries=int(number("JUDGE_MAX_RETRIES", 3)) if _text(env, "JUDGE_MAX_RETRIES") != "0" else 0,
+            concurrency=int(number("JUDGE_CONCURRENCY", 8)),
             runs_dir=path("RUNS_DIR"),
-            runs_repo=text("RUNS_REPO"),
+            runs_repo=_text(env, "RUNS_REPO"),
             benchmark_dir=path("BENCHMARK_DIR"),
         )
 
+    @classmethod
+    def keys_from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings holding only the secrets of ``env`` (default: ``os.environ``), the rest at defaults.
+
+        For callers that need a key and nothing else (:func:`judges.backends.registry.create_backend`):
+        unlike :meth:`from_env` it cannot fail on an unrelated malformed number.
+        """
+        env = os.environ if env is None else env
+        return cls.from_env(
+            {variable.name: env[variable.name] for variable in SECRET_VARIABLES if variable.name in env}
+        )
+
     def key_for(self, env_name: str | None) -> str | None:
-        """The secret named by a catalog entry's ``api_key_env`` (e.g. ``GEMINI_API_KEY``)."""
-        return {
-            "OPENAI_API_KEY": self.openai_api_key,
-            "GEMINI_API_KEY": self.gemini_api_key,
-            "HF_TOKEN": self.hf_token,
-        }.get(env_name or "")
+        """The secret held for a declared variable (a catalog entry's ``api_key_env``, e.g. ``GEMINI_API_KEY``).
+
+        Only the variables in :data:`SECRET_VARIABLES` are known; any other name, and None, give None.
+        """
+        for variable in SECRET_VARIABLES:
+            if variable.name == env_name:
+                return self._value(variable)
+        return None
+
+    def resolve_key(self, explicit: str | None, env_name: str | None) -> str | None:
+        """The key a judge gets: an explicit key, else the variable it declares, else none.
+
+        Args:
+            explicit: A key given for this request (the UI's key box, ``api_key=``); blank counts as none.
+            env_name: The variable the judge declares (``api_key_env``). None means the judge may
+                receive no secret of this Space at all (a URL typed by a visitor).
+        """
+        explicit = (explicit or "").strip()
+        return explicit or self.key_for(env_name)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value these settings hold, for :func:`judges.errors.redact`."""
+        return tuple(value for variable in SECRET_VARIABLES if (value := self._value(variable)))
+
+    def _value(self, variable: SecretVariable) -> str | None:
+        value = getattr(self, variable.attribute)
+        return value if isinstance(value, str) else None
+
+
+def _secrets_of(env: Mapping[str, str]) -> dict[str, str | None]:
+    """The secret fields of Settings, read from ``env`` by :data:`SECRET_VARIABLES`."""
+    return {variable.attribute: _text(env, variable.name) for variable in SECRET_VARIABLES}

@@ -18,8 +18,8 @@ pytest.importorskip("transformers")
 
 from PIL import Image  # noqa: E402
 
-from judges.backends import hf_loading  # noqa: E402
 from judges.backends.base import Backend, LabelScorer  # noqa: E402
+from judges.backends.hf import loading as hf_loading  # noqa: E402
 from judges.backends.registry import create_backend  # noqa: E402
 from judges.errors import BackendError, BackendUnavailable, ConfigError  # noqa: E402
 from judges.images import load_image  # noqa: E402

@@ -27,6 +27,7 @@ from judges.errors import (
     BackendUnavailable,
     BadInput,
     BadResponse,
+    ConfigError,
     JudgeError,
     MissingApiKey,
     RateLimited,
@@ -307,12 +308,35 @@ def test_missing_key_for_remote_url_names_the_env_var(monkeypatch):
         create("gpt-4o")
 
 
-def test_key_is_read_from_the_named_env_var(server, monkeypatch):
-    monkeypatch.setenv("MY_JUDGE_KEY", "sk-from-env-0000000000")
+def test_the_registry_gives_the_backend_the_key_settings_resolve(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-0000000000")
 
-    make_backend(server, api_key_env="MY_JUDGE_KEY").complete(ask())
+    create_backend("openai", "judge-model", base_url=server.base_url, timeout_s=5).complete(ask())
 
     assert server.chat_requests[0].headers["authorization"] == "Bearer sk-from-env-0000000000"
+
+
+def test_a_backend_built_without_a_key_never_reads_the_environment(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-0000000000")
+    monkeypatch.setenv("MY_JUDGE_KEY", "sk-from-env-1111111111")
+
+    make_backend(server).complete(ask())
+    make_backend(server, api_key_env="MY_JUDGE_KEY").complete(ask())
+    create_backend("openai", "judge-model", base_url=server.base_url, api_key_env=None).complete(ask())
+
+    # Loopback servers get the placeholder: the variables in the environment were not picked up.
+    assert [r.headers["authorization"] for r in server.chat_requests] == ["Bearer not-needed"] * 3
+    with pytest.raises(MissingApiKey, match="OPENAI_API_KEY"):
+        create("gpt-4o")  # a remote URL, the variable set, and still no key: the backend never looks
+
+
+def test_the_registry_refuses_a_key_variable_nothing_reads(monkeypatch):
+    monkeypatch.setenv("MY_JUDGE_KEY", "sk-from-env-1111111111")
+
+    with pytest.raises(ConfigError, match="MY_JUDGE_KEY is not one this library reads"):
+        create_backend("openai", "gpt-4o", api_key_env="MY_JUDGE_KEY")
+    # A key given explicitly needs no variable at all.
+    assert create_backend("openai", "gpt-4o", api_key="sk-explicit-000000", api_key_env="MY_JUDGE_KEY")
 
 
 def test_loopback_urls_need_no_key(monkeypatch):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from judges.backends.base import Backend
-from judges.backends.registry import create_backend
+from judges.backends.registry import get_backend
 from judges.errors import ConfigError
 from judges.settings import Settings
 from judges.types import Capabilities
@@ -201,23 +201,30 @@ def local_spec(model: str) -> JudgeSpec:
 def build_backend(spec: JudgeSpec, settings: Settings, *, api_key: str | None = None, **options: Any) -> Backend:
     """Create the backend that serves ``spec``.
 
+    What the backend takes from ``settings`` (its key, timeouts, a default base URL) is declared by
+    its registry entry, so nothing here depends on which backend it is. Options win over the spec,
+    and the spec over settings.
+
     Args:
         spec: The judge.
-        settings: Supplies the key named by ``spec.api_key_env`` and the timeouts.
+        settings: Resolves the key named by ``spec.api_key_env`` and supplies the timeouts.
         api_key: An explicit key (the UI's password box); wins over the environment.
         **options: Extra backend options, e.g. ``device`` for local judges.
+
+    Raises:
+        ConfigError: The spec names an unknown backend, or an option is invalid.
+        MissingApiKey: The judge needs a key and neither ``api_key`` nor its variable holds one.
     """
-    opts: dict[str, Any] = {"capabilities": spec.capabilities, "name": spec.name, **spec.options, **options}
-    if spec.backend == "openai":
-        opts.update(
-            base_url=spec.base_url or settings.openai_base_url,
-            api_key=api_key or settings.key_for(spec.api_key_env),
-            api_key_env=spec.api_key_env,
-            timeout_s=settings.request_timeout_s,
-            max_retries=settings.max_retries,
-            concurrency=settings.concurrency,
-            image_max_side=settings.image_max_side,
-        )
-    elif spec.backend == "hf" and settings.hf_token:
-        opts.setdefault("token", settings.hf_token)
-    return create_backend(spec.backend, spec.model, **opts)
+    entry = get_backend(spec.backend)
+    endpoint = {"base_url": spec.base_url} if spec.base_url else {}
+    opts: dict[str, Any] = {
+        **entry.settings_options(settings),
+        **endpoint,
+        "capabilities": spec.capabilities,
+        "name": spec.name,
+        **spec.options,
+        **options,
+    }
+    if entry.key is not None:
+        entry.key.add_key(opts, settings, explicit=api_key, declared=spec.api_key_env)
+    return entry.factory(spec.model, **opts)

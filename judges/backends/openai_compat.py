@@ -18,7 +18,6 @@ import asyncio
 import ipaddress
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -67,7 +66,7 @@ MaxTokensParam = Literal["max_tokens", "max_completion_tokens"]
 
 
 def create(model: str, **options: Any) -> OpenAICompatBackend:
-    """Build the backend; called by :func:`judges.backends.registry.create_backend`.
+    """Build the backend directly (no key resolution: pass ``api_key``, or use the registry).
 
     Args:
         model: The model id the server knows (``gpt-4o``, ``Qwen/Qwen2.5-VL-7B-Instruct``...).
@@ -122,10 +121,12 @@ class OpenAICompatBackend:
         Args:
             model: The model id the server knows.
             base_url: The server's base URL; None means OpenAI's.
-            api_key: The key; None reads the environment variable named by ``api_key_env``.
-            api_key_env: Where to find the key when none is given. None: never read the
-                environment (an endpoint typed by a visitor must not receive the Space's secrets);
-                without a key such a backend sends a placeholder and lets the server decide.
+            api_key: The key, resolved by :class:`~judges.settings.Settings` (the backend never
+                reads the environment itself).
+            api_key_env: The variable the key was meant to come from, named in error messages.
+                None: the judge may receive no secret (an endpoint typed by a visitor must not
+                receive the Space's secrets); without a key such a backend sends a placeholder and
+                lets the server decide.
             capabilities: What the model accepts (default: vision, no log-probabilities).
             timeout_s: Seconds to wait for one HTTP answer.
             max_retries: Retries after a 429, 5xx, timeout or connection error.
@@ -139,7 +140,8 @@ class OpenAICompatBackend:
             backoff_max_s: Longest delay between two retries.
 
         Raises:
-            MissingApiKey: No key was given or found and the server is not on this machine.
+            MissingApiKey: No key was given, the judge declares a key variable and the server is
+                not on this machine.
             ConfigError: An option is out of range.
         """
         if max_tokens_param not in ("max_tokens", "max_completion_tokens"):
@@ -307,10 +309,12 @@ class OpenAICompatBackend:
     # ------------------------------------------------------------------ request building
 
     def _resolve_key(self, api_key: str | None) -> str:
-        env = self._api_key_env
-        key = api_key or (os.environ.get(env, "").strip() if env else "")
+        # The key arrives resolved (judges.settings is the one resolver); here only what to send
+        # when there is none.
+        key = (api_key or "").strip()
         if key:
             return key
+        env = self._api_key_env
         if env is None or is_loopback_url(self.base_url):
             return LOCAL_PLACEHOLDER_KEY
         raise MissingApiKey(
@@ -385,7 +389,9 @@ class OpenAICompatBackend:
                 "Try again; if it persists, check the model name and the server's logs."
             )
         choice = choices[0]
-        message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            message = {}
         return Completion(
             text=_text_of(message.get("content")),
             model=str(body.get("model") or self.model),

@@ -3,7 +3,7 @@
 The model is loaded with ``AutoProcessor`` and ``AutoModelForImageTextToText`` from a Hub id or a
 local directory (the same ``from_pretrained`` call serves both), once per (model, device, dtype),
 and shared by every backend object and every user of the Space. The backend itself lives in
-:mod:`judges.backends.hf_local`.
+:mod:`judges.backends.hf.backend`; the device functions find the model here by its key.
 
 torch and transformers are imported inside functions, so importing this module is cheap and works
 without them; :func:`load_model` says clearly what is missing.
@@ -22,6 +22,9 @@ from typing import Any
 from judges.errors import BackendUnavailable, ConfigError, redact
 
 logger = logging.getLogger(__name__)
+
+#: (model id or resolved directory, device, dtype name): what one loaded model is shared by.
+CacheKey = tuple[str, str, str]
 
 _TORCHVISION_HINT = "this judge's processor needs torchvision; pip install torchvision (present on GPU Spaces)"
 
@@ -53,7 +56,7 @@ class LoadedModel:
 
 
 #: (model id, device, dtype name) -> loaded model. The token is deliberately not part of the key.
-_CACHE: dict[tuple[str, str, str], LoadedModel] = {}
+_CACHE: dict[CacheKey, LoadedModel] = {}
 #: Held while loading: loads are rare, and two users asking for one model must not load it twice.
 _CACHE_LOCK = threading.Lock()
 
@@ -67,14 +70,14 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def register(key: tuple[str, str, str], loaded: LoadedModel) -> None:
+def register(key: CacheKey, loaded: LoadedModel) -> None:
     """Put ``loaded`` back under ``key`` if the cache was cleared since it was loaded."""
     # The device functions find the model by key (ZeroGPU cannot pickle a model into them).
     with _CACHE_LOCK:
         _CACHE.setdefault(key, loaded)
 
 
-def cached(key: tuple[str, str, str]) -> LoadedModel:
+def cached(key: CacheKey) -> LoadedModel:
     """The model registered under ``key``, for the device functions (KeyError when absent)."""
     return _CACHE[key]
 
@@ -128,7 +131,8 @@ def _load(model_id: str, device: str, dtype: Any, token: str | None, local_files
         # ImportError: a missing optional library (torchvision); OSError: not found / no Hub;
         # ValueError/KeyError: an architecture transformers does not know; RuntimeError: out of memory.
         raise _unavailable(model_id, exc, token) from None
-    model = model.to(device).eval()
+    # transformers' stubs type .to() for dtypes only; a device string is what it takes at run time.
+    model = model.to(device).eval()  # type: ignore[arg-type]
     tokenizer = getattr(processor, "tokenizer", processor)
     # Decoder-only models continue from the last position, so batches must be padded on the left.
     tokenizer.padding_side = "left"
@@ -165,7 +169,7 @@ def _unavailable(model_id: str, exc: BaseException, token: str | None) -> Backen
 
 def load_model(
     model: str, *, device: str, dtype: Any, token: str | None, local_files_only: bool
-) -> tuple[tuple[str, str, str], LoadedModel]:
+) -> tuple[CacheKey, LoadedModel]:
     """Resolve device and dtype, then return the cached model, loading it on first use.
 
     Args:
@@ -204,4 +208,4 @@ def load_model(
     return key, loaded
 
 
-__all__ = ["LoadedModel", "cached", "clear_cache", "load_model", "register"]
+__all__ = ["CacheKey", "LoadedModel", "cached", "clear_cache", "load_model", "register"]
