@@ -45,17 +45,18 @@ def to_markdown(frame: pd.DataFrame) -> str:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from leaderboard.importer import fetch_hub_dataset, import_mllm_judge
+    from leaderboard.benchmarks import get_benchmark
 
+    bench = get_benchmark(args.benchmark_name)
     if args.from_hub:
-        src = fetch_hub_dataset(cache_dir=args.src)
+        src = bench.fetch_release(cache_dir=args.src)
     elif args.src is None:
         print("error: give SRC_DIR, or --from-hub to download the dataset first", file=sys.stderr)
         return 2
     else:
         src = Path(args.src)
     try:
-        summary = import_mllm_judge(src, args.out)
+        summary = bench.importers[args.command](src, args.out)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -65,21 +66,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_table(args: argparse.Namespace) -> int:
-    from leaderboard.aggregate import build_leaderboard
-    from leaderboard.labels import find_label_files, load_label_tables
-    from leaderboard.loader import load_runs
-    from leaderboard.reference import reference_rows
-    from leaderboard.runs import default_assets_dir
+    from leaderboard.board import load_inputs, reference_rows
+    from leaderboard.metrics import build_leaderboard
+    from leaderboard.store.sources import default_assets_dir
 
     sources = [Path(p) for p in (args.runs or [default_assets_dir()])]
     # Labels travel with the runs' sources; the embedded table is the fallback when none do.
-    label_files = [p for source in sources for p in find_label_files(source)]
-    label_files += [Path(p) for p in args.labels or []]
-    if not label_files:
-        label_files = find_label_files(default_assets_dir())
-    label_files = list(dict.fromkeys(label_files))
-    labels = load_label_tables(label_files)
-    loaded = load_runs(sources, labels)
+    labels, loaded = load_inputs(sources, args.labels or [])
     _report_problems(loaded.problems)
     reference = None if args.no_reference else reference_rows(args.reference)
     table = build_leaderboard(
@@ -109,18 +102,25 @@ def _report_problems(problems: Sequence[object], limit: int = 20) -> None:
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     """The argument parser and its subparsers (so that other modules can add commands)."""
-    from leaderboard.columns import METRIC_NAMES
-    from leaderboard.runs import MODES
+    from leaderboard.benchmarks import BENCHMARKS
+    from leaderboard.metrics import METRIC_NAMES
+    from leaderboard.runner.cli import add_run_arguments, run_command
+    from leaderboard.schema import MODES
 
     parser = argparse.ArgumentParser(prog="python -m leaderboard", description="MLLM-as-a-Judge leaderboard data.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    imp = sub.add_parser("import-mllm-judge", help="import the released benchmark data into stored runs")
-    imp.add_argument("src", nargs="?", help="folder with the released data (with --from-hub: download cache folder)")
-    imp.add_argument("--out", default="assets", help="output folder (default: assets)")
-    imp.add_argument("--from-hub", action="store_true", help="download shuaishuaicdp/MLLM-Judge from the Hub first")
-    imp.set_defaults(func=_cmd_import)
+    # One command per importer a benchmark registers (today: import-mllm-judge).
+    for bench in BENCHMARKS.values():
+        for command in bench.importers:
+            imp = sub.add_parser(command, help="import the released benchmark data into stored runs")
+            imp.add_argument(
+                "src", nargs="?", help="folder with the released data (with --from-hub: download cache folder)"
+            )
+            imp.add_argument("--out", default="assets", help="output folder (default: assets)")
+            imp.add_argument("--from-hub", action="store_true", help=f"download {bench.repo_id} from the Hub first")
+            imp.set_defaults(func=_cmd_import, benchmark_name=bench.name)
 
     tab = sub.add_parser("table", help="print the leaderboard in long form")
     tab.add_argument("--runs", action="append", help="folder with stored runs (repeatable; default: embedded assets)")
@@ -133,7 +133,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     tab.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (0: no intervals)")
     tab.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     tab.set_defaults(func=_cmd_table)
-    from leaderboard.runner import add_run_arguments, run_command
 
     run = sub.add_parser("run", help="judge the benchmark with a judge and store the run (resumable)")
     add_run_arguments(run)

@@ -1,7 +1,8 @@
 """The Space's "Leaderboard" and "About" tabs: widgets and wiring only.
 
-Every table, choice and figure comes from :mod:`leaderboard.view` and :mod:`leaderboard.plots`; the
-numbers come from the engine through :class:`leaderboard.view.LazyLeaderboard`. The public
+Every table, choice and figure comes from :mod:`leaderboard.ui.table`, :mod:`leaderboard.ui.samples`
+and :mod:`leaderboard.ui.plots`; the numbers come from the engine through
+:class:`leaderboard.board.LazyLeaderboard`. This is the only module of the package that imports gradio. The public
 ``/leaderboard`` API returns the table for a mode::
 
     client.predict("pair", api_name="/leaderboard")  # -> (table, caption, csv file)
@@ -20,26 +21,23 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
-from leaderboard import plots
-from leaderboard.columns import HEADLINE_METRIC, METRICS
-from leaderboard.labels import SUBSETS
-from leaderboard.runs import JUDGMENTS_NAME, MANIFEST_NAME, MODES
-from leaderboard.submit import DEFAULT_MAX_BYTES, PROVENANCE_UNVERIFIED
-from leaderboard.submitting import submit_run
-from leaderboard.view import (
+from leaderboard.board import LazyLeaderboard, problems_summary, refresh_leaderboard
+from leaderboard.metrics.registry import HEADLINE_METRIC, METRICS
+from leaderboard.schema import MODES, PROVENANCE_UNVERIFIED, SUBSETS
+from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME
+from leaderboard.submissions.check import DEFAULT_MAX_BYTES
+from leaderboard.submissions.panel import submit_run
+from leaderboard.ui import plots
+from leaderboard.ui.samples import sample_state, sample_view
+from leaderboard.ui.table import (
     BIAS_METRICS,
     DEFAULT_COLUMNS,
     OPTIONAL_COLUMNS,
     PROVENANCES,
-    LazyLeaderboard,
     family_choices,
     filter_rows,
     metric_label,
-    problems_summary,
-    refresh_leaderboard,
     resolve_metric,
-    sample_state,
-    sample_view,
     style_table,
     table_caption,
     wide_table,
@@ -288,6 +286,6 @@ def build_leaderboard_tab(
 
 def build_about_tab() -> None:
     """Render the About tab: the engine's prose (benchmark, metric definitions, adding a judge, citation)."""
-    from leaderboard.about import about_markdown
+    from leaderboard.ui.about import about_markdown
 
     gr.Markdown(about_markdown(), elem_id="about-text")

@@ -1,10 +1,12 @@
-"""Loading stored runs: read, validate and merge run folders without ever stopping at bad input.
+"""Reading stored runs: read, validate and merge run folders without ever stopping at bad input.
 
 Every problem becomes a :class:`LoadProblem` (file, line, reason) and the rest is kept: a malformed
 JSONL line is skipped; an unknown schema version skips its run; an item id that is not in the
 benchmark is kept for label-free columns only; a verdict outside the mode's labels is counted as
 unscored; a repeated item id keeps its first line; an empty run adds no rows; a torn final line (an
 interrupted write) is ignored. Nothing is dropped silently and nothing is counted twice.
+
+This module depends on :mod:`~leaderboard.store.format`, never on the writer.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leaderboard.labels import ranking_problem
-from leaderboard.runs import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, verdict_problem
+from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, ranking_problem, verdict_problem
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None)
 
     Args:
         sources: Folders holding runs (an assets folder, a ``runs/`` folder or one run folder).
-        labels: The label table (:mod:`leaderboard.labels`), or None to skip those checks.
+        labels: The label table (:mod:`leaderboard.store.labels`), or None to skip those checks.
 
     Returns:
         The runs in a stable order and every problem met.

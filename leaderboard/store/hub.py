@@ -1,10 +1,11 @@
 """Runs on the Hugging Face Hub: push a run to a dataset repo, pull a repo's runs into a local cache.
 
 A runs repo is a dataset repo holding ``runs/<run_id>/manifest.json`` and
-``runs/<run_id>/judgments.jsonl`` (the stored-run contract of :mod:`leaderboard.runs`). The Space
-names it with the ``RUNS_REPO`` environment variable and loads it at start and on "refresh"
-(:func:`fetch_runs`); when the Hub cannot be reached it falls back to the copy it pulled last, and
-without one to the embedded runs alone, with a logged warning, never an error.
+``runs/<run_id>/judgments.jsonl`` (the stored-run format of :mod:`leaderboard.store.format`). The
+Space names it with the ``RUNS_REPO`` environment variable and loads it at start and on "refresh"
+(:func:`fetch_runs`, called by :mod:`leaderboard.store.sources`); when the Hub cannot be reached it
+falls back to the copy it pulled last, and without one to the embedded runs alone, with a logged
+warning, never an error.
 
 Pushing needs a token with write access (``HF_TOKEN``). Files go in one commit through
 ``HfApi.create_commit``; runs are small text files, uploaded inline (no LFS, no Xet). The token is
@@ -15,11 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from leaderboard.runs import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, RunFormatError, default_assets_dir
+from leaderboard.errors import LeaderboardError
+from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, RunFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ RUNS_PREFIX = "runs"
 RUN_FILES: tuple[str, ...] = (MANIFEST_NAME, JUDGMENTS_NAME)
 
 
-class HubError(RuntimeError):
+class HubError(LeaderboardError, RuntimeError):
     """Pushing or pulling failed; the message says what to do (and never holds the token)."""
 
 
@@ -130,7 +130,7 @@ def fetch_runs(
         endpoint: Another Hub endpoint (tests, mirrors).
 
     Returns:
-        A folder to give :func:`leaderboard.loader.load_runs` beside the embedded runs, or None
+        A folder to give :func:`leaderboard.store.read.load_runs` beside the embedded runs, or None
         when the repo cannot be read and nothing was pulled before (a warning is logged).
     """
     from huggingface_hub import snapshot_download
@@ -152,35 +152,3 @@ def fetch_runs(
         logger.info("%s holds no runs yet", repo_id)
         runs.mkdir(parents=True, exist_ok=True)
     return runs
-
-
-def run_sources(settings: Any, *, cache_dir: str | Path | None = None, endpoint: str | None = None) -> list[Path]:
-    """Every folder of runs the leaderboard shows: the embedded ones, ``RUNS_DIR``, and ``RUNS_REPO``.
-
-    Args:
-        settings: :class:`judges.Settings` (``runs_dir``, ``runs_repo``, ``hf_token``).
-        cache_dir: Where to keep the pulled runs (default: the Hugging Face cache).
-        endpoint: Another Hub endpoint.
-
-    Returns:
-        Folders for :func:`leaderboard.loader.load_runs`, embedded first.
-    """
-    sources: list[Path] = [default_assets_dir()]
-    if settings.runs_dir is not None:
-        sources.append(Path(settings.runs_dir))
-    if settings.runs_repo:
-        pulled = fetch_runs(settings.runs_repo, token=settings.hf_token, cache_dir=cache_dir, endpoint=endpoint)
-        if pulled is not None:
-            sources.append(pulled)
-    return _unique(sources)
-
-
-def _unique(paths: Sequence[Path]) -> list[Path]:
-    seen: set[Path] = set()
-    out = []
-    for path in paths:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            out.append(path)
-    return out

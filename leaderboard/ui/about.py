@@ -1,12 +1,13 @@
 """Prose for the About tab: the benchmark, how each number is computed, caveats and citation.
 
-Metric definitions are generated from :data:`leaderboard.columns.METRICS`, so the page always lists
+Metric definitions are generated from :data:`leaderboard.metrics.registry.METRICS`, so the page always lists
 exactly the metrics the table can contain. Nothing is computed at import time.
 """
 
 from __future__ import annotations
 
-from leaderboard.columns import AVERAGE, METRICS, POOLED, PROVENANCE_IMPORTED, PROVENANCE_PAPER, PROVENANCE_RUN
+from leaderboard.metrics.registry import METRICS
+from leaderboard.schema import AVERAGE, POOLED, PROVENANCE_IMPORTED, PROVENANCE_PAPER, PROVENANCE_RUN
 
 CITATION = """@inproceedings{chen2024mllmasajudge,
   title     = {MLLM-as-a-Judge: Assessing Multimodal LLM-as-a-Judge with Vision-Language Benchmark},

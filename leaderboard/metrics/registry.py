@@ -1,68 +1,17 @@
-"""The one column schema of the leaderboard and the registry of every metric it can show.
+"""The registry of every metric the leaderboard can show: what it means, its task, its direction.
 
-The leaderboard is a long table: one row per (run, metric, dataset). :data:`COLUMNS` fixes the
-column order, dtypes and which columns a table shows by default; :data:`METRICS` names every metric,
-the mode it belongs to, whether higher is better, and its definition (the About tab reads the
-definitions from here, so the prose and the numbers cannot drift apart).
+:data:`METRICS` names every metric, the mode it belongs to, whether higher is better, whether it
+needs human labels or carries an interval, and its definition. Every field drives something: the
+About tab prints the definitions (so the prose and the numbers cannot drift apart), the selectors
+list a mode's metrics and mark their direction, tables sort by it, and the CLI's ``--metric``
+choices come from :data:`METRIC_NAMES`. :data:`HEADLINE_METRIC` is the metric the paper's main table
+shows for each mode, the one a table opens on. To add a metric: a spec here and its computation in
+:mod:`leaderboard.metrics.compute` (and :mod:`~leaderboard.metrics.tables`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-#: Value of the ``dataset`` column for the unweighted mean over source datasets.
-AVERAGE = "Average"
-#: Value of the ``dataset`` column for metrics computed on all items of a run at once.
-POOLED = "Pooled"
-
-#: ``provenance`` values. Runs carry the first, second or fourth; reference rows carry the third.
-PROVENANCE_IMPORTED = "imported from the released data"
-PROVENANCE_RUN = "run with this project"
-PROVENANCE_PAPER = "reported in paper"
-#: A run uploaded through the Space: validated, but not reproduced by the maintainers.
-PROVENANCE_UNVERIFIED = "unverified submission"
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the leaderboard table.
-
-    Attributes:
-        name: Column name.
-        dtype: pandas dtype the column is cast to.
-        shown: Whether a table shows it by default.
-        description: What the column holds.
-    """
-
-    name: str
-    dtype: str
-    shown: bool
-    description: str
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("judge", "string", True, "The judge model's display name."),
-    Column("mode", "string", True, "score, pair or batch."),
-    Column("metric", "string", True, "A metric name from METRICS."),
-    Column("dataset", "string", True, f"Source dataset display name, {AVERAGE!r} or {POOLED!r}."),
-    Column("value", "float64", True, "The metric value; NaN when it cannot be computed (see reason)."),
-    Column("ci_low", "float64", True, "Lower end of the 95% bootstrap interval (NaN if none)."),
-    Column("ci_high", "float64", True, "Upper end of the 95% bootstrap interval (NaN if none)."),
-    Column("n", "Int64", True, "Items that entered the computation (parsed, labelled, after filters)."),
-    Column("coverage", "float64", True, "Parsed judgments / judgments in the cell."),
-    Column(
-        "provenance",
-        "string",
-        True,
-        "imported from the released data | run with this project | unverified submission | reported in paper.",
-    ),
-    Column("subset", "string", True, "Benchmark subset the run covers: all, hq (agreement inflated) or hard."),
-    Column("setting", "string", False, "Prompt setting of the run (no-cot, cot-figure, ...)."),
-    Column("run_id", "string", False, "The stored run the row comes from ('paper' for reference rows)."),
-    Column("reason", "string", False, "Why value is NaN, or a caveat."),
-)
-COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
-SHOWN_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.shown)
 
 
 @dataclass(frozen=True)

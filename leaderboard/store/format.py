@@ -1,11 +1,15 @@
-"""The stored-run contract: a manifest per run and one JSON line per judgment.
+"""The stored-run format: its types and its version rule, nothing that reads or writes files.
+
+:mod:`~leaderboard.store.read` and :mod:`~leaderboard.store.write` both depend on this module and
+never on each other. To change the format, change it here and bump :data:`SCHEMA_VERSION`.
 
 A run lives in a folder ``<root>/runs/<run_id>/`` with two files:
 
 ``manifest.json``
     ``schema_version`` (int, currently 1), ``run_id``, ``judge`` (display name), ``backend``,
     ``model_id``, ``mode`` (score | pair | batch), ``template`` and ``template_version`` (the prompt),
-    ``setting`` (no-cot, cot-figure, ...), ``benchmark`` ("mllm-as-a-judge"), ``split`` (all | hq |
+    ``setting`` (no-cot, cot-figure, ...), ``benchmark`` (a name in :mod:`leaderboard.benchmarks`;
+    "mllm-as-a-judge" when absent, as in every run stored before benchmarks had names), ``split`` (all | hq |
     hard: which label rows the run is joined with), ``sampling`` (temperature, top_p, ...),
     ``created_at`` (ISO 8601 UTC), ``code_version``, ``provenance`` ("imported from the released
     data" | "run with this project"), optional ``source`` and ``notes``.
@@ -17,33 +21,33 @@ A run lives in a folder ``<root>/runs/<run_id>/`` with two files:
     ``probabilities`` (a VerdictDistribution as a dict), ``swap`` (a SwapOutcome as a dict),
     ``consistency`` (a ConsistencyOutcome as a dict), ``latency_s``.
 
-Human labels are not stored in runs (see :mod:`leaderboard.labels`). Loading never stops at bad
-input: every malformed line, unknown schema version, unknown item id, invalid verdict, duplicate or
-empty run becomes a :class:`LoadProblem` (file, line, reason) and the rest is kept.
+Human labels are not stored in runs (see :mod:`leaderboard.store.labels`). Reading never stops at bad
+input (:mod:`leaderboard.store.read`); writing refuses an invalid verdict
+(:mod:`leaderboard.store.write`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from leaderboard.columns import PROVENANCE_IMPORTED, PROVENANCE_RUN, PROVENANCE_UNVERIFIED
-from leaderboard.labels import SUBSETS, ranking_problem
+from leaderboard.errors import LeaderboardError
+from leaderboard.schema import DEFAULT_BENCHMARK, MODES, RUN_PROVENANCES, SUBSETS
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
-MODES: tuple[str, ...] = ("score", "pair", "batch")
-PROVENANCES: tuple[str, ...] = (PROVENANCE_IMPORTED, PROVENANCE_RUN, PROVENANCE_UNVERIFIED)
+PROVENANCES: tuple[str, ...] = RUN_PROVENANCES
+#: Letters of the responses, in the order the judge sees them.
+LETTERS = "ABCDEFGH"
 MANIFEST_NAME = "manifest.json"
 JUDGMENTS_NAME = "judgments.jsonl"
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -58,20 +62,15 @@ RECORD_COLUMNS: tuple[str, ...] = (
 )
 
 
-class RunFormatError(ValueError):
+class RunFormatError(LeaderboardError, ValueError):
     """A manifest or record does not follow the stored-run contract."""
-
-
-def default_assets_dir() -> Path:
-    """The embedded ``assets/`` folder of this project (stored runs, labels, reference numbers)."""
-    return Path(__file__).resolve().parent.parent / "assets"
 
 
 def code_version() -> str:
     """A short description of the code that wrote a run: package version and git commit if any."""
     from leaderboard import __version__
 
-    head = Path(__file__).resolve().parent.parent / ".git" / "HEAD"
+    head = Path(__file__).resolve().parents[2] / ".git" / "HEAD"
     commit = ""
     try:
         ref = head.read_text().strip()
@@ -124,7 +123,7 @@ class Manifest:
         provenance: "imported from the released data", "run with this project", or "unverified submission"
             (uploaded through the Space).
         split: Benchmark subset whose labels the run is joined with: all, hq or hard.
-        benchmark: Benchmark name.
+        benchmark: The benchmark judged, a name in :mod:`leaderboard.benchmarks` (default when absent).
         backend: Transport ("openai_compat", "hf_local", "released-data").
         model_id: The model as the backend names it.
         template: Prompt template name.
@@ -143,7 +142,7 @@ class Manifest:
     mode: str
     provenance: str
     split: str = "all"
-    benchmark: str = "mllm-as-a-judge"
+    benchmark: str = DEFAULT_BENCHMARK
     backend: str = ""
     model_id: str = ""
     template: str = ""
@@ -189,7 +188,7 @@ class Manifest:
         known = {f.name for f in fields(cls)}
         missing = [k for k in ("run_id", "judge", "mode", "provenance") if not data.get(k)]
         if missing:
-            raise RunFormatError(f"manifest lacks {', '.join(missing)}; add them (see leaderboard/runs.py)")
+            raise RunFormatError(f"manifest lacks {', '.join(missing)}; add them (see leaderboard/store/format.py)")
         unknown = sorted(set(data) - known)
         if unknown:
             logger.debug("manifest keys ignored: %s", unknown)
@@ -212,6 +211,29 @@ def _manifest_problem(m: Manifest) -> str:
 
 
 # --------------------------------------------------------------------------- judgments
+
+
+def ranking_problem(ranking: str, n_responses: int | None) -> str:
+    """Why a ranking string is not a full ranking of ``n_responses`` answers ('' when it is).
+
+    Args:
+        ranking: Letters best-first, e.g. "CADB".
+        n_responses: How many responses were ranked; None to check only for repeats.
+
+    Returns:
+        An empty string, or a short reason such as ``'CABD' ranks D but the item has 3 responses``.
+    """
+    if len(set(ranking)) != len(ranking):
+        return f"{ranking!r} repeats a letter"
+    if n_responses is None:
+        return ""
+    expected = set(LETTERS[:n_responses])
+    extra = sorted(set(ranking) - expected)
+    if extra:
+        return f"{ranking!r} ranks {''.join(extra)} but the item has {n_responses} responses"
+    if len(ranking) < n_responses:
+        return f"{ranking!r} ranks {len(ranking)} of {n_responses} responses"
+    return ""
 
 
 def verdict_problem(mode: str, verdict: object, n_responses: int | None = None) -> str:
@@ -318,135 +340,3 @@ class Judgment:
             consistency=_plain(result.consistency),
             latency_s=result.latency_s,
         )
-
-
-# --------------------------------------------------------------------------- writing
-
-
-class RunWriter:
-    """Appends judgments to a run, one flushed JSON line each; safe to resume after a crash.
-
-    The manifest is written atomically on open. Each judgment is one ``write`` of a full line to an
-    unbuffered file opened for appending, so a crash can leave at most a partial *last* line; the
-    reader reports and ignores it, and reopening a writer cuts it off before appending.
-
-    Example::
-
-        with RunWriter(root / "runs" / manifest.run_id, manifest) as writer:
-            for item in items:
-                if item.id not in writer.done_ids:
-                    writer.append(Judgment(...))
-    """
-
-    def __init__(self, run_dir: str | Path, manifest: Manifest, *, fsync_every: int = 0) -> None:
-        """Prepare a writer.
-
-        Args:
-            run_dir: The run's folder (created on open).
-            manifest: Written to ``manifest.json`` unless the folder already holds the same run.
-            fsync_every: Call ``os.fsync`` after every N lines (0 = only on close).
-        """
-        self.run_dir = Path(run_dir)
-        self.manifest = manifest
-        self.fsync_every = fsync_every
-        self.done_ids: set[str] = set()
-        self._file: Any = None
-        self._count = 0
-
-    def __enter__(self) -> RunWriter:
-        self.open()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def open(self) -> None:
-        """Create the folder, write or check the manifest, repair a torn tail, open for append.
-
-        Raises:
-            RunFormatError: The folder holds a different run (another run_id or mode).
-        """
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        manifest_path = self.run_dir / MANIFEST_NAME
-        if manifest_path.exists():
-            existing = json.loads(manifest_path.read_text(encoding="utf-8"))
-            if existing.get("run_id") != self.manifest.run_id or existing.get("mode") != self.manifest.mode:
-                raise RunFormatError(
-                    f"{self.run_dir} already holds run {existing.get('run_id')!r}; pick a new run_id "
-                    "(leaderboard.runs.new_run_id) or another folder"
-                )
-        else:
-            _atomic_write(manifest_path, json.dumps(self.manifest.to_dict(), indent=2) + "\n")
-        path = self.run_dir / JUDGMENTS_NAME
-        if path.exists():
-            self._cut_torn_tail(path)
-            from leaderboard.loader import read_judgment_lines  # the reader imports this module
-
-            _lines, objects, _problems, _digest = read_judgment_lines(path)
-            self.done_ids = {str(rec.get("item_id")) for rec in objects}
-        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
-
-    @staticmethod
-    def _cut_torn_tail(path: Path) -> None:
-        data = path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            keep = data.rfind(b"\n") + 1
-            logger.warning(
-                "%s: cutting a partial last line (%d bytes) left by an interrupted write", path, len(data) - keep
-            )
-            with open(path, "r+b") as handle:
-                handle.truncate(keep)
-
-    def append(self, judgment: Judgment) -> None:
-        """Write one judgment as one line and flush it.
-
-        Raises:
-            RunFormatError: The verdict is invalid for the run's mode (store it as unscored instead).
-        """
-        if self._file is None:
-            raise RunFormatError("RunWriter is not open; use it as a context manager or call open()")
-        problem = verdict_problem(self.manifest.mode, judgment.verdict)
-        if problem:
-            raise RunFormatError(f"{problem}; store verdict=None with an unscored_reason instead")
-        self._file.write((judgment.to_json_line() + "\n").encode("utf-8"))
-        self.done_ids.add(str(judgment.item_id))
-        self._count += 1
-        if self.fsync_every and self._count % self.fsync_every == 0:
-            os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        """Flush to disk and close (idempotent)."""
-        if self._file is not None:
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._file = None
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_run(run_dir: str | Path, manifest: Manifest, judgments: Iterable[Judgment]) -> Path:
-    """Write a complete run, replacing any previous content of ``run_dir``.
-
-    Args:
-        run_dir: The run's folder.
-        manifest: The manifest.
-        judgments: Every judgment of the run.
-
-    Returns:
-        The folder.
-    """
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    judgments = list(judgments)
-    for j in judgments:
-        problem = verdict_problem(manifest.mode, j.verdict)
-        if problem:
-            raise RunFormatError(f"item {j.item_id}: {problem}; store verdict=None with an unscored_reason")
-    lines = [j.to_json_line() + "\n" for j in judgments]
-    _atomic_write(run_dir / JUDGMENTS_NAME, "".join(lines))
-    _atomic_write(run_dir / MANIFEST_NAME, json.dumps(manifest.to_dict(), indent=2) + "\n")
-    return run_dir

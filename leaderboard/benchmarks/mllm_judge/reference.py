@@ -1,4 +1,4 @@
-"""The paper's reported numbers as reference rows (provenance "reported in paper").
+"""The MLLM-as-a-Judge paper's reported numbers as reference rows (provenance "reported in paper").
 
 They come from ``assets/reference/reported_results.csv`` (mode, metric, judge, dataset, value,
 source) and are shown beside computed rows, never mixed into them: they have no run, no interval,
@@ -7,14 +7,15 @@ no ``n`` and no coverage, and ``run_id`` is ``paper``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from leaderboard.columns import AVERAGE, COLUMN_NAMES, METRICS_BY_NAME, PROVENANCE_PAPER
-from leaderboard.labels import display_dataset
-from leaderboard.runs import default_assets_dir
+from leaderboard.benchmarks.mllm_judge.datasets import display_dataset
+from leaderboard.schema import AVERAGE, COLUMN_NAMES, PROVENANCE_PAPER
+from leaderboard.store.sources import default_assets_dir
 
 REFERENCE_FILE = Path("reference") / "reported_results.csv"
 _REQUIRED = ("mode", "metric", "judge", "dataset", "value")
@@ -25,14 +26,16 @@ def default_reference_path() -> Path:
     return default_assets_dir() / REFERENCE_FILE
 
 
-def reference_rows(path: str | Path | None = None) -> pd.DataFrame:
+def reference_rows(path: str | Path | None = None, *, known_metrics: Iterable[str] | None = None) -> pd.DataFrame:
     """Read the reported numbers into leaderboard rows.
 
     Args:
         path: The CSV (default: the embedded one).
+        known_metrics: The metric names the leaderboard knows (``leaderboard.metrics.METRIC_NAMES``);
+            None skips that check.
 
     Returns:
-        Rows with :data:`leaderboard.columns.COLUMN_NAMES`; a blank value becomes NaN with the reason
+        Rows with :data:`leaderboard.schema.COLUMN_NAMES`; a blank value becomes NaN with the reason
         "not reported in the paper".
 
     Raises:
@@ -43,9 +46,10 @@ def reference_rows(path: str | Path | None = None) -> pd.DataFrame:
     missing = [c for c in _REQUIRED if c not in raw.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(_REQUIRED)}")
-    unknown = sorted(set(raw["metric"]) - set(METRICS_BY_NAME))
+    # The metric registry sits above the benchmarks in the import order, so the caller passes its names.
+    unknown = sorted(set(raw["metric"]) - set(known_metrics)) if known_metrics is not None else []
     if unknown:
-        raise ValueError(f"{path}: unknown metric(s) {unknown}; use names from leaderboard.columns.METRICS")
+        raise ValueError(f"{path}: unknown metric(s) {unknown}; use names from leaderboard.metrics.METRICS")
     value = pd.to_numeric(raw["value"].str.strip().replace("", np.nan), errors="coerce")
     source = raw["source"] if "source" in raw.columns else pd.Series([""] * len(raw))
     dataset = raw["dataset"].map(

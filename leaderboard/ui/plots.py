@@ -1,6 +1,6 @@
 """Leaderboard figures: DataFrame in, plotly figure out. No numbers are computed here.
 
-Each function takes rows of the engine's long table (already filtered by :mod:`leaderboard.view`)
+Each function takes rows of the engine's long table (already filtered by :mod:`leaderboard.ui.table`)
 and draws them: per-dataset bars with bootstrap whiskers, a judges x datasets heatmap, and the bias
 view. An empty input gives a figure that says so instead of an empty canvas.
 """
@@ -12,8 +12,9 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from leaderboard.columns import AVERAGE, METRICS_BY_NAME, POOLED, PROVENANCE_PAPER
-from leaderboard.labels import dataset_sort_key
+from leaderboard.benchmarks import dataset_sort_key
+from leaderboard.metrics.registry import METRICS_BY_NAME
+from leaderboard.schema import AVERAGE, POOLED, PROVENANCE_PAPER
 
 #: A colour-blind-safe qualitative palette (Okabe-Ito), one colour per judge run.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

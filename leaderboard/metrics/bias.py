@@ -3,7 +3,7 @@
 These feed the leaderboard's ``length_bias``, ``human_length_correlation``, ``self_consistency`` and
 ``swap_consistency`` columns. They describe a judge rather than score it, so they carry no bootstrap
 interval. Position bias and tie rate come from the pair contingency table instead
-(:func:`leaderboard.metrics.pair_table_stats`).
+(:func:`leaderboard.metrics.tables.pair_table_stats`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from leaderboard import metrics as M
+from leaderboard.metrics import tables as M
 
 
 def grouped_pearson(

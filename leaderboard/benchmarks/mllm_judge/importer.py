@@ -1,7 +1,8 @@
 """Import the released MLLM-as-a-Judge data into stored runs and a human-label table.
 
-The importer walks a folder, recognises files by name (case-insensitively), and accepts both the
-Hub layout and the local copy's:
+The importer walks a folder and recognises files by name (case-insensitively) through
+:mod:`~leaderboard.benchmarks.mllm_judge.release`, the one reader of the release (the runner's items
+come through it too, so ids agree). It accepts both the Hub layout and the local copy's:
 
 * ``.../Benchmark/{score,pair,batch}.jsonl``: the full benchmark, human labels (subset ``all``);
 * ``.../step3/{Score,Pair,Batch}/<Judge>.jsonl``: a judge's outputs on the full benchmark;
@@ -29,23 +30,30 @@ from typing import Any
 
 import pandas as pd
 
-from leaderboard.columns import PROVENANCE_IMPORTED
-from leaderboard.labels import (
-    LABEL_COLUMNS,
-    lengths_to_text,
-    load_label_tables,
-    merge_labels,
+from leaderboard.benchmarks.mllm_judge.release import (
+    HUB_REPO_ID,
+    ITEM_KEY,
+    ItemIds,
+    SourceFile,
+    dataset_field,
+    discover,
+    get_field,
+    human_field,
+    iter_rows,
     normalise_human_label,
-    ranking_problem,
-    write_labels,
 )
-from leaderboard.runs import MODES, Judgment, Manifest, code_version, slug, utc_now, write_run
+from leaderboard.benchmarks.mllm_judge.release import item_id as release_item_id
+from leaderboard.benchmarks.mllm_judge.release import responses as release_responses
+from leaderboard.schema import DEFAULT_BENCHMARK, PROVENANCE_IMPORTED
+from leaderboard.store.format import Judgment, Manifest, code_version, ranking_problem, slug, utc_now
+from leaderboard.store.labels import LABEL_COLUMNS, lengths_to_text, load_label_tables, merge_labels, write_labels
+from leaderboard.store.write import write_run
 
 logger = logging.getLogger(__name__)
 
-HUB_REPO_ID = "shuaishuaicdp/MLLM-Judge"
-BENCHMARK = "mllm-as-a-judge"
-ITEM_KEY = {"score": "score_id", "pair": "pair_id", "batch": "id"}
+BENCHMARK = DEFAULT_BENCHMARK
+__all__ = ["FileReport", "ImportSummary", "SourceFile", "discover", "fetch_hub_dataset", "import_mllm_judge",
+           "judge_display_name"]  # fmt: skip
 _JUDGE_NAMES = {
     "gpt4": "GPT-4V",
     "gpt4v": "GPT-4V",
@@ -67,66 +75,6 @@ SUBSET_NOTES = {
 def judge_display_name(name: str) -> str:
     """The display name of a judge as the data names it ("gpt4" -> "GPT-4V"; unknown names unchanged)."""
     return _JUDGE_NAMES.get(re.sub(r"[^a-z0-9]", "", name.lower()), name)
-
-
-# --------------------------------------------------------------------------- discovery
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """A recognised data file.
-
-    Attributes:
-        path: Absolute path.
-        relative: Path relative to the source folder (shown in reports).
-        kind: ``benchmark``, ``raw``, ``hq`` or ``hard``.
-        mode: score, pair or batch.
-        judge: For ``raw`` files, the judge named by the file.
-    """
-
-    path: Path
-    relative: str
-    kind: str
-    mode: str
-    judge: str = ""
-
-
-def _subset_of(parts: list[str]) -> str:
-    for part in reversed(parts):
-        if part == "hq" or part.endswith(("-hq", "_hq", " hq")):
-            return "hq"
-        if part == "hard" or part.endswith(("-hard", "_hard", " hard")):
-            return "hard"
-    return ""
-
-
-def discover(src: str | Path) -> tuple[list[SourceFile], list[str]]:
-    """Find the data files under ``src``.
-
-    Returns:
-        The recognised files (benchmark first, then hq, hard, raw) and the other JSONL files (skipped).
-    """
-    src = Path(src)
-    found: list[SourceFile] = []
-    skipped: list[str] = []
-    for path in sorted(src.rglob("*")):
-        if not path.is_file() or path.suffix.lower() != ".jsonl":
-            continue
-        rel = path.relative_to(src).as_posix()
-        dirs = [p.lower() for p in path.relative_to(src).parts[:-1]]
-        stem = path.stem.lower()
-        parent = dirs[-1] if dirs else ""
-        if stem in MODES and parent == "benchmark":
-            found.append(SourceFile(path, rel, "benchmark", stem))
-        elif parent in MODES and "step3" in dirs:
-            found.append(SourceFile(path, rel, "raw", parent, path.stem))
-        elif stem in MODES and _subset_of(dirs):
-            found.append(SourceFile(path, rel, _subset_of(dirs), stem))
-        else:
-            skipped.append(rel)
-    order = {"benchmark": 0, "hq": 1, "hard": 2, "raw": 3}
-    found.sort(key=lambda f: (order[f.kind], f.relative))
-    return found, skipped
 
 
 # --------------------------------------------------------------------------- summary
@@ -270,51 +218,15 @@ class _Stats:
 
 
 def _iter_rows(src: SourceFile, stats: _Stats) -> Iterator[dict]:
-    with open(src.path, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            stats.rows += 1
-            try:
-                row = json.loads(line)
-            except ValueError:
-                stats.bad["malformed JSON"] += 1
-                continue
-            if not isinstance(row, dict):
-                stats.bad["not a JSON object"] += 1
-                continue
-            yield row
+    for _number, row, problem in iter_rows(src.path):
+        stats.rows += 1
+        if row is None:
+            stats.bad[problem] += 1
+            continue
+        yield row
 
 
-def _get(row: Mapping[str, Any], *names: str) -> Any:
-    lowered = {str(k).lower(): v for k, v in row.items()}
-    for name in names:
-        if name.lower() in lowered:
-            return lowered[name.lower()]
-    return None
-
-
-def _responses(mode: str, row: Mapping[str, Any]) -> list[str] | None:
-    """The response texts in letter order, or None when the row's shape does not fit the mode."""
-
-    def text(obj: Any) -> str:
-        return str(obj.get("answer", "")) if isinstance(obj, Mapping) else str(obj or "")
-
-    numbered = sorted((k for k in row if re.fullmatch(r"answer\d+", str(k))), key=lambda k: int(k[6:]))
-    if mode == "score":
-        return [text(row["answer"])] if "answer" in row and "answers" not in row and not numbered else None
-    if mode == "pair":
-        return (
-            [text(row["answer1"]), text(row["answer2"])]
-            if {"answer1", "answer2"} <= set(row) and "answer3" not in row
-            else None
-        )
-    answers = row.get("answers")
-    if isinstance(answers, list) and answers:
-        return [text(a) for a in answers]
-    if len(numbered) >= 2:
-        return [text(row[k]) for k in numbered]
-    return None
+_get = get_field
 
 
 def _judge_containers(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -332,7 +244,7 @@ def _short_reason(reason: str) -> str:
 
 
 def _parse(mode: str, text: str, n: int, guard: list[str]) -> tuple[Any, str]:
-    from judges.parsing import parse_verdict
+    from judges.tasks import parse_verdict
 
     try:
         result = parse_verdict(mode, text, n_responses=n if mode == "batch" else None, guard_texts=guard)
@@ -370,6 +282,7 @@ class _Importer:
     def __init__(self, files: list[SourceFile]) -> None:
         self.files = files
         self.labels: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.ids: dict[tuple[str, str], ItemIds] = {}  # per (mode, subset): the release's id rule
         self.runs: dict[tuple[str, str, str], _RunBuffer] = {}
         self.reports: list[FileReport] = []
 
@@ -383,16 +296,17 @@ class _Importer:
 
     def _row(self, src: SourceFile, row: dict, stats: _Stats) -> None:
         mode = src.mode
-        item = row.get(ITEM_KEY[mode])
-        if item is None or isinstance(item, (dict, list)) or str(item).strip() == "":
+        try:
+            item = release_item_id(mode, row)
+        except ValueError:
             stats.bad[f"no {ITEM_KEY[mode]}"] += 1
             return
-        item = str(item).strip()
-        responses = _responses(mode, row)
-        if responses is None:
-            stats.bad[f"row shape does not fit {mode} mode"] += 1
+        try:
+            responses = list(release_responses(mode, row)[0])
+        except ValueError as exc:
+            stats.bad[str(exc)] += 1
             return
-        subset = "all" if src.kind in ("benchmark", "raw") else src.kind
+        subset = src.subset
         if src.kind != "raw":
             item = self._label(src, row, item, subset, responses, stats)
             if item is None:
@@ -414,34 +328,30 @@ class _Importer:
         kept under ``<id>~2`` (and reported) rather than dropped.
         """
         mode = src.mode
-        raw = _get(row, "human", "human_answer")
+        raw = human_field(row)
         key = (mode, "all", item)
         if raw in (None, "") and subset == "hard" and key in self.labels:
             raw = self.labels[key]["raw"]
         label = normalise_human_label(mode, raw, len(responses))
         if subset != "all" and key in self.labels and label.label and self.labels[key]["human_label"] != label.label:
             stats.label_conflicts += 1
-        mine = (mode, subset, item)
-        if mine in self.labels:
-            if row == self.labels[mine]["row"]:
-                stats.bad["repeated item id, identical row (read once)"] += 1
-                return None
-            k = 2
-            while (mode, subset, f"{item}~{k}") in self.labels:
-                k += 1
-            item = f"{item}~{k}"
-            mine = (mode, subset, item)
+        kept, note = self.ids.setdefault((mode, subset), ItemIds()).claim(item, row)
+        if kept is None:
+            stats.bad["repeated item id, identical row (read once)"] += 1
+            return None
+        if note:
             stats.bad["repeated item id on a different item (kept as <id>~2)"] += 1
+        item = kept
+        mine = (mode, subset, item)
         stats.labels += 1
         if label.issue:
             stats.label_issues[_short_reason(label.issue)] += 1
         image = row.get("id") if mode != "batch" else Path(str(row.get("image_path") or item)).stem
         self.labels[mine] = {
             "mode": mode, "subset": subset, "item_id": item,
-            "dataset": str(_get(row, "original_dataset") or ""), "human_label": label.label,
+            "dataset": dataset_field(row), "human_label": label.label,
             "n_responses": len(responses), "response_lengths": lengths_to_text([len(r) for r in responses]),
             "image_id": "" if image is None else str(image), "label_issue": label.issue, "raw": label.raw,
-            "row": row,
         }  # fmt: skip
         return item
 
@@ -465,7 +375,7 @@ class _Importer:
         if item in buffer.judgments:
             stats.bad[f"duplicate judgment of one item by {judge} (first kept)"] += 1
             return
-        dataset = str(_get(row, "original_dataset") or "")
+        dataset = dataset_field(row)
         buffer.judgments[item] = Judgment(item, dataset, verdict, reason or None)
         stats.judgments[judge] += 1
         if verdict is None:
@@ -573,7 +483,8 @@ def fetch_hub_dataset(
         ConnectionError: The Hub cannot be reached; the message says how to import offline instead.
     """
     # The runner downloads the same files; one download path serves both.
-    from leaderboard.benchmark import BenchmarkError, download_benchmark
+    from leaderboard.benchmarks.base import BenchmarkError
+    from leaderboard.benchmarks.mllm_judge.download import download_benchmark
 
     try:
         return download_benchmark(repo_id=repo_id, cache_dir=cache_dir, endpoint=endpoint)

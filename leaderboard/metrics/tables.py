@@ -12,7 +12,7 @@ Two layers compute the same numbers:
   multinomial draw of a table (:func:`multinomial_resample`): the leaderboard's 1,000 resamples of a
   whole benchmark cost a few array operations instead of a million Python steps.
 
-Metric names and definitions: see :data:`leaderboard.columns.METRICS` (score: pearson, spearman,
+Metric names and definitions: see :data:`leaderboard.metrics.registry.METRICS` (score: pearson, spearman,
 kendall, exact_agreement, within1_agreement, pearson_pooled, spearman_pooled, kendall_pooled,
 mean_score_difference; pair: accuracy_with_tie, accuracy_without_tie (authors': drop an item when the
 human OR the judge says tie), accuracy_without_tie_human_only (drop only human ties), macro_f1,

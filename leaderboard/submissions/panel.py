@@ -1,9 +1,9 @@
 """What the Space's "Submit a run" panel does, without Gradio: check, store, reload, report.
 
-:func:`submit_run` checks an upload with :func:`leaderboard.submit.validate_submission` against the
-loaded benchmark labels and the runs the leaderboard shows, stores an accepted run with
-:func:`leaderboard.submit.store_submission` in the folder the leaderboard reads (``RUNS_DIR``, else
-:data:`leaderboard.view.DEFAULT_SUBMISSIONS_DIR`) and pushes it to ``RUNS_REPO`` when one is set,
+:func:`submit_run` checks an upload with :func:`leaderboard.submissions.check.validate_submission`
+against the loaded benchmark labels and the runs the leaderboard shows, stores an accepted run with
+:func:`leaderboard.submissions.save.store_submission` in the folder the leaderboard reads
+(``RUNS_DIR``, else :data:`leaderboard.store.sources.DEFAULT_SUBMISSIONS_DIR`) and pushes it to ``RUNS_REPO`` when one is set,
 then reloads the leaderboard so the run is listed at once as an "unverified submission".
 
 It never raises: every outcome, rejections and server-side failures included, is a Markdown
@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leaderboard.submit import DEFAULT_MAX_BYTES, PROVENANCE_UNVERIFIED, SubmissionError
-from leaderboard.view import submissions_dir
+from leaderboard.schema import PROVENANCE_UNVERIFIED
+from leaderboard.store.sources import submissions_dir
+from leaderboard.submissions.check import DEFAULT_MAX_BYTES
+from leaderboard.submissions.save import SubmissionError
 
 if TYPE_CHECKING:
     from judges.settings import Settings
-    from leaderboard.view import LazyLeaderboard
+    from leaderboard.board import LazyLeaderboard
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +82,11 @@ def submit_run(
         The outcome; its message is Markdown and never holds a stack trace or the token.
     """
     from judges.settings import Settings
-    from leaderboard.submit import store_submission, validate_submission
+
+    # Looked up on the modules at call time, so that a test can replace one of them.
+    from leaderboard.submissions import check, save
+
+    validate_submission, store_submission = check.validate_submission, save.store_submission
 
     settings = settings if settings is not None else (store.settings or Settings())
     try:

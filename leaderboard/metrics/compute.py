@@ -2,11 +2,11 @@
 
 For each mode, every run's judgments are joined with the human labels on ``(split, item_id)``, counted
 into small contingency tables per (run, dataset) with ``np.bincount``, and every metric is computed
-from those tables (:mod:`leaderboard.metrics`). Confidence intervals come from 1,000 multinomial
+from those tables (:mod:`leaderboard.metrics.tables`). Confidence intervals come from 1,000 multinomial
 resamples of each table (the item bootstrap, stratified by dataset for the ``Average`` rows), drawn
 from a generator seeded by ``(seed, run_id)`` so that adding a run never moves another run's interval.
 
-Rows follow :data:`leaderboard.columns.COLUMNS`. ``Average`` = unweighted mean of the per-dataset
+Rows follow :data:`leaderboard.schema.COLUMNS`. ``Average`` = unweighted mean of the per-dataset
 values (datasets without a value are skipped and named in ``reason``); its ``n`` is the sum and its
 ``coverage`` the pooled share. A row exists for a (run, dataset) cell whenever the cell has judgments
 that the metric could use (labelled items for agreement metrics), so a cell where nothing parsed shows
@@ -24,12 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leaderboard import bias as B
-from leaderboard import metrics as M
-from leaderboard.columns import AVERAGE, COLUMN_NAMES, COLUMNS, METRIC_NAMES, METRICS_BY_NAME, POOLED
-from leaderboard.labels import dataset_sort_key, display_dataset, empty_labels
-from leaderboard.loader import Run
-from leaderboard.runs import MODES
+from leaderboard.benchmarks import dataset_sort_key, display_dataset
+from leaderboard.metrics import bias as B
+from leaderboard.metrics import tables as M
+from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
+from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, MODES, POOLED
+from leaderboard.store.labels import empty_labels
+from leaderboard.store.read import Run
 
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
 PAIR_CODE = {"A": 0, "B": 1, "tie": 2}
@@ -424,7 +425,7 @@ def compute_rows(
     """Every computed leaderboard row of ``runs`` (no reference rows).
 
     Args:
-        runs: Loaded runs (:func:`leaderboard.loader.load_runs`).
+        runs: Loaded runs (:func:`leaderboard.store.read.load_runs`).
         labels: The label table; None or empty leaves only label-free metrics.
         modes: Modes to include (default all).
         n_resamples: Bootstrap resamples per cell (0 for no intervals).
@@ -432,7 +433,7 @@ def compute_rows(
         level: Coverage of the intervals.
 
     Returns:
-        A DataFrame with :data:`leaderboard.columns.COLUMN_NAMES`, sorted.
+        A DataFrame with :data:`leaderboard.schema.COLUMN_NAMES`, sorted.
     """
     labels = empty_labels() if labels is None else labels
     rows: list[dict] = []
@@ -482,7 +483,7 @@ def build_leaderboard(
     Args:
         runs: Loaded runs.
         labels: The label table.
-        reference: Rows from :func:`leaderboard.reference.reference_rows`, or None for none.
+        reference: Rows from a benchmark's ``reference_rows``, or None for none.
         modes: Modes to include (default all).
         n_resamples: Bootstrap resamples.
         seed: Base seed.

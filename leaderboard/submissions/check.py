@@ -1,13 +1,15 @@
-"""Checking and storing a run uploaded in the Space's "Submit a run" panel. Pure functions, no gradio.
+"""Checking a run uploaded in the Space's "Submit a run" panel: read it safely, validate it. No gradio.
 
-An upload is a run as :mod:`leaderboard.runs` defines it: ``manifest.json`` and ``judgments.jsonl``,
+An upload is a run as :mod:`leaderboard.store.format` defines it: ``manifest.json`` and ``judgments.jsonl``,
 as two files or zipped together (at the top of the zip or in one folder). :func:`validate_submission`
 accepts it only when
 
 * it is within the size limit (the zip, and what it unpacks to: no zip bombs);
 * the zip holds nothing else and no member could escape a folder (absolute paths, ``..``, drive
   letters, backslashes, symbolic links, encrypted members);
-* the manifest follows the schema (version, required keys, mode, split, a safe run id);
+* the manifest follows the schema (version, required keys, mode, split, a safe run id) and names a
+  benchmark of the registry (:mod:`leaderboard.benchmarks`; none named: the default one) that has
+  the run's mode and split;
 * every line is a JSON object with an item id that exists in the benchmark labels for the run's
   mode and split, once, with a verdict valid for the mode (a full ranking of the item's answers in
   batch mode), or null with a reason.
@@ -15,8 +17,7 @@ accepts it only when
 An accepted run is re-written in canonical form with provenance "unverified" (whatever the manifest
 claimed, kept under ``source.submission``), under a run id no other run uses: a clash with a
 different run gets a fresh suffix; the very same run submitted twice is refused.
-:func:`store_submission` writes it beside the other runs, where the leaderboard picks it up at once,
-and pushes it to the runs repo when one is configured. Every rejection says what to fix.
+:func:`leaderboard.submissions.save.store_submission` writes it. Every rejection says what to fix.
 """
 
 from __future__ import annotations
@@ -32,33 +33,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import leaderboard.columns as columns
-from leaderboard.loader import Run, check_against_labels, find_run_dirs, records_frame
-from leaderboard.runs import (
-    JUDGMENTS_NAME,
-    MANIFEST_NAME,
-    Judgment,
-    Manifest,
-    RunFormatError,
-    utc_now,
-    write_run,
-)
+from leaderboard.benchmarks import BenchmarkError, get_benchmark
+from leaderboard.schema import PROVENANCE_UNVERIFIED
+from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Judgment, Manifest, RunFormatError, utc_now
+from leaderboard.store.read import Run, check_against_labels, find_run_dirs, records_frame
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 20 * 2**20
 RUN_FILES: tuple[str, ...] = (MANIFEST_NAME, JUDGMENTS_NAME)
-#: Shown in the provenance column for runs nobody re-ran; leaderboard.columns may define it.
-PROVENANCE_UNVERIFIED: str = columns.PROVENANCE_UNVERIFIED
 _IGNORED_MEMBERS = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$)")
 _MAX_LISTED = 8
 _RECORD_KEYS = frozenset(
     ("item_id", "dataset", "verdict", "unscored_reason", "probabilities", "swap", "consistency", "latency_s")
 )
-
-
-class SubmissionError(ValueError):
-    """A submission cannot be stored; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -94,16 +82,6 @@ class SubmissionResult:
         lines = [f"Accepted run {self.run_id}: {len(self.judgments)} judgments, shown as {PROVENANCE_UNVERIFIED!r}."]
         lines.extend(f"- {w}" for w in self.warnings)
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class StoredSubmission:
-    """Where an accepted submission went."""
-
-    run_id: str
-    run_dir: Path
-    pushed: str | None = None
-    warnings: tuple[str, ...] = ()
 
 
 def _reject(*errors: str, original: str | None = None) -> SubmissionResult:
@@ -221,7 +199,25 @@ def _manifest(data: bytes) -> tuple[Manifest | None, dict, list[str]]:
         manifest = Manifest.from_dict({**raw, "provenance": PROVENANCE_UNVERIFIED})
     except (RunFormatError, TypeError, ValueError) as exc:
         return None, raw, [f"{MANIFEST_NAME}: {exc}"]
+    problem = _benchmark_problem(manifest)
+    if problem:
+        return None, raw, [f"{MANIFEST_NAME}: {problem}"]
     return manifest, {"claimed_provenance": claimed}, []
+
+
+def _benchmark_problem(manifest: Manifest) -> str:
+    """Why the registry cannot take a run of this manifest's benchmark, mode and split ('' when it can)."""
+    try:
+        bench = get_benchmark(manifest.benchmark)
+    except BenchmarkError as exc:
+        return f"{exc}; set 'benchmark' to one of them (or leave it out)"
+    if manifest.mode not in bench.modes:
+        return (
+            f"benchmark {bench.name!r} has no {manifest.mode!r} items; 'mode' must be one of {', '.join(bench.modes)}"
+        )
+    if manifest.split not in bench.subsets:
+        return f"benchmark {bench.name!r} has no {manifest.split!r} labels; 'split' must be one of {', '.join(bench.subsets)}"
+    return ""
 
 
 def _records(data: bytes) -> tuple[list[tuple[int, dict]], list[str], set[str]]:
@@ -308,7 +304,7 @@ def validate_submission(
     Args:
         paths_or_zip: The uploaded files (manifest.json and judgments.jsonl), or one zip of both,
             or a run folder.
-        benchmark_labels: The label table (:mod:`leaderboard.labels`) the ids are checked against.
+        benchmark_labels: The label table (:mod:`leaderboard.store.labels`) the ids are checked against.
         existing_runs_dir: Folder(s) of the runs already shown, for run id collisions.
         max_bytes: Largest accepted upload (and unpacked size).
 
@@ -354,50 +350,3 @@ def validate_submission(
     source["submission"] = {"submitted_at": utc_now(), "original_run_id": original, **claimed}
     final = Manifest.from_dict({**manifest.to_dict(), "run_id": run_id, "source": source})
     return SubmissionResult(True, (), tuple(warnings), final, judgments, original)
-
-
-def store_submission(
-    result: SubmissionResult,
-    runs_dir: str | Path,
-    *,
-    repo_id: str | None = None,
-    token: str | None = None,
-    endpoint: str | None = None,
-) -> StoredSubmission:
-    """Write an accepted submission to ``runs_dir/<run_id>/`` and push it to the runs repo if given.
-
-    A failed push does not undo the local copy; it is reported in ``warnings``.
-
-    Args:
-        result: An accepted :class:`SubmissionResult`.
-        runs_dir: The folder of runs the leaderboard reads.
-        repo_id: The runs repo (``RUNS_REPO``), or None to store locally only.
-        token: A token with write access to ``repo_id`` (``HF_TOKEN``).
-        endpoint: Another Hub endpoint (tests, mirrors).
-
-    Returns:
-        Where the run went.
-
-    Raises:
-        SubmissionError: The result was a rejection, or its run id was taken meanwhile.
-    """
-    if not result.ok or result.manifest is None:
-        raise SubmissionError("a rejected submission cannot be stored; fix the problems and upload again")
-    run_dir = Path(runs_dir) / result.manifest.run_id
-    try:
-        Path(runs_dir).mkdir(parents=True, exist_ok=True)
-        run_dir.mkdir()  # fails when another upload took this id since validation
-    except FileExistsError:
-        raise SubmissionError(f"run id {result.manifest.run_id!r} was just taken; submit again") from None
-    write_run(run_dir, result.manifest, result.judgments)
-    logger.info("stored submission %s in %s", result.manifest.run_id, run_dir)
-    pushed, warnings = None, []
-    if repo_id:
-        from leaderboard.hub import HubError, push_run
-
-        try:
-            pushed = push_run(run_dir, repo_id, token=token, endpoint=endpoint)
-        except HubError as exc:
-            logger.warning("submission %s stored locally only: %s", result.manifest.run_id, exc)
-            warnings.append(f"stored here but not pushed to {repo_id}: {exc}")
-    return StoredSubmission(result.manifest.run_id, run_dir, pushed, tuple(warnings))

@@ -1,0 +1,220 @@
+"""The board: sources -> labels -> runs -> the long table, and the lazy store the Space reads it from.
+
+:func:`load_leaderboard` asks :mod:`leaderboard.store.sources` which folders hold runs (the embedded
+ones, ``RUNS_DIR``, ``RUNS_REPO``, the submissions folder) and which label tables go with them, reads
+the runs (:mod:`leaderboard.store.read`; bad input never stops it, it is listed in ``problems``),
+computes the table (:mod:`leaderboard.metrics`) and adds every registered benchmark's reference rows
+(:mod:`leaderboard.benchmarks`). ``python -m leaderboard table`` and the Space use the same rules.
+:class:`LazyLeaderboard` loads on first use or in the background, and again on refresh; readers keep
+the previous data while a refresh runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from judges.settings import Settings
+    from leaderboard.store.read import LoadResult
+
+logger = logging.getLogger(__name__)
+
+
+def load_inputs(
+    sources: Sequence[str | Path], extra_labels: Iterable[str | Path] = ()
+) -> tuple[pd.DataFrame, LoadResult]:
+    """The label table and the runs of ``sources``: labels found with the runs (else the embedded ones).
+
+    Args:
+        sources: Folders of runs.
+        extra_labels: Label CSVs given explicitly, read after those found in the sources.
+
+    Returns:
+        The merged label table and what loading the runs gave (runs and problems).
+    """
+    from leaderboard.store.labels import load_label_tables
+    from leaderboard.store.read import load_runs
+    from leaderboard.store.sources import label_files
+
+    folders = [Path(s) for s in sources]
+    labels = load_label_tables(label_files(folders, extra_labels))
+    return labels, load_runs(folders, labels)
+
+
+def reference_rows(path: str | Path | None = None) -> pd.DataFrame:
+    """The reported numbers of every registered benchmark (or of the default one's CSV at ``path``)."""
+    import pandas as pd
+
+    from leaderboard.benchmarks import BENCHMARKS, get_benchmark
+    from leaderboard.metrics import METRIC_NAMES
+
+    if path is not None:
+        return get_benchmark().reference_rows(path, known_metrics=METRIC_NAMES)
+    frames = [b.reference_rows(known_metrics=METRIC_NAMES) for b in BENCHMARKS.values()]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class LeaderboardData:
+    """Everything the tab reads, loaded once.
+
+    Attributes:
+        table: The engine's long table (one row per run x metric x dataset, reference rows included).
+        labels: The human-label table (mode, subset, item_id, dataset, human_label, ...).
+        runs: The loaded runs (their records give each judge's verdict per item).
+        problems: Input problems met while loading, as text.
+        sources: The folders of runs it was loaded from.
+    """
+
+    table: pd.DataFrame
+    labels: pd.DataFrame
+    runs: tuple = ()
+    problems: tuple[str, ...] = ()
+    sources: tuple[Path, ...] = ()
+
+
+def load_leaderboard(
+    settings: Settings | None = None,
+    *,
+    sources: Sequence[str | Path] | None = None,
+    n_resamples: int = 1000,
+) -> LeaderboardData:
+    """Load stored runs, labels and the paper's numbers and build the long table with the engine.
+
+    Args:
+        settings: Where the runs are (``RUNS_DIR``, ``RUNS_REPO``, ``HF_TOKEN``); default: the
+            embedded runs only. Read through :func:`leaderboard.store.sources.leaderboard_sources`, which
+            pulls ``RUNS_REPO``.
+        sources: Folders of runs to read instead of those ``settings`` names.
+        n_resamples: Bootstrap resamples for the intervals.
+
+    Returns:
+        The loaded data. Bad input never stops loading; it is listed in ``problems``.
+    """
+    from leaderboard.metrics import build_leaderboard
+    from leaderboard.store.sources import leaderboard_sources
+
+    folders = [Path(s) for s in sources] if sources is not None else leaderboard_sources(settings)
+    # The same rules as `python -m leaderboard table` (load_inputs).
+    labels, loaded = load_inputs(folders)
+    table = build_leaderboard(loaded.runs, labels, reference_rows(), n_resamples=n_resamples)
+    problems = tuple(str(p) for p in loaded.problems)
+    if problems:
+        logger.warning("%d problem(s) while loading runs; first: %s", len(problems), problems[0])
+    return LeaderboardData(
+        table=table, labels=labels, runs=tuple(loaded.runs), problems=problems, sources=tuple(folders)
+    )
+
+
+@dataclass
+class LazyLeaderboard:
+    """Loads the leaderboard on first use (or in the background with :meth:`prefetch`) and on :meth:`refresh`.
+
+    Importing and building the app stays free of work; the first page load, or a prefetch started
+    at launch, pays for the computation. Readers keep seeing the previous data while a refresh
+    loads the new one.
+
+    Attributes:
+        settings: Where the runs are (:func:`leaderboard.store.sources.leaderboard_sources`); None:
+            the embedded runs only.
+        n_resamples: Bootstrap resamples for the intervals.
+        sources: Returns the folders to read, instead of ``leaderboard_sources(settings)`` (tests,
+            another Hub endpoint).
+    """
+
+    settings: Settings | None = None
+    n_resamples: int = 1000
+    sources: Callable[[], Sequence[str | Path]] | None = None
+    _data: LeaderboardData | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _refresh_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def run_sources(self) -> list[Path]:
+        """The folders of runs to read now (pulls ``RUNS_REPO`` when one is set)."""
+        from leaderboard.store.sources import leaderboard_sources
+
+        if self.sources is not None:
+            return [Path(s) for s in self.sources()]
+        return leaderboard_sources(self.settings)
+
+    def _load(self) -> LeaderboardData:
+        return load_leaderboard(self.settings, sources=self.run_sources(), n_resamples=self.n_resamples)
+
+    def get(self) -> LeaderboardData:
+        """The loaded data, loading it now if nobody has."""
+        data = self._data
+        if data is not None:
+            return data
+        with self._lock:
+            if self._data is None:
+                self._data = self._load()
+            return self._data
+
+    def refresh(self) -> LeaderboardData:
+        """Load again (re-pulling ``RUNS_REPO``) and return the new data; refreshes run one at a time."""
+        with self._refresh_lock:
+            data = self._load()
+            with self._lock:
+                self._data = data
+        return data
+
+    def prefetch(self) -> threading.Thread:
+        """Start loading in a daemon thread (a later :meth:`get` waits for it)."""
+        thread = threading.Thread(target=self.get, name="leaderboard-prefetch", daemon=True)
+        thread.start()
+        return thread
+
+
+def refresh_leaderboard(store: LazyLeaderboard) -> str:
+    """Reload ``store`` (the Refresh button) and say what was loaded; a failure keeps the old data.
+
+    Returns:
+        One Markdown line (never a stack trace; failures are logged).
+    """
+    try:
+        data = store.refresh()
+    except Exception:
+        logger.exception("reloading the leaderboard failed")
+        return "The leaderboard could not be reloaded; it still shows the previous data. Try again later."
+    return refresh_summary(data)
+
+
+#: How many loading problems the status line lists (all of them are logged).
+SHOWN_PROBLEMS = 5
+
+
+def refresh_summary(data: LeaderboardData) -> str:
+    """Markdown after a refresh: how many runs from how many folders, then the input problems met.
+
+    Problems name the run folder, file and line (``my-run/judgments.jsonl:12: not valid JSON ...``)
+    without the server's absolute paths, so whoever maintains a run can fix it.
+    """
+    runs = len(data.runs)
+    text = f"Reloaded {runs} run{'s' if runs != 1 else ''} from {len(data.sources)} folder(s)."
+    problems = problems_summary(data)
+    return f"{text} {problems}" if problems else text
+
+
+def problems_summary(data: LeaderboardData) -> str:
+    """Markdown listing the input problems met while loading (empty when there were none)."""
+    if not data.problems:
+        return ""
+    count = len(data.problems)
+    lines = [f"- `{_short_problem(p)}`" for p in data.problems[:SHOWN_PROBLEMS]]
+    if count > SHOWN_PROBLEMS:
+        lines.append(f"- ... and {count - SHOWN_PROBLEMS} more (see the logs)")
+    head = f"{count} input problem{'s were' if count != 1 else ' was'} skipped, the rest was loaded:"
+    return head + "\n\n" + "\n".join(lines)
+
+
+def _short_problem(problem: str) -> str:
+    # "/srv/space/runs/my-run/judgments.jsonl:12: reason" -> "my-run/judgments.jsonl:12: reason"
+    return re.sub(r"(?:[^\s:]*/)?([^/\s:]+/[^/\s:]+)(?=:|$)", r"\1", problem, count=1)

@@ -1,0 +1,147 @@
+"""The ``run`` command: ``python -m leaderboard run ...`` (and ``python -m leaderboard.runner``).
+
+:func:`add_run_arguments` adds its options to a parser, :func:`config_from_args` turns them into a
+:class:`~leaderboard.runner.config.RunConfig`, :func:`run_command` runs it and prints the summary.
+The choices of ``--mode`` and ``--split`` are the benchmarks' (:mod:`leaderboard.benchmarks`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from leaderboard.benchmarks import BENCHMARKS, BenchmarkError, benchmark_names
+from leaderboard.runner.config import EXIT_INCOMPLETE, EXIT_INTERRUPTED, RunConfig, RunnerError
+from leaderboard.runner.folder import RunStateError
+from leaderboard.runner.run import run_benchmark
+from leaderboard.schema import DEFAULT_BENCHMARK
+from leaderboard.store.format import RunFormatError
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``run`` command's options to ``parser`` (a subparser of ``python -m leaderboard``)."""
+    from judges.prompts import SETTINGS, template_names
+
+    who = parser.add_argument_group("judge (one of)")
+    who.add_argument("--judge", help="a judge from the catalog (python -m judges list)")
+    who.add_argument("--model", help="a model id: with --base-url (OpenAI-compatible) or --backend hf (local)")
+    who.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    who.add_argument("--backend", choices=("openai", "hf"), default="openai", help="hf: a local transformers model")
+    what = parser.add_argument_group("what to judge")
+    modes = list(dict.fromkeys(m for b in BENCHMARKS.values() for m in b.modes))
+    splits = list(dict.fromkeys(s for b in BENCHMARKS.values() for s in b.splits))
+    what.add_argument(
+        "--benchmark-name", default=DEFAULT_BENCHMARK, choices=benchmark_names(), help="which benchmark to judge"
+    )
+    what.add_argument("--mode", required=True, choices=modes)
+    what.add_argument(
+        "--benchmark", type=Path, help="local copy of the benchmark (Hub layout); default BENCHMARK_DIR, else download"
+    )
+    what.add_argument("--split", choices=splits, default="all", help="lite: a fixed sample of a few items per dataset")
+    what.add_argument("--datasets", nargs="+", default=(), metavar="NAME", help="only these source datasets")
+    what.add_argument("--limit", type=int, help="at most N items")
+    how = parser.add_argument_group("how")
+    how.add_argument("--setting", default="no-cot", choices=list(SETTINGS), help="the paper's prompt settings")
+    how.add_argument("--template", default="mllm-judge", choices=template_names(), help="prompt template")
+    how.add_argument("--swap", action="store_true", help="pair: judge both orders and reconcile")
+    how.add_argument("--shuffles", type=int, default=0, help="batch: extra random orders")
+    how.add_argument("--samples", type=int, default=1, help="samples per judgment (majority verdict)")
+    how.add_argument("--seed", type=int, default=0, help="seed of the batch shuffles")
+    how.add_argument("--forward", action="store_true", help="local judges: verdict from one forward pass")
+    how.add_argument("--max-tokens", type=int, help="most tokens one judgment may generate")
+    speed = parser.add_argument_group("speed and output")
+    speed.add_argument("--concurrency", type=int, default=8, help="API requests in flight (default 8)")
+    speed.add_argument("--batch-size", type=int, default=8, help="local judges: items per batch (default 8)")
+    speed.add_argument("--out", required=True, type=Path, help="the run's folder (resumed when it exists)")
+    speed.add_argument("--push", metavar="REPO_ID", help="push the finished run to this HF dataset repo (HF_TOKEN)")
+    speed.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The :class:`RunConfig` of parsed ``run`` arguments."""
+    return RunConfig(
+        mode=args.mode,
+        out=args.out,
+        judge=args.judge,
+        model=args.model,
+        base_url=args.base_url,
+        backend=args.backend,
+        benchmark=args.benchmark,
+        benchmark_name=args.benchmark_name,
+        split=args.split,
+        datasets=tuple(args.datasets or ()),
+        limit=args.limit,
+        setting=args.setting,
+        template=args.template,
+        swap=args.swap,
+        shuffles=args.shuffles,
+        samples=args.samples,
+        seed=args.seed,
+        verdict_source="forward" if args.forward else "generate",
+        max_tokens=args.max_tokens,
+        concurrency=args.concurrency,
+        batch_size=args.batch_size,
+        push=args.push,
+        progress=False if args.no_progress else None,
+    )
+
+
+def _sigterm_as_interrupt() -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The ``run`` command: judge, print a summary, return the exit status.
+
+    Returns:
+        0 when the run is complete (and pushed, with ``--push``), 3 when items are missing after
+        backend errors (start again to retry them), 130 after Ctrl-C, 1 when the run could not
+        start or its push failed.
+    """
+    from judges.errors import JudgeError
+
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # a line per request would drown the progress bar
+    previous = _sigterm_as_interrupt()
+    try:
+        summary = run_benchmark(config_from_args(args))
+    except (RunnerError, BenchmarkError, JudgeError, RunFormatError, RunStateError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:  # before judging started: nothing written
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    sys.stdout.write(summary.to_text() + "\n")
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    if not summary.complete:
+        return EXIT_INCOMPLETE
+    return 1 if summary.push_error else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m leaderboard.runner``: the ``run`` command on its own."""
+    parser = argparse.ArgumentParser(prog="python -m leaderboard.runner", description="Judge the benchmark into a run.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    add_run_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    return run_command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

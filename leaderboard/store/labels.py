@@ -1,0 +1,157 @@
+"""The human-label table: its columns, and reading, writing and merging it.
+
+Human labels live here, not in runs: a run stores verdicts keyed by item id, and the leaderboard joins
+them with this table on ``(mode, subset, item_id)``. How a benchmark's release spells its labels, and
+how they become the canonical form below, is the benchmark's business (:mod:`leaderboard.benchmarks`). A run whose manifest says ``split = "hq"`` is
+joined with the ``hq`` rows, because the curated subsets carry their own copies of the labels.
+
+The table is one CSV (``assets/benchmark/labels.csv``), figures only:
+
+=================  ==========================================================================
+column             meaning
+=================  ==========================================================================
+mode               score, pair or batch
+subset             all (the full benchmark), hq or hard
+item_id            score_id / pair_id / id of the released data, as a string
+dataset            the source dataset's name as the data spells it ("Concept Caption")
+human_label        "1".."5"; "A", "B" or "tie"; a ranking best-first ("CDAB"); empty if none
+n_responses        responses the judge saw (1 for score, 2 for pair, 2..8 for batch)
+response_lengths   lengths in characters of the responses, "|"-separated, empty when unknown
+image_id           the image the item is about
+label_issue        empty, or why the human label cannot be used (it is then left out of metrics)
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from leaderboard.schema import SUBSETS
+
+logger = logging.getLogger(__name__)
+
+LABEL_COLUMNS: tuple[str, ...] = (
+    "mode",
+    "subset",
+    "item_id",
+    "dataset",
+    "human_label",
+    "n_responses",
+    "response_lengths",
+    "image_id",
+    "label_issue",
+)
+__all__ = [
+    "LABEL_COLUMNS",
+    "SUBSETS",
+    "empty_labels",
+    "find_label_files",
+    "lengths_from_text",
+    "lengths_to_text",
+    "load_label_tables",
+    "merge_labels",
+    "read_labels",
+    "write_labels",
+]
+
+# --------------------------------------------------------------------------- the table
+
+
+def empty_labels() -> pd.DataFrame:
+    """An empty label table with the right columns."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in LABEL_COLUMNS})
+
+
+def lengths_to_text(lengths: Sequence[int] | None) -> str:
+    """Encode response lengths for the CSV ("120|88")."""
+    return "" if not lengths else "|".join(str(int(n)) for n in lengths)
+
+
+def lengths_from_text(text: str) -> tuple[int, ...]:
+    """Decode response lengths written by :func:`lengths_to_text` (empty tuple when unknown)."""
+    return tuple(int(x) for x in text.split("|")) if text else ()
+
+
+def read_labels(path: str | Path) -> pd.DataFrame:
+    """Read a label table written by :func:`write_labels`.
+
+    Args:
+        path: The CSV file.
+
+    Returns:
+        A DataFrame with :data:`LABEL_COLUMNS`, every column a string except ``n_responses`` (int).
+
+    Raises:
+        ValueError: A required column is missing; the message names it.
+    """
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: label table lacks column(s) {', '.join(missing)}; re-create it with "
+            "`python -m leaderboard import-mllm-judge`."
+        )
+    frame = frame[list(LABEL_COLUMNS)].copy()
+    frame["n_responses"] = pd.to_numeric(frame["n_responses"], errors="coerce").fillna(0).astype(int)
+    return frame
+
+
+def write_labels(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a label table as CSV, sorted so that re-imports give identical files.
+
+    Args:
+        frame: Rows with :data:`LABEL_COLUMNS`.
+        path: Destination CSV (its folder is created).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = frame[list(LABEL_COLUMNS)].copy()
+    out["_num"] = pd.to_numeric(out["item_id"], errors="coerce")
+    out = out.sort_values(["mode", "subset", "_num", "item_id"], kind="stable").drop(columns="_num")
+    out.to_csv(path, index=False, lineterminator="\n")
+
+
+def merge_labels(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Merge label tables; a later table's row replaces an earlier one with the same key.
+
+    Args:
+        frames: Label tables, lowest priority first.
+
+    Returns:
+        One table with unique ``(mode, subset, item_id)`` keys.
+    """
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return empty_labels()
+    merged = pd.concat(frames, ignore_index=True)
+    merged = merged.drop_duplicates(["mode", "subset", "item_id"], keep="last")
+    return merged.reset_index(drop=True)
+
+
+def find_label_files(root: str | Path) -> list[Path]:
+    """Every ``benchmark/labels.csv`` under ``root`` (or ``root`` itself when it is such a file)."""
+    root = Path(root)
+    if root.is_file():
+        return [root] if root.name.lower() == "labels.csv" else []
+    found = [p for p in root.rglob("labels.csv") if p.parent.name.lower() == "benchmark"]
+    return sorted(found)
+
+
+def load_label_tables(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Read and merge several label tables (later paths win on key collisions).
+
+    Args:
+        paths: CSV files.
+
+    Returns:
+        The merged table (empty when no paths).
+    """
+    tables = []
+    for path in paths:
+        logger.debug("reading labels from %s", path)
+        tables.append(read_labels(path))
+    return merge_labels(tables)

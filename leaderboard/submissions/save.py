@@ -1,0 +1,79 @@
+"""Storing an accepted submission: write it beside the other runs, push it to the runs repo if one is set.
+
+The run is written with :func:`leaderboard.store.write.write_run` into ``runs_dir/<run_id>/``, where
+the leaderboard picks it up at its next load, and pushed with :func:`leaderboard.store.hub.push_run`
+when a runs repo is configured. A failed push keeps the local copy and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from leaderboard.errors import LeaderboardError
+from leaderboard.store.write import write_run
+from leaderboard.submissions.check import SubmissionResult
+
+logger = logging.getLogger(__name__)
+
+
+class SubmissionError(LeaderboardError, ValueError):
+    """A submission cannot be stored; the message says why."""
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    """Where an accepted submission went."""
+
+    run_id: str
+    run_dir: Path
+    pushed: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def store_submission(
+    result: SubmissionResult,
+    runs_dir: str | Path,
+    *,
+    repo_id: str | None = None,
+    token: str | None = None,
+    endpoint: str | None = None,
+) -> StoredSubmission:
+    """Write an accepted submission to ``runs_dir/<run_id>/`` and push it to the runs repo if given.
+
+    A failed push does not undo the local copy; it is reported in ``warnings``.
+
+    Args:
+        result: An accepted :class:`SubmissionResult`.
+        runs_dir: The folder of runs the leaderboard reads.
+        repo_id: The runs repo (``RUNS_REPO``), or None to store locally only.
+        token: A token with write access to ``repo_id`` (``HF_TOKEN``).
+        endpoint: Another Hub endpoint (tests, mirrors).
+
+    Returns:
+        Where the run went.
+
+    Raises:
+        SubmissionError: The result was a rejection, or its run id was taken meanwhile.
+    """
+    if not result.ok or result.manifest is None:
+        raise SubmissionError("a rejected submission cannot be stored; fix the problems and upload again")
+    run_dir = Path(runs_dir) / result.manifest.run_id
+    try:
+        Path(runs_dir).mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir()  # fails when another upload took this id since validation
+    except FileExistsError:
+        raise SubmissionError(f"run id {result.manifest.run_id!r} was just taken; submit again") from None
+    write_run(run_dir, result.manifest, result.judgments)
+    logger.info("stored submission %s in %s", result.manifest.run_id, run_dir)
+    pushed, warnings = None, []
+    if repo_id:
+        from leaderboard.store.hub import HubError, push_run
+
+        try:
+            pushed = push_run(run_dir, repo_id, token=token, endpoint=endpoint)
+        except HubError as exc:
+            logger.warning("submission %s stored locally only: %s", result.manifest.run_id, exc)
+            warnings.append(f"stored here but not pushed to {repo_id}: {exc}")
+    return StoredSubmission(result.manifest.run_id, run_dir, pushed, tuple(warnings))

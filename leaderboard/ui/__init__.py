@@ -1,0 +1,42 @@
+"""The Space's Leaderboard and About tabs.
+
+Rooms:
+
+* :mod:`~leaderboard.ui.tab`: the widgets and their wiring (build_leaderboard_tab, build_about_tab);
+  the only module here that imports gradio;
+* :mod:`~leaderboard.ui.table`: filtering, pivoting, sorting and formatting the long table;
+* :mod:`~leaderboard.ui.samples`: the sample view (one item, its label, each judge's verdict);
+* :mod:`~leaderboard.ui.plots`: the plotly figures;
+* :mod:`~leaderboard.ui.about`: the About tab's prose, its metric table from the registry.
+
+The names below are looked up lazily (PEP 562), so that importing ``leaderboard.ui.table`` for a
+test or a script does not import gradio.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOMES: dict[str, str] = {
+    "build_leaderboard_tab": "tab",
+    "build_about_tab": "tab",
+    "wide_table": "table",
+    "filter_rows": "table",
+    "style_table": "table",
+    "table_caption": "table",
+    "write_csv": "table",
+    "sample_view": "samples",
+    "sample_state": "samples",
+    "SampleView": "samples",
+    "about_markdown": "about",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'leaderboard.ui' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"leaderboard.ui.{home}"), name)

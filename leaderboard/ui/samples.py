@@ -1,0 +1,186 @@
+"""The Leaderboard tab's sample view, without Gradio: one benchmark item, its human label, each judge's verdict.
+
+The pickers (subset, dataset, item) come from the loaded label table; the verdicts from the loaded
+runs' records; the texts and image from a local copy of the benchmark (``BENCHMARK_DIR``), read
+through the benchmark registry (:mod:`leaderboard.benchmarks`) and cached per (copy, mode, subset).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from leaderboard.benchmarks import dataset_sort_key, display_dataset, get_benchmark
+from leaderboard.schema import SUBSETS
+from leaderboard.store.format import LETTERS
+
+if TYPE_CHECKING:
+    from leaderboard.board import LeaderboardData
+
+
+def sample_datasets(data: LeaderboardData, mode: str, subset: str) -> list[tuple[str, str]]:
+    """(display name, name as the data spells it) of the source datasets with items for ``mode`` and ``subset``."""
+    labels = data.labels
+    rows = labels[(labels["mode"] == mode) & (labels["subset"] == subset)]
+    pairs = {(display_dataset(str(d)), str(d)) for d in rows["dataset"]}
+    return sorted(pairs, key=lambda pair: dataset_sort_key(pair[0]))
+
+
+def sample_subsets(data: LeaderboardData, mode: str) -> list[str]:
+    """Subsets with items for ``mode``, in :data:`SUBSETS` order."""
+    present = set(data.labels.loc[data.labels["mode"] == mode, "subset"].astype(str))
+    return [s for s in SUBSETS if s in present]
+
+
+def sample_items(data: LeaderboardData, mode: str, subset: str, dataset: str | None) -> list[tuple[str, str]]:
+    """(label, item_id) pairs of the items of one dataset, in id order."""
+    labels = data.labels
+    rows = labels[(labels["mode"] == mode) & (labels["subset"] == subset)]
+    if dataset:
+        rows = rows[rows["dataset"] == dataset]
+    rows = rows.assign(_n=pd.to_numeric(rows["item_id"], errors="coerce")).sort_values(["_n", "item_id"])
+    return [(f"#{r.item_id} · human: {r.human_label or '—'}", str(r.item_id)) for r in rows.itertuples()]
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """One benchmark item as the sample view shows it.
+
+    Attributes:
+        header_md: Dataset, item id and human label.
+        verdicts: One row per judge run: Judge, Run, Verdict, Agrees with human.
+        texts_md: Instruction and responses, or how to get them.
+        image_path: The item's image when it is on disk.
+    """
+
+    header_md: str
+    verdicts: pd.DataFrame
+    texts_md: str
+    image_path: str | None = None
+
+
+HOW_TO_GET_TEXTS = (
+    "The benchmark's instructions, responses and images are not shipped with this Space. To see them, "
+    "download the dataset and point `BENCHMARK_DIR` at it:\n\n"
+    "```python\nfrom huggingface_hub import snapshot_download\n"
+    'path = snapshot_download("shuaishuaicdp/MLLM-Judge", repo_type="dataset")\n```\n\n'
+    "then start the app with `BENCHMARK_DIR=<path> python app.py`."
+)
+
+
+def _agrees(mode: str, verdict: object, human: str) -> str:
+    if verdict is None or (isinstance(verdict, float) and math.isnan(verdict)) or not human:
+        return ""
+    judged = {"tie": "C"}.get(str(verdict), str(verdict))
+    if mode == "score":
+        try:
+            return "yes" if int(float(judged)) == int(float(human)) else "no"
+        except ValueError:
+            return ""
+    return "yes" if judged.replace(",", "").replace(" ", "") == human else "no"
+
+
+_ITEM_CACHE: dict[tuple[str, str, str], dict] = {}
+_ITEM_LOCK = threading.Lock()
+
+
+def _benchmark_item(benchmark_dir: Path, mode: str, subset: str, item_id: str, benchmark: str | None = None):
+    key = (str(benchmark_dir), mode, subset)
+    with _ITEM_LOCK:
+        if key not in _ITEM_CACHE:
+            items, _path, _problems = get_benchmark(benchmark).read_items(benchmark_dir, mode, subset)
+            _ITEM_CACHE[key] = {item.item_id: item for item in items}
+        return _ITEM_CACHE[key].get(item_id)
+
+
+def sample_view(
+    data: LeaderboardData, mode: str, subset: str, item_id: str | None, benchmark_dir: Path | None = None
+) -> SampleView:
+    """The item's human label and each stored judge's verdict, with its texts when available.
+
+    Args:
+        data: The loaded leaderboard.
+        mode: score, pair or batch.
+        subset: all, hq or hard.
+        item_id: The item (None: nothing chosen yet).
+        benchmark_dir: A local copy of the benchmark in its Hub layout (``BENCHMARK_DIR``).
+    """
+    empty = pd.DataFrame(columns=["Judge", "Run", "Verdict", "Agrees with human"])
+    if not item_id:
+        return SampleView("Pick an item.", empty, "")
+    labels = data.labels
+    match = labels[(labels["mode"] == mode) & (labels["subset"] == subset) & (labels["item_id"] == item_id)]
+    human = str(match["human_label"].iloc[0]) if len(match) else ""
+    dataset = str(match["dataset"].iloc[0]) if len(match) else "?"
+    rows = []
+    for run in data.runs:
+        manifest = run.manifest
+        if manifest.mode != mode or manifest.split != subset:
+            continue
+        hit = run.records[run.records["item_id"].astype(str) == item_id]
+        if hit.empty:
+            continue
+        record = hit.iloc[0]
+        verdict = record["verdict"]
+        missing = verdict is None or (isinstance(verdict, float) and math.isnan(verdict))
+        shown = f"unscored: {record['unscored_reason']}" if missing else str(verdict)
+        rows.append([manifest.judge, manifest.run_id, shown, _agrees(mode, None if missing else verdict, human)])
+    verdicts = pd.DataFrame(rows, columns=empty.columns) if rows else empty
+    header = (
+        f"**{display_dataset(dataset)}** · item `{item_id}` · subset `{subset}` · human label: **{human or 'none'}**"
+    )
+    if benchmark_dir is None:
+        return SampleView(header, verdicts, HOW_TO_GET_TEXTS)
+    try:
+        item = _benchmark_item(Path(benchmark_dir), mode, subset, item_id)
+    except (OSError, ValueError) as exc:
+        return SampleView(header, verdicts, f"Could not read the benchmark in `{benchmark_dir}`: {exc}")
+    if item is None:
+        return SampleView(header, verdicts, f"Item `{item_id}` is not in the copy at `{benchmark_dir}`.")
+    letters = LETTERS
+    blocks = [f"**Instruction**\n\n> {item.instruction}"]
+    for i, text in enumerate(item.responses):
+        who = f" ({item.response_models[i]})" if i < len(item.response_models) and item.response_models[i] else ""
+        title = "Response" if len(item.responses) == 1 else f"Response {letters[i]}"
+        blocks.append(f"**{title}**{who}\n\n{text}")
+    image = str(item.image_path) if Path(item.image_path).is_file() else None
+    return SampleView(header, verdicts, "\n\n---\n\n".join(blocks), image)
+
+
+@dataclass(frozen=True)
+class SampleState:
+    """The sample view's pickers after a change: each list of choices and the chosen value.
+
+    A choice that no longer exists (another mode, another subset) falls back to the first one.
+    """
+
+    subsets: list[str]
+    subset: str | None
+    datasets: list[tuple[str, str]]
+    dataset: str | None
+    items: list[tuple[str, str]]
+    item: str | None
+
+
+def sample_state(
+    data: LeaderboardData,
+    mode: str,
+    subset: str | None = None,
+    dataset: str | None = None,
+    item: str | None = None,
+) -> SampleState:
+    """Resolve the sample pickers for ``mode``, keeping each current choice when it is still valid."""
+    subsets = sample_subsets(data, mode)
+    subset = subset if subset in subsets else (subsets[0] if subsets else None)
+    datasets = sample_datasets(data, mode, subset) if subset else []
+    raw_names = [raw for _, raw in datasets]
+    dataset = dataset if dataset in raw_names else (raw_names[0] if raw_names else None)
+    items = sample_items(data, mode, subset, dataset) if subset else []
+    ids = [value for _, value in items]
+    item = item if item in ids else (ids[0] if ids else None)
+    return SampleState(subsets, subset, datasets, dataset, items, item)
