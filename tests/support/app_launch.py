@@ -37,7 +37,7 @@ class RunningApp:
 def launched_app(settings: Settings | None = None) -> Iterator[RunningApp]:
     """Build the demo exactly as ``python app.py`` does and serve it on a free port until exit."""
     import app
-    from leaderboard.view import LazyLeaderboard
+    from leaderboard.board import LazyLeaderboard
 
     settings = settings or Settings.from_env({})
     store = LazyLeaderboard(settings)

@@ -211,8 +211,8 @@ def write_fixture(root: str | Path) -> Fixture:
 
 def import_labels(fixture: Fixture, out: str | Path) -> pd.DataFrame:
     """The fixture's label table, made by the project's importer (as for the real benchmark)."""
-    from leaderboard.importer import import_mllm_judge
-    from leaderboard.labels import read_labels
+    from leaderboard.benchmarks.mllm_judge.importer import import_mllm_judge
+    from leaderboard.store.labels import read_labels
 
     import_mllm_judge(fixture.root, out)
     return read_labels(Path(out) / "benchmark" / "labels.csv")

@@ -14,7 +14,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from leaderboard.runs import JUDGMENTS_NAME, MANIFEST_NAME, default_assets_dir
+from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME
+from leaderboard.store.sources import default_assets_dir
 
 EMBEDDED_RUN = "mllmj-hq-pair-gpt-4v"
 

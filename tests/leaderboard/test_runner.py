@@ -14,15 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard.aggregate import build_leaderboard
-from leaderboard.benchmark import BenchmarkError, lite_sample, read_items, select_items
-from leaderboard.labels import display_dataset
-from leaderboard.loader import load_runs
-from leaderboard.runner import EXIT_INCOMPLETE, add_run_arguments, run_command
+from leaderboard.benchmarks.base import BenchmarkError
+from leaderboard.benchmarks.mllm_judge.datasets import display_dataset
+from leaderboard.benchmarks.mllm_judge.items import lite_sample, read_items, select_items
+from leaderboard.metrics.compute import build_leaderboard
+from leaderboard.runner.cli import add_run_arguments, run_command
+from leaderboard.runner.config import EXIT_INCOMPLETE
+from leaderboard.store.read import load_runs
 from tests.support.benchmark_fixture import import_labels, item_of, write_fixture
 from tests.support.openai_server import rate_limited, reply, serve_openai, server_error
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -295,7 +297,7 @@ def test_unknown_judge_and_missing_benchmark_fail_with_advice(tmp_path, capsys):
 
 
 def test_one_runner_per_folder_and_a_failed_start_leaves_nothing(fixture, tmp_path, capsys):
-    from leaderboard.runner_support import RunLock
+    from leaderboard.runner.folder import RunLock
 
     out = tmp_path / "run"
     with serve_openai(default=ScriptedJudge(fixture)) as server:

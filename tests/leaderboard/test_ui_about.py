@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from leaderboard.about import about_markdown
-from leaderboard.columns import METRICS
+from leaderboard.metrics.registry import METRICS
+from leaderboard.ui.about import about_markdown
 
 
 def test_about_names_every_metric_and_how_to_contribute():

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from leaderboard.importer import discover, import_mllm_judge, judge_display_name
-from leaderboard.labels import read_labels
-from leaderboard.loader import load_runs
-from leaderboard.runs import default_assets_dir
+from leaderboard.benchmarks.mllm_judge.importer import import_mllm_judge, judge_display_name
+from leaderboard.benchmarks.mllm_judge.release import discover
+from leaderboard.store.labels import read_labels
+from leaderboard.store.read import load_runs
+from leaderboard.store.sources import default_assets_dir
 
 TEXT_MARKERS = ("INSTRUCTION-TEXT", "ANSWER-TEXT", "ANALYSIS-TEXT")
 
@@ -216,7 +217,7 @@ def test_from_hub_flag_downloads_then_imports(tmp_path, monkeypatch, capsys):
 
 
 def test_from_hub_without_network_says_how_to_import_offline(tmp_path):
-    from leaderboard.importer import fetch_hub_dataset
+    from leaderboard.benchmarks.mllm_judge.importer import fetch_hub_dataset
 
     # A real connection to a closed port on this machine: the same failure as having no network.
     with pytest.raises(ConnectionError, match="import-mllm-judge <that folder>"):

@@ -1,4 +1,4 @@
-"""leaderboard.submitting: what the "Submit a run" panel does, without Gradio, on the embedded data."""
+"""leaderboard.submissions.panel: what the "Submit a run" panel does, without Gradio, on the embedded data."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import logging
 import pytest
 
 from judges.settings import Settings
-from leaderboard.columns import PROVENANCE_UNVERIFIED
-from leaderboard.runs import default_assets_dir
-from leaderboard.submitting import submit_run
-from leaderboard.view import UNVERIFIED_MARK, LazyLeaderboard, leaderboard_sources, wide_table
+from leaderboard.board import LazyLeaderboard
+from leaderboard.schema import PROVENANCE_UNVERIFIED
+from leaderboard.store.sources import default_assets_dir, leaderboard_sources
+from leaderboard.submissions.panel import submit_run
+from leaderboard.ui.table import UNVERIFIED_MARK, wide_table
 from tests.support.hub_server import serve_hub
 from tests.support.submissions import submission, zipped
 
@@ -49,7 +50,7 @@ def test_an_accepted_run_is_stored_in_runs_dir_and_listed_at_once(tmp_path):
 
 
 def test_without_runs_dir_submissions_go_to_the_default_folder_which_the_leaderboard_reads(tmp_path, monkeypatch):
-    monkeypatch.setattr("leaderboard.view.DEFAULT_SUBMISSIONS_DIR", tmp_path / "runs")
+    monkeypatch.setattr("leaderboard.store.sources.DEFAULT_SUBMISSIONS_DIR", tmp_path / "runs")
     store = store_for(Settings())
     store.get()
     assert tmp_path / "runs" not in store.get().sources
@@ -95,8 +96,8 @@ def test_unexpected_failures_are_logged_and_answered_briefly(tmp_path, monkeypat
     def explode(*args, **kwargs):
         raise RuntimeError("internal detail")
 
-    monkeypatch.setattr("leaderboard.submit.validate_submission", explode)
-    with caplog.at_level(logging.ERROR, logger="leaderboard.submitting"):
+    monkeypatch.setattr("leaderboard.submissions.check.validate_submission", explode)
+    with caplog.at_level(logging.ERROR, logger="leaderboard.submissions.panel"):
         outcome = submit_run(submission(tmp_path / "up", "r1", "J"), store)
     assert not outcome.ok and "could not be read" in outcome.message
     assert "internal detail" not in outcome.message and "internal detail" in caplog.text

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from leaderboard import metrics as M
+from leaderboard.metrics import tables as M
 
 # --------------------------------------------------------------------------- score, by hand
 

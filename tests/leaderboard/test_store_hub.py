@@ -10,10 +10,14 @@ import socket
 import pytest
 
 from judges import Settings
-from leaderboard.hub import HubError, fetch_runs, push_run, run_sources
-from leaderboard.loader import load_runs
-from leaderboard.runner import RunConfig, run_benchmark
-from leaderboard.runs import PROVENANCE_RUN, Judgment, Manifest, default_assets_dir, write_run
+from leaderboard.runner.config import RunConfig
+from leaderboard.runner.run import run_benchmark
+from leaderboard.schema import PROVENANCE_RUN
+from leaderboard.store.format import Judgment, Manifest
+from leaderboard.store.hub import HubError, fetch_runs, push_run
+from leaderboard.store.read import load_runs
+from leaderboard.store.sources import default_assets_dir, run_sources
+from leaderboard.store.write import write_run
 from tests.support.benchmark_fixture import item_of, write_fixture
 from tests.support.hub_server import serve_hub
 from tests.support.openai_server import reply, serve_openai
@@ -110,7 +114,7 @@ def test_offline_falls_back_to_the_last_copy_then_to_embedded_runs_with_a_warnin
     online = fetch_runs("org/runs", cache_dir=cache, endpoint=hub.url)
     offline = fetch_runs("org/runs", cache_dir=cache, endpoint=closed_port_url())
     assert offline == online and [r.run_id for r in load_runs([offline]).runs] == ["run-a"]
-    with caplog.at_level(logging.WARNING, logger="leaderboard.hub"):
+    with caplog.at_level(logging.WARNING, logger="leaderboard.store.hub"):
         nothing = fetch_runs("org/runs", cache_dir=tmp_path / "empty", endpoint=closed_port_url())
     assert nothing is None
     assert "showing the embedded runs only" in caplog.text and "cannot be reached" in caplog.text
@@ -121,7 +125,7 @@ def test_offline_falls_back_to_the_last_copy_then_to_embedded_runs_with_a_warnin
 
 
 def test_a_missing_runs_repo_is_a_warning_not_an_error(hub, tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="leaderboard.hub"):
+    with caplog.at_level(logging.WARNING, logger="leaderboard.store.hub"):
         assert fetch_runs("org/none", cache_dir=tmp_path / "c", endpoint=hub.url) is None
     assert "does not exist" in caplog.text
 

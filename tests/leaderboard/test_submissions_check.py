@@ -8,16 +8,14 @@ import zipfile
 
 import pytest
 
-import leaderboard.runs as runs
-from leaderboard.aggregate import build_leaderboard
-from leaderboard.loader import load_runs
-from leaderboard.runs import PROVENANCE_RUN, Judgment, Manifest, write_run
-from leaderboard.submit import (
-    PROVENANCE_UNVERIFIED,
-    SubmissionError,
-    store_submission,
-    validate_submission,
-)
+import leaderboard.store.format as runs
+from leaderboard.metrics.compute import build_leaderboard
+from leaderboard.schema import PROVENANCE_RUN, PROVENANCE_UNVERIFIED
+from leaderboard.store.format import Judgment, Manifest
+from leaderboard.store.read import load_runs
+from leaderboard.store.write import write_run
+from leaderboard.submissions.check import validate_submission
+from leaderboard.submissions.save import SubmissionError, store_submission
 from tests.support.benchmark_fixture import PAIR_TABLE, import_labels, write_fixture
 from tests.support.hub_server import serve_hub
 

@@ -8,21 +8,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leaderboard.columns import PROVENANCE_RUN
-from leaderboard.labels import LABEL_COLUMNS
-from leaderboard.loader import load_runs, read_judgment_lines
-from leaderboard.runs import (
+from leaderboard.schema import PROVENANCE_RUN
+from leaderboard.store.format import (
     JUDGMENTS_NAME,
     MANIFEST_NAME,
     SCHEMA_VERSION,
     Judgment,
     Manifest,
     RunFormatError,
-    RunWriter,
     new_run_id,
     verdict_problem,
-    write_run,
 )
+from leaderboard.store.labels import LABEL_COLUMNS
+from leaderboard.store.read import load_runs, read_judgment_lines
+from leaderboard.store.write import RunWriter, write_run
 
 
 def manifest(run_id: str = "r1", mode: str = "score", **kw) -> Manifest:

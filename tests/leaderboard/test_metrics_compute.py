@@ -11,14 +11,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leaderboard.aggregate import build_leaderboard, compute_rows
-from leaderboard.columns import COLUMN_NAMES, METRIC_NAMES, PROVENANCE_PAPER, PROVENANCE_RUN
-from leaderboard.labels import LABEL_COLUMNS, write_labels
-from leaderboard.loader import load_runs
-from leaderboard.reference import reference_rows
-from leaderboard.runs import Judgment, Manifest, write_run
+from leaderboard.benchmarks.mllm_judge.reference import reference_rows
+from leaderboard.metrics.compute import build_leaderboard, compute_rows
+from leaderboard.metrics.registry import METRIC_NAMES
+from leaderboard.schema import COLUMN_NAMES, PROVENANCE_PAPER, PROVENANCE_RUN
+from leaderboard.store.format import Judgment, Manifest
+from leaderboard.store.labels import LABEL_COLUMNS, write_labels
+from leaderboard.store.read import load_runs
+from leaderboard.store.write import write_run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def label_rows(mode: str, rows: list[tuple[str, str, str, int, str]], subset: str = "all") -> list[dict]:

@@ -1,4 +1,4 @@
-"""leaderboard.view and leaderboard.plots: filtering, pivoting, sorting, CSV, samples and figures."""
+"""leaderboard.board, leaderboard.ui.table, leaderboard.ui.samples and leaderboard.ui.plots: filtering, pivoting, sorting, CSV, samples and figures."""
 
 from __future__ import annotations
 
@@ -9,32 +9,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leaderboard import plots
-from leaderboard.columns import (
-    COLUMN_NAMES,
-    HEADLINE_METRIC,
-    PROVENANCE_IMPORTED,
-    PROVENANCE_PAPER,
-    PROVENANCE_RUN,
-)
-from leaderboard.view import (
-    BIAS_METRICS,
-    HOW_TO_GET_TEXTS,
-    PAPER_MARK,
+from leaderboard.board import (
     LazyLeaderboard,
     LeaderboardData,
-    family_choices,
-    filter_rows,
-    judge_family,
     load_leaderboard,
-    metric_choices,
-    metric_label,
     problems_summary,
     refresh_leaderboard,
     refresh_summary,
+)
+from leaderboard.metrics.registry import HEADLINE_METRIC
+from leaderboard.schema import COLUMN_NAMES, PROVENANCE_IMPORTED, PROVENANCE_PAPER, PROVENANCE_RUN
+from leaderboard.ui import plots
+from leaderboard.ui.samples import HOW_TO_GET_TEXTS, sample_state, sample_view
+from leaderboard.ui.table import (
+    BIAS_METRICS,
+    PAPER_MARK,
+    family_choices,
+    filter_rows,
+    judge_family,
+    metric_choices,
+    metric_label,
     resolve_metric,
-    sample_state,
-    sample_view,
     style_table,
     table_caption,
     wide_table,
@@ -301,7 +296,7 @@ def test_embedded_runs_fill_every_mode():
 def test_lazy_store_loads_once(monkeypatch):
     calls = []
     monkeypatch.setattr(
-        "leaderboard.view.load_leaderboard", lambda *a, **k: calls.append(1) or LeaderboardData(pd.DataFrame(), None)
+        "leaderboard.board.load_leaderboard", lambda *a, **k: calls.append(1) or LeaderboardData(pd.DataFrame(), None)
     )
     store = LazyLeaderboard()
     store.prefetch().join()
@@ -311,7 +306,7 @@ def test_lazy_store_loads_once(monkeypatch):
 
 def test_runs_dir_adds_to_the_embedded_runs_and_refresh_picks_up_new_runs(tmp_path):
     from judges.settings import Settings
-    from leaderboard.runs import default_assets_dir
+    from leaderboard.store.sources import default_assets_dir
     from tests.support.submissions import submission
 
     runs_dir = tmp_path / "runs"
@@ -341,7 +336,7 @@ def test_runs_dir_adds_to_the_embedded_runs_and_refresh_picks_up_new_runs(tmp_pa
 def test_lazy_store_takes_its_sources_from_a_callable(monkeypatch):
     seen = []
     monkeypatch.setattr(
-        "leaderboard.view.load_leaderboard",
+        "leaderboard.board.load_leaderboard",
         lambda settings, sources, **k: seen.append(sources) or LeaderboardData(pd.DataFrame(), None),
     )
     calls = iter([["a"], ["a", "b"]])
@@ -353,15 +348,15 @@ def test_lazy_store_takes_its_sources_from_a_callable(monkeypatch):
 
 def test_a_failed_refresh_keeps_the_previous_data(monkeypatch, caplog):
     data = LeaderboardData(pd.DataFrame(), None)
-    monkeypatch.setattr("leaderboard.view.load_leaderboard", lambda *a, **k: data)
+    monkeypatch.setattr("leaderboard.board.load_leaderboard", lambda *a, **k: data)
     store = LazyLeaderboard()
     store.get()
 
     def broken(*args, **kwargs):
         raise OSError("hub exploded")
 
-    monkeypatch.setattr("leaderboard.view.load_leaderboard", broken)
-    with caplog.at_level("ERROR", logger="leaderboard.view"):
+    monkeypatch.setattr("leaderboard.board.load_leaderboard", broken)
+    with caplog.at_level("ERROR", logger="leaderboard.board"):
         text = refresh_leaderboard(store)
     assert "could not be reloaded" in text and "hub exploded" not in text and "hub exploded" in caplog.text
     assert store.get() is data
