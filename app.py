@@ -37,7 +37,7 @@ def build_demo(settings: Settings | None = None, *, store: Any = None) -> gr.Blo
 
     Args:
         settings: Environment settings (default: ``Settings.from_env()``).
-        store: A :class:`leaderboard.view.LazyLeaderboard`; default: one reading the runs ``settings``
+        store: A :class:`leaderboard.board.LazyLeaderboard`; default: one reading the runs ``settings``
             names (embedded, ``RUNS_DIR``, ``RUNS_REPO``).
 
     Returns:
@@ -46,7 +46,7 @@ def build_demo(settings: Settings | None = None, *, store: Any = None) -> gr.Blo
     # Imported here so that `import app` stays cheap and side-effect free.
     from judges.ui import build_judge_tab
     from leaderboard.ui import build_about_tab, build_leaderboard_tab
-    from leaderboard.view import LazyLeaderboard
+    from leaderboard.board import LazyLeaderboard
 
     settings = settings or Settings.from_env()
     store = store or LazyLeaderboard(settings)
@@ -84,7 +84,7 @@ def main() -> None:
     # ZeroGPU finds @spaces.GPU functions only in modules imported before launch; this one imports
     # no torch at module level, so it costs little (and nothing at `import app`, which tests check).
     import judges.backends.hf_local  # noqa: F401
-    from leaderboard.view import LazyLeaderboard
+    from leaderboard.board import LazyLeaderboard
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise

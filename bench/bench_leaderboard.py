@@ -29,10 +29,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from leaderboard.aggregate import compute_rows  # noqa: E402
-from leaderboard.labels import LABEL_COLUMNS  # noqa: E402
-from leaderboard.loader import Run, load_runs  # noqa: E402
-from leaderboard.runs import Judgment, Manifest, write_run  # noqa: E402
+from leaderboard.metrics import compute_rows  # noqa: E402
+from leaderboard.store import LABEL_COLUMNS, Judgment, Manifest, Run, load_runs, write_run  # noqa: E402
 
 DATASETS = (
     "coco", "Concept Caption", "diffusiondb", "infographicsVQA", "mathvista", "textVQA", "WIT", "ChartQA",

@@ -14,7 +14,7 @@ benchmark asks several questions and compares several answer pairs about each im
 2. the same with a zero-latency server: wall time per judgment, and what the runner itself adds,
    which it times itself: reading the benchmark file, building tasks (reading and validating each
    image once), and writing lines with the progress bar;
-3. writing alone: appending judgments through :class:`leaderboard.runs.RunWriter`, per line;
+3. writing alone: appending judgments through :class:`leaderboard.store.RunWriter`, per line;
 4. a resume of the finished run (nothing left to judge): the time to read back what is done.
 
 Prints one markdown table.
@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image, ImageFilter  # noqa: E402
 
 from leaderboard.runner import RunConfig, run_benchmark  # noqa: E402
-from leaderboard.runs import PROVENANCE_RUN, Judgment, Manifest, RunWriter  # noqa: E402
+from leaderboard.schema import PROVENANCE_RUN  # noqa: E402
+from leaderboard.store import Judgment, Manifest, RunWriter  # noqa: E402
 
 VERDICT = '{"Analysis": "Response A names the chart type and the trend; B guesses.", "Judgement": "[[A]]"}'
 PARAGRAPH = (

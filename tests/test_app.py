@@ -34,8 +34,8 @@ def verdict_json(label: str, analysis: str = "Response A matches the picture.") 
 def test_import_and_build_do_no_heavy_work():
     code = (
         "import sys, app\n"
-        "assert 'leaderboard.aggregate' not in sys.modules, 'import app computed something'\n"
-        "from leaderboard.view import LazyLeaderboard\n"
+        "assert 'leaderboard.metrics.compute' not in sys.modules, 'import app computed something'\n"
+        "from leaderboard.board import LazyLeaderboard\n"
         "store = LazyLeaderboard()\n"
         "demo = app.build_demo(store=store)\n"
         "assert store._data is None, 'build_demo built the leaderboard'\n"
@@ -51,7 +51,7 @@ def test_launch_imports_the_local_backend_for_zerogpu_and_prefetches():
     # at `import app`, and it brings no torch with it.
     code = (
         "import sys, app, gradio as gr\n"
-        "from leaderboard.view import LazyLeaderboard\n"
+        "from leaderboard.board import LazyLeaderboard\n"
         "calls = []\n"
         "gr.Blocks.launch = lambda self, **kw: calls.append('launch')\n"
         "LazyLeaderboard.prefetch = lambda self: calls.append('prefetch')\n"
@@ -309,7 +309,7 @@ def submit_client(runs_dir):
 
 
 def rows_by_run(client, mode):
-    from leaderboard.columns import HEADLINE_METRIC
+    from leaderboard.metrics.registry import HEADLINE_METRIC
 
     table, _caption, _csv = client.predict(
         mode, HEADLINE_METRIC[mode], [], [], [], ["Provenance", "Run"], api_name="/leaderboard"
@@ -324,7 +324,7 @@ def test_api_lists_refresh_and_submit(submit_client):
 
 
 def test_a_submitted_run_is_listed_at_once_as_unverified(submit_client, runs_dir, tmp_path):
-    from leaderboard.columns import PROVENANCE_UNVERIFIED
+    from leaderboard.schema import PROVENANCE_UNVERIFIED
     from tests.support.submissions import submission
 
     manifest, judgments = submission(tmp_path, "api-pair-run", "Api-Judge")
