@@ -44,9 +44,9 @@ def build_demo(settings: Settings | None = None, *, store: Any = None) -> gr.Blo
         The unlaunched demo.
     """
     # Imported here so that `import app` stays cheap and side-effect free.
-    from judges.ui import build_judge_tab
-    from leaderboard.ui import build_about_tab, build_leaderboard_tab
+    from judges.ui.tab import build_judge_tab
     from leaderboard.board import LazyLeaderboard
+    from leaderboard.ui import build_about_tab, build_leaderboard_tab
 
     settings = settings or Settings.from_env()
     store = store or LazyLeaderboard(settings)
@@ -83,7 +83,7 @@ def main() -> None:
     """Serve the Space (blocks until stopped)."""
     # ZeroGPU finds @spaces.GPU functions only in modules imported before launch; this one imports
     # no torch at module level, so it costs little (and nothing at `import app`, which tests check).
-    import judges.backends.hf_local  # noqa: F401
+    import judges.backends.hf.device  # noqa: F401
     from leaderboard.board import LazyLeaderboard
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

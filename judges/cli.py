@@ -19,9 +19,9 @@ from judges.backends.catalog import build_backend, custom_spec, get_spec, judge_
 from judges.backends.registry import backend_names
 from judges.errors import JudgeError, redact
 from judges.judge import Judge, JudgeOptions
-from judges.modes import get_mode, mode_names
 from judges.prompts import SETTINGS, template_names
 from judges.settings import Settings
+from judges.tasks import get_mode, mode_names
 from judges.types import JudgeResult, Sampling
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from judges.ui.form import CUSTOM_JUDGE, INPUT_FIELDS, MAX_RESPONSES
 from judges.settings import Settings
+from judges.ui.form import CUSTOM_JUDGE, INPUT_FIELDS, MAX_RESPONSES
 from tests.support.app_launch import free_port, launched_app
 from tests.support.openai_server import reply, serve_openai
 
@@ -47,7 +47,7 @@ def test_import_and_build_do_no_heavy_work():
 
 
 def test_launch_imports_the_local_backend_for_zerogpu_and_prefetches():
-    # main() with launch and prefetch recorded instead of run: hf_local is imported at launch, not
+    # main() with launch and prefetch recorded instead of run: hf.device is imported at launch, not
     # at `import app`, and it brings no torch with it.
     code = (
         "import sys, app, gradio as gr\n"
@@ -55,9 +55,9 @@ def test_launch_imports_the_local_backend_for_zerogpu_and_prefetches():
         "calls = []\n"
         "gr.Blocks.launch = lambda self, **kw: calls.append('launch')\n"
         "LazyLeaderboard.prefetch = lambda self: calls.append('prefetch')\n"
-        "assert 'judges.backends.hf_local' not in sys.modules\n"
+        "assert 'judges.backends.hf.device' not in sys.modules\n"
         "app.main()\n"
-        "assert 'judges.backends.hf_local' in sys.modules\n"
+        "assert 'judges.backends.hf.device' in sys.modules\n"
         "print(calls, sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
