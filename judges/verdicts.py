@@ -63,6 +63,11 @@ class VerdictSpace(Hashable, Protocol):
         """Which family of agreement metrics applies."""
         ...
 
+    @property
+    def stored_type(self) -> type:
+        """The JSON type of a stored verdict (``int`` or ``str``)."""
+        ...
+
     def tokens(self, n_responses: int) -> tuple[str, ...]:
         """The verdict tokens a judge writes (for a ranking, the letter ranked first)."""
         ...
@@ -118,6 +123,7 @@ class Scale:
     low: int = 1
     high: int = 5
     kind: VerdictKind = "scale"
+    stored_type: type = int
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -192,6 +198,7 @@ class Choice:
     options: tuple[str, ...] = ("A", "B")
     tie: bool = True
     kind: VerdictKind = "choice"
+    stored_type: type = str
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -267,6 +274,7 @@ class Ranking:
     min_items: int = 2
     max_items: int = len(LETTERS)
     kind: VerdictKind = "ranking"
+    stored_type: type = str
 
     def tokens(self, n_responses: int) -> tuple[str, ...]:
         # Token probabilities are read where the best response's letter is written.

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from judges.ui.form import CUSTOM_JUDGE
 from judges.settings import Settings
+from judges.ui.form import CUSTOM_JUDGE
 from tests.support.app_launch import launched_app
 from tests.support.openai_server import reply, serve_openai
 
@@ -149,7 +149,7 @@ def test_leaderboard_modes_and_csv(page):
     expect(page.locator("#lb-caption")).to_contain_text("pearson")
     score_rows = page.locator("#lb-table [role=grid]").get_attribute("aria-rowcount")
 
-    page.locator("#lb-mode").get_by_text("Batch ranking").click()
+    page.locator("#lb-mode").get_by_text("Batch (rank 2-8 responses)").click()
     expect(page.locator("#lb-caption")).to_contain_text("normalized_levenshtein")
     expect(page.locator("#lb-metric input")).to_have_value("normalized_levenshtein ↓")
     # Lower is better: the first row has the smallest Average.

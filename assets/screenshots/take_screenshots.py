@@ -64,7 +64,7 @@ def main() -> None:
         _save(HERE / "judge.png", max_height=1250)
 
         page.get_by_role("tab", name="Leaderboard").click()
-        page.locator("#lb-mode").get_by_text("Pair (A / B / tie)").click()
+        page.locator("#lb-mode").get_by_text("Pair (A, B or tie)").click()
         expect(page.locator("#lb-caption")).to_contain_text("accuracy_without_tie")
         page.wait_for_timeout(1500)
         page.screenshot(path=str(HERE / "leaderboard.png"), full_page=True)

@@ -40,6 +40,12 @@ def task_names() -> list[str]:
     return list(TASKS)
 
 
+def task_label(name: str) -> str:
+    """What selectors show for a task: ``Pair (A, B or tie)``."""
+    kind = get_task(name)
+    return f"{kind.title} ({kind.hint})"
+
+
 def parse_verdict(
     task: str | TaskKind,
     text: str | None,
@@ -80,5 +86,6 @@ __all__ = [
     "get_task",
     "mode_names",
     "parse_verdict",
+    "task_label",
     "task_names",
 ]

@@ -24,7 +24,7 @@ from judges.errors import BadInput
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, PromptSetting, check_images, get_setting
 from judges.settings import Settings
-from judges.tasks import TASKS, get_task
+from judges.tasks import TASKS, get_task, task_label
 from judges.types import JudgeResult, Sampling, Task
 from judges.verdicts import LETTERS
 
@@ -42,7 +42,7 @@ DEFAULT_TASK = "pair"
 
 def mode_choices() -> list[tuple[str, str]]:
     """(label, value) pairs for the mode selector, from the mode registry."""
-    return [(f"{kind.title} ({kind.hint})", kind.name) for kind in TASKS.values()]
+    return [(task_label(name), name) for name in TASKS]
 
 
 @dataclass(frozen=True)

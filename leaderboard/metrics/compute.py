@@ -17,41 +17,23 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from judges.tasks import get_task
 from leaderboard.benchmarks import dataset_sort_key, display_dataset
 from leaderboard.metrics import bias as B
 from leaderboard.metrics import tables as M
+from leaderboard.metrics.agreement import Agreement, Family, Joined, agreement_for
 from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, MODES, POOLED
 from leaderboard.store.labels import empty_labels
 from leaderboard.store.read import Run
 
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
-PAIR_CODE = {"A": 0, "B": 1, "tie": 2}
-
-
-@dataclass(frozen=True)
-class _Joined:
-    """One mode's judgments from every run, aligned with their labels (arrays of length N)."""
-
-    runs: tuple[Run, ...]
-    run_idx: np.ndarray
-    ds_code: np.ndarray
-    datasets: tuple[str, ...]
-    parsed: np.ndarray
-    labeled: np.ndarray
-    verdict: np.ndarray  # score: 1..5 float; pair: 0/1/2 float; batch: str (None when unparsed)
-    human: np.ndarray  # same encodings; meaningless where not labeled
-    lengths: np.ndarray  # (N, 8) response lengths in characters, NaN-padded (all NaN when unknown)
-    length_ranks: np.ndarray | None  # batch: average ranks of those lengths, computed once per label row
-    self_consistency: np.ndarray
-    swap_consistent: np.ndarray
 
 
 def _label_positions(runs: Sequence[Run], lab: pd.DataFrame) -> np.ndarray:
@@ -72,29 +54,21 @@ def _label_positions(runs: Sequence[Run], lab: pd.DataFrame) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _human_codes(mode: str, lab: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per label row: the human label in the mode's encoding, and whether it can be used."""
+def _human_codes(agreement: Agreement, lab: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per label row: the human label in the agreement's encoding, and whether it can be used."""
     text = lab["human_label"].fillna("").astype(str).to_numpy(dtype=object)
     usable = (lab["label_issue"].fillna("").astype(str).to_numpy() == "") & (text != "")
-    if mode == "score":
-        codes = pd.to_numeric(pd.Series(np.where(usable, text, None), dtype=object), errors="coerce").to_numpy(
-            dtype=float
-        )
-    elif mode == "pair":
-        codes = pd.Series(text, dtype=object).map(PAIR_CODE).to_numpy(dtype=float)
-    else:
-        codes = np.where(usable, text, None)
-    return codes, usable
+    return agreement.encode(np.where(usable, text, None)), usable
 
 
-def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str) -> _Joined:
+def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agreement) -> Joined:
     rec = pd.concat([r.records for r in runs], ignore_index=True)
     sizes = [len(r.records) for r in runs]
     lab = labels[labels["mode"] == mode].drop_duplicates(["subset", "item_id"]).reset_index(drop=True)
     pos = _label_positions(runs, lab)
     at = np.where(pos >= 0, pos, len(lab))  # the extra last row stands for "no label row"
-    human_rows, usable_rows = _human_codes(mode, lab)
-    human = np.append(human_rows, None if mode == "batch" else np.nan)[at]
+    human_rows, usable_rows = _human_codes(agreement, lab)
+    human = np.append(human_rows, agreement.missing)[at]
     labeled = np.append(usable_rows, False)[at]
     label_ds = np.append(lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), "")[at]
     raw_ds = np.where(label_ds != "", label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
@@ -104,16 +78,10 @@ def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str) -> _Joined:
     # Lengths are parsed once per label row and gathered.
     per_row = B.lengths_matrix([*lab["response_lengths"].fillna("").astype(str), ""])
     lengths = per_row[at]
-    ranks = B.length_ranks(per_row)[at] if mode == "batch" else None
-    verdict_obj = rec["verdict"].to_numpy(dtype=object)
-    if mode == "score":
-        verdict = pd.to_numeric(pd.Series(verdict_obj, dtype=object), errors="coerce").to_numpy(dtype=float)
-    elif mode == "pair":
-        verdict = pd.Series(verdict_obj, dtype=object).map(PAIR_CODE).to_numpy(dtype=float)
-    else:
-        verdict = np.where(pd.notna(verdict_obj), verdict_obj, None)
-    parsed = pd.notna(verdict) if mode == "batch" else ~np.isnan(verdict)
-    return _Joined(
+    ranks = B.length_ranks(per_row)[at] if agreement.needs_length_ranks else None
+    verdict = agreement.encode(rec["verdict"].to_numpy(dtype=object))
+    parsed = agreement.parsed(verdict)
+    return Joined(
         runs=tuple(runs),
         run_idx=np.repeat(np.arange(len(runs)), sizes),
         ds_code=ds_code,
@@ -132,32 +100,7 @@ def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str) -> _Joined:
 # --------------------------------------------------------------------------- row building
 
 
-@dataclass(frozen=True)
-class _Family:
-    """Metrics that share one contingency table per (run, dataset) cell.
-
-    Attributes:
-        name: Used in the generator seed.
-        base: Records the coverage is computed over (mask, shape (N,)).
-        use: Records entering the table (mask).
-        codes: Category code per record (valid where ``use``).
-        n_categories: Size K of the table.
-        stats: Maps counts (..., K) to {metric: values (...)} (+ optional "n:<metric>" and "reason:<metric>").
-        metrics: Metric names to emit from ``stats``.
-        pooled: Metric names also emitted for the whole run (dataset "Pooled"), name -> source stat.
-    """
-
-    name: str
-    base: np.ndarray
-    use: np.ndarray
-    codes: np.ndarray
-    n_categories: int
-    stats: Callable[[np.ndarray], dict[str, np.ndarray]]
-    metrics: tuple[str, ...]
-    pooled: tuple[tuple[str, str], ...] = ()
-
-
-def _cell_counts(j: _Joined, mask: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+def _cell_counts(j: Joined, mask: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     """Counts of shape (R, D, K) over records in ``mask``."""
     r, d = len(j.runs), max(len(j.datasets), 1)
     flat = (j.run_idx[mask] * d + j.ds_code[mask]) * k + codes[mask].astype(np.int64)
@@ -176,7 +119,7 @@ def _reason_for(metric: str, stats: dict[str, np.ndarray], idx: np.ndarray) -> l
     return [""] * len(idx)
 
 
-def _family_rows(j: _Joined, fam: _Family, n_boot: int, seed: int, level: float) -> list[dict]:
+def _family_rows(j: Joined, fam: Family, n_boot: int, seed: int, level: float) -> list[dict]:
     counts = _cell_counts(j, fam.use, fam.codes, fam.n_categories)
     zeros = np.zeros(len(j.run_idx), dtype=np.int64)
     base = _cell_counts(j, fam.base, zeros, 1)[..., 0]
@@ -264,106 +207,32 @@ def _average_row(run, metric, values, boots, n, pooled_cov, names, level) -> dic
     return _row(run, metric, AVERAGE, values[use].mean(), lo, hi, n[use].sum(), pooled_cov, reason)
 
 
-def _correlation_reasons(n, judge_constant, human_constant) -> np.ndarray:
-    return np.select(
-        [n == 0, n < 2, judge_constant, human_constant],
-        [M.NO_ITEMS, M.TOO_FEW, M.JUDGE_CONSTANT, M.HUMAN_CONSTANT],
-        default="",
-    ).astype(object)
-
-
-def _score_stats(counts: np.ndarray) -> dict[str, np.ndarray]:
-    s = M.score_table_stats(counts.reshape(*counts.shape[:-1], 5, 5))
-    why = _correlation_reasons(s["n"], s["judge_constant"], s["human_constant"])
-    plain = np.where(s["n"] == 0, M.NO_ITEMS, "").astype(object)
-    for name in ("pearson", "spearman", "kendall"):
-        s[f"reason:{name}"] = why
-    for name in ("exact_agreement", "within1_agreement", "mean_score_difference"):
-        s[f"reason:{name}"] = plain
-    return s
-
-
-def _pair_stats(counts: np.ndarray) -> dict[str, np.ndarray]:
-    s = M.pair_table_stats(counts.reshape(*counts.shape[:-1], 3, 3))
-    s["n:accuracy_without_tie"] = s["n_without_tie"]
-    s["n:accuracy_without_tie_human_only"] = s["n_without_human_tie"]
-    empty = np.where(s["n"] == 0, M.NO_ITEMS, "").astype(object)
-    for name in ("accuracy_with_tie", "macro_f1", "human_choose_a_rate", "position_bias", "human_tie_rate"):
-        s[f"reason:{name}"] = empty
-    for name, key in (
-        ("accuracy_without_tie", "n_without_tie"),
-        ("accuracy_without_tie_human_only", "n_without_human_tie"),
-    ):
-        s[f"reason:{name}"] = np.where(s["n"] == 0, M.NO_ITEMS, np.where(s[key] == 0, M.NO_NON_TIE, "")).astype(object)
-    return s
-
-
-def _judge_label_stats(counts: np.ndarray) -> dict[str, np.ndarray]:
-    n = counts.sum(-1)
-    return {"choose_a_rate": M._safe_divide(counts[..., 0], n), "tie_rate": M._safe_divide(counts[..., 2], n), "n": n}
-
-
 def _parse_stats(counts: np.ndarray) -> dict[str, np.ndarray]:
     n = counts.sum(-1)
     return {"parse_failure_rate": M._safe_divide(counts[..., 1], n), "n": n}
 
 
-def _families(j: _Joined, mode: str) -> list[_Family]:
-    n = len(j.run_idx)
-    everything = np.ones(n, dtype=bool)
-    usable = j.parsed & j.labeled
-    fams = [
-        _Family("parse", everything, everything, (~j.parsed).astype(np.int64), 2, _parse_stats, ("parse_failure_rate",))
-    ]
-    if mode == "score":
-        codes = np.where(usable, (np.nan_to_num(j.verdict) - 1) * 5 + (np.nan_to_num(j.human) - 1), 0).astype(np.int64)
-        metrics = ("pearson", "spearman", "kendall", "exact_agreement", "within1_agreement", "mean_score_difference")
-        pooled = (("pearson_pooled", "pearson"), ("spearman_pooled", "spearman"), ("kendall_pooled", "kendall"))
-        fams.append(_Family("agree", j.labeled, usable, codes, 25, _score_stats, metrics, pooled))
-    elif mode == "pair":
-        codes = np.where(usable, np.nan_to_num(j.verdict) * 3 + np.nan_to_num(j.human), 0).astype(np.int64)
-        metrics = (
-            "accuracy_with_tie", "accuracy_without_tie", "accuracy_without_tie_human_only", "macro_f1",
-            "human_choose_a_rate", "position_bias", "human_tie_rate",
-        )  # fmt: skip
-        fams.append(_Family("agree", j.labeled, usable, codes, 9, _pair_stats, metrics))
-        judge_codes = np.nan_to_num(j.verdict).astype(np.int64)
-        fams.append(
-            _Family("judge", everything, j.parsed, judge_codes, 3, _judge_label_stats, ("choose_a_rate", "tie_rate"))
-        )
-    else:
-        distance = np.zeros(n)
-        distance[usable] = M.normalized_levenshtein_many(j.verdict[usable], j.human[usable])
-        values, codes = np.unique(np.round(distance, 9), return_inverse=True)
-
-        def lev_stats(counts: np.ndarray, values: np.ndarray = values) -> dict[str, np.ndarray]:
-            total = counts.sum(-1)
-            return {
-                "normalized_levenshtein": M.mean_from_counts(counts, values),
-                "n": total,
-                "reason:normalized_levenshtein": np.where(total == 0, M.NO_ITEMS, "").astype(object),
-            }
-
-        fams.append(
-            _Family(
-                "agree", j.labeled, usable, codes.astype(np.int64), len(values), lev_stats, ("normalized_levenshtein",)
-            )
-        )
-    return fams
+def _families(j: Joined, agreement: Agreement) -> list[Family]:
+    everything = np.ones(len(j.run_idx), dtype=bool)
+    parse = Family(
+        "parse", everything, everything, (~j.parsed).astype(np.int64), 2, _parse_stats, ("parse_failure_rate",)
+    )
+    return [parse, *agreement.families(j, j.parsed & j.labeled, everything)]
 
 
 def _mode_rows(
     runs: Sequence[Run], labels: pd.DataFrame, mode: str, n_boot: int, seed: int, level: float
 ) -> list[dict]:
-    j = _join(runs, labels, mode)
+    agreement = agreement_for(get_task(mode).verdicts)
+    j = _join(runs, labels, mode, agreement)
     rows: list[dict] = []
-    for fam in _families(j, mode):
+    for fam in _families(j, agreement):
         rows.extend(_family_rows(j, fam, n_boot, seed, level))
-    rows.extend(_descriptive_rows(j, mode, level))
+    rows.extend(_descriptive_rows(j, agreement, level))
     return rows
 
 
-def _descriptive_rows(j: _Joined, mode: str, level: float) -> list[dict]:
+def _descriptive_rows(j: Joined, agreement: Agreement, level: float) -> list[dict]:
     """length_bias, human_length_correlation, self_consistency, swap_consistency (no intervals)."""
     d = max(len(j.datasets), 1)
     n_cells = len(j.runs) * d
@@ -373,21 +242,9 @@ def _descriptive_rows(j: _Joined, mode: str, level: float) -> list[dict]:
         ("length_bias", j.parsed, j.verdict),
         ("human_length_correlation", j.labeled, j.human),
     ):
-        if mode == "batch":
-            per_item = np.full(len(group), np.nan)
-            per_item[mask] = B.batch_length_spearman(values[mask], j.lengths[mask], j.length_ranks[mask])
-            value, n = B.grouped_mean(group, per_item, n_cells)
-            reason = np.where(n == 0, "no item with known lengths and a full ranking", "").astype(object)
-        else:
-            x = B.single_length(j.lengths) if mode == "score" else B.pair_length_signal(j.lengths)
-            y = values.astype(float) if mode == "score" else np.select([values == 0, values == 1], [1.0, -1.0], 0.0)
-            keep = mask & np.isfinite(x)
-            value, n, reason = B.grouped_pearson(group[keep], x[keep], y[keep], n_cells)
-            if not keep.any():
-                continue
-        if mode == "batch" and not (n > 0).any():
-            continue
-        figures.append((metric, value, n, reason, mask))
+        figure = agreement.length_figure(j, mask, values, group, n_cells)
+        if figure is not None:
+            figures.append((metric, figure.value, figure.n, figure.reason, mask))
     for metric, values in (("self_consistency", j.self_consistency), ("swap_consistency", j.swap_consistent)):
         value, n = B.grouped_mean(group, values, n_cells)
         if (n > 0).any():

@@ -1,17 +1,20 @@
-"""The registry of every metric the leaderboard can show: what it means, its task, its direction.
+"""The registry of every metric the leaderboard can show: what it means, its verdict kind, its direction.
 
-:data:`METRICS` names every metric, the mode it belongs to, whether higher is better, whether it
+:data:`METRICS` names every metric, the verdict kind it applies to (so every task whose verdicts
+are of that kind gets it), whether higher is better, whether it
 needs human labels or carries an interval, and its definition. Every field drives something: the
 About tab prints the definitions (so the prose and the numbers cannot drift apart), the selectors
-list a mode's metrics and mark their direction, tables sort by it, and the CLI's ``--metric``
+list a task's metrics (:func:`metrics_for`) and mark their direction, tables sort by it, and the CLI's ``--metric``
 choices come from :data:`METRIC_NAMES`. :data:`HEADLINE_METRIC` is the metric the paper's main table
-shows for each mode, the one a table opens on. To add a metric: a spec here and its computation in
+shows for each task (by its verdict kind), the one a table opens on. To add a metric: a spec here and its computation in
 :mod:`leaderboard.metrics.compute` (and :mod:`~leaderboard.metrics.tables`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from judges.tasks import TASKS, get_task
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,8 @@ class MetricSpec:
 
     Attributes:
         name: The value of the ``metric`` column.
-        mode: The mode it applies to, or ``any``.
+        kind: The verdict kind it applies to (``scale``, ``choice``, ``ranking``; see
+            :mod:`judges.verdicts`), or ``any``. A task's metrics are those of its verdicts' kind.
         higher_is_better: True, False, or None for descriptive (bias) columns.
         needs_labels: Whether it compares with human labels.
         has_ci: Whether rows carry a bootstrap interval.
@@ -28,7 +32,7 @@ class MetricSpec:
     """
 
     name: str
-    mode: str
+    kind: str
     higher_is_better: bool | None
     needs_labels: bool
     has_ci: bool
@@ -36,10 +40,10 @@ class MetricSpec:
 
 
 METRICS: tuple[MetricSpec, ...] = (
-    # ---- score
+    # ---- scale verdicts (score)
     MetricSpec(
         "pearson",
-        "score",
+        "scale",
         True,
         True,
         True,
@@ -48,19 +52,19 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "spearman",
-        "score",
+        "scale",
         True,
         True,
         True,
         "Spearman rank correlation (average ranks for ties) between judge and human scores.",
     ),
-    MetricSpec("kendall", "score", True, True, True, "Kendall's tau-b between judge and human scores."),
+    MetricSpec("kendall", "scale", True, True, True, "Kendall's tau-b between judge and human scores."),
     MetricSpec(
-        "exact_agreement", "score", True, True, True, "Share of items where the judge's score equals the human score."
+        "exact_agreement", "scale", True, True, True, "Share of items where the judge's score equals the human score."
     ),
     MetricSpec(
         "within1_agreement",
-        "score",
+        "scale",
         True,
         True,
         True,
@@ -68,7 +72,7 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "pearson_pooled",
-        "score",
+        "scale",
         True,
         True,
         True,
@@ -76,7 +80,7 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "spearman_pooled",
-        "score",
+        "scale",
         True,
         True,
         True,
@@ -84,7 +88,7 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "kendall_pooled",
-        "score",
+        "scale",
         True,
         True,
         True,
@@ -92,16 +96,16 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "mean_score_difference",
-        "score",
+        "scale",
         None,
         True,
         True,
         "Mean of judge score minus human score: above 0 the judge is more lenient than people.",
     ),
-    # ---- pair
+    # ---- choice verdicts (pair)
     MetricSpec(
         "accuracy_with_tie",
-        "pair",
+        "choice",
         True,
         True,
         True,
@@ -109,7 +113,7 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "accuracy_without_tie",
-        "pair",
+        "choice",
         True,
         True,
         True,
@@ -118,7 +122,7 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "accuracy_without_tie_human_only",
-        "pair",
+        "choice",
         True,
         True,
         True,
@@ -127,18 +131,18 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "macro_f1",
-        "pair",
+        "choice",
         True,
         True,
         True,
         "Unweighted mean of the F1 scores of A, B and tie (classes absent from both judge and human are left out).",
     ),
     MetricSpec(
-        "choose_a_rate", "pair", None, False, True, "Share of the judge's parsed verdicts that pick A (label-free)."
+        "choose_a_rate", "choice", None, False, True, "Share of the judge's parsed verdicts that pick A (label-free)."
     ),
     MetricSpec(
         "human_choose_a_rate",
-        "pair",
+        "choice",
         None,
         True,
         True,
@@ -146,7 +150,7 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec(
         "position_bias",
-        "pair",
+        "choice",
         None,
         True,
         True,
@@ -154,27 +158,27 @@ METRICS: tuple[MetricSpec, ...] = (
         "bias; above 0 favours the first response).",
     ),
     MetricSpec(
-        "tie_rate", "pair", None, False, True, "Share of the judge's parsed verdicts that are ties (label-free)."
+        "tie_rate", "choice", None, False, True, "Share of the judge's parsed verdicts that are ties (label-free)."
     ),
     MetricSpec(
         "human_tie_rate",
-        "pair",
+        "choice",
         None,
         True,
         True,
         "Share of human labels that are ties, on the items the judge verdict was parsed for.",
     ),
-    # ---- batch
+    # ---- ranking verdicts (batch)
     MetricSpec(
         "normalized_levenshtein",
-        "batch",
+        "ranking",
         False,
         True,
         True,
         "Edit distance between the judge's ranking string and the human's, divided by the "
         "length of the longer string; mean per dataset. Lower is better.",
     ),
-    # ---- any mode
+    # ---- any verdict
     MetricSpec(
         "length_bias",
         "any",
@@ -222,12 +226,44 @@ METRICS: tuple[MetricSpec, ...] = (
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRICS_BY_NAME: dict[str, MetricSpec] = {m.name: m for m in METRICS}
 
-#: The headline metric of each mode (the one the paper's main table shows).
-HEADLINE_METRIC: dict[str, str] = {
-    "score": "pearson",
-    "pair": "accuracy_without_tie",
-    "batch": "normalized_levenshtein",
+#: The headline metric of each verdict kind (the one the paper's main table shows for its task).
+HEADLINE_BY_KIND: dict[str, str] = {
+    "scale": "pearson",
+    "choice": "accuracy_without_tie",
+    "ranking": "normalized_levenshtein",
 }
+#: The descriptive metrics the bias view plots, per verdict kind, in plot order.
+BIAS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "scale": ("mean_score_difference", "length_bias", "human_length_correlation", "parse_failure_rate"),
+    "choice": ("position_bias", "choose_a_rate", "tie_rate", "human_tie_rate", "length_bias", "parse_failure_rate"),
+    "ranking": ("length_bias", "human_length_correlation", "parse_failure_rate"),
+}
+
+
+def task_kind(task: str) -> str:
+    """The verdict kind of a registered task (``score`` -> ``scale``).
+
+    Raises:
+        ConfigError: The task is not registered (from :func:`judges.tasks.get_task`).
+    """
+    return get_task(task).verdicts.kind
+
+
+def metrics_for(task: str) -> list[MetricSpec]:
+    """The metrics that apply to a task, in registry order: its verdict kind's, then ``any``."""
+    kind = task_kind(task)
+    return [m for m in METRICS if m.kind in (kind, "any")]
+
+
+def tasks_of_kind(kind: str) -> list[str]:
+    """The registered tasks a metric of ``kind`` applies to (every task for ``any``)."""
+    return [name for name, task in TASKS.items() if kind in ("any", task.verdicts.kind)]
+
+
+#: The headline metric of each task, the one a table opens on.
+HEADLINE_METRIC: dict[str, str] = {name: HEADLINE_BY_KIND[task.verdicts.kind] for name, task in TASKS.items()}
+#: The bias view's metrics of each task.
+BIAS_METRICS: dict[str, tuple[str, ...]] = {name: BIAS_BY_KIND[task.verdicts.kind] for name, task in TASKS.items()}
 
 
 def metric_spec(name: str) -> MetricSpec:

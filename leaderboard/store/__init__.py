@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from leaderboard.store.format import (
     JUDGMENTS_NAME,
-    LETTERS,
     MANIFEST_NAME,
     PROVENANCES,
     RECORD_COLUMNS,
@@ -31,7 +30,6 @@ from leaderboard.store.format import (
     RunFormatError,
     code_version,
     new_run_id,
-    ranking_problem,
     slug,
     utc_now,
     verdict_problem,
@@ -73,7 +71,6 @@ __all__ = [
     "DEFAULT_SUBMISSIONS_DIR",
     "JUDGMENTS_NAME",
     "LABEL_COLUMNS",
-    "LETTERS",
     "MANIFEST_NAME",
     "PROVENANCES",
     "RECORD_COLUMNS",
@@ -105,7 +102,6 @@ __all__ = [
     "merge_labels",
     "new_run_id",
     "push_run",
-    "ranking_problem",
     "read_judgment_lines",
     "read_labels",
     "records_frame",

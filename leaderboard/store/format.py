@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from judges.tasks import TASKS
 from leaderboard.errors import LeaderboardError
 from leaderboard.schema import DEFAULT_BENCHMARK, MODES, RUN_PROVENANCES, SUBSETS
 
@@ -46,8 +47,6 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
 PROVENANCES: tuple[str, ...] = RUN_PROVENANCES
-#: Letters of the responses, in the order the judge sees them.
-LETTERS = "ABCDEFGH"
 MANIFEST_NAME = "manifest.json"
 JUDGMENTS_NAME = "judgments.jsonl"
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -213,53 +212,21 @@ def _manifest_problem(m: Manifest) -> str:
 # --------------------------------------------------------------------------- judgments
 
 
-def ranking_problem(ranking: str, n_responses: int | None) -> str:
-    """Why a ranking string is not a full ranking of ``n_responses`` answers ('' when it is).
-
-    Args:
-        ranking: Letters best-first, e.g. "CADB".
-        n_responses: How many responses were ranked; None to check only for repeats.
-
-    Returns:
-        An empty string, or a short reason such as ``'CABD' ranks D but the item has 3 responses``.
-    """
-    if len(set(ranking)) != len(ranking):
-        return f"{ranking!r} repeats a letter"
-    if n_responses is None:
-        return ""
-    expected = set(LETTERS[:n_responses])
-    extra = sorted(set(ranking) - expected)
-    if extra:
-        return f"{ranking!r} ranks {''.join(extra)} but the item has {n_responses} responses"
-    if len(ranking) < n_responses:
-        return f"{ranking!r} ranks {len(ranking)} of {n_responses} responses"
-    return ""
-
-
 def verdict_problem(mode: str, verdict: object, n_responses: int | None = None) -> str:
     """Why a stored verdict is not valid for ``mode`` ('' when it is valid, or null).
 
     Args:
-        mode: score, pair or batch.
+        mode: A registered task (its verdict shape decides, see :mod:`judges.verdicts`).
         verdict: The stored verdict.
-        n_responses: For batch, the number of responses (checks a full ranking).
+        n_responses: The number of responses the item has (a ranking must rank them all).
 
     Returns:
         An empty string or a reason.
     """
-    if verdict is None:
-        return ""
-    if mode == "score":
-        if type(verdict) is not int or not 1 <= verdict <= 5:
-            return f"score verdict {verdict!r} is not an integer 1..5"
-        return ""
-    if mode == "pair":
-        return "" if verdict in ("A", "B", "tie") else f"pair verdict {verdict!r} is not 'A', 'B' or 'tie'"
-    if mode == "batch":
-        if not isinstance(verdict, str) or not re.fullmatch(r"[A-H]{2,8}", verdict):
-            return f"batch verdict {verdict!r} is not a string of 2-8 letters A-H"
-        return ranking_problem(verdict, n_responses)
-    return f"unknown mode {mode!r}"
+    kind = TASKS.get(mode)
+    if kind is None:
+        return f"unknown mode {mode!r}"
+    return kind.verdicts.stored_problem(verdict, n_responses)
 
 
 def _plain(value: Any) -> Any:

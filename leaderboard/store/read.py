@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, ranking_problem, verdict_problem
+from judges.tasks import get_task
+from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, verdict_problem
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,6 @@ def _parse_line(file: str, number: int, line: str, problems: list[LoadProblem]) 
     return rec
 
 
-_VERDICT_TYPE = {"score": int, "pair": str, "batch": str}
-
-
 def records_frame(mode: str, records: list[tuple[int, dict]], file: str) -> tuple[pd.DataFrame, list[LoadProblem]]:
     """Validate the records of one run and turn them into a DataFrame.
 
@@ -182,7 +180,7 @@ def _records_frame(
     keep &= ~repeated
     verdicts, reasons = column("verdict")[keep], column("unscored_reason")[keep]
     kept_lines = lines[keep]
-    wanted = _VERDICT_TYPE[mode]
+    wanted = get_task(mode).verdicts.stored_type
     problem = np.full(len(verdicts), "", dtype=object)
     typed = np.array([type(v) is wanted for v in verdicts], dtype=bool)
     codes, uniques = pd.factorize(pd.Series(np.where(typed, verdicts, None), dtype=object))
@@ -392,14 +390,14 @@ def check_against_labels(
                 f"item {item} is not in the benchmark ({mode}, {split}); kept for label-free columns only",
             )
         )
-    if mode != "batch":
-        return problems
+    # Validity may depend on the item's response count (a ranking must rank them all).
+    space = get_task(mode).verdicts
     verdicts = records["verdict"].to_numpy(dtype=object)
     has_verdict = np.array([v is not None for v in verdicts], dtype=bool)
     for k in np.unique(n[has_verdict & ~missing]):
         rows = np.flatnonzero(has_verdict & (n == k))
         codes, uniques = pd.factorize(pd.Series(verdicts[rows], dtype=object))
-        why = np.array([ranking_problem(u, int(k)) for u in uniques], dtype=object)[codes]
+        why = np.array([space.stored_problem(u, int(k)) for u in uniques], dtype=object)[codes]
         for row, problem in zip(rows[why != ""], why[why != ""], strict=True):
             problems.append(LoadProblem(file, int(records.at[row, "line"]), f"{problem}; counted as unscored"))
             records.at[row, "unscored_reason"] = f"invalid stored verdict: {problem}"

@@ -6,7 +6,7 @@ exactly the metrics the table can contain. Nothing is computed at import time.
 
 from __future__ import annotations
 
-from leaderboard.metrics.registry import METRICS
+from leaderboard.metrics.registry import METRICS, tasks_of_kind
 from leaderboard.schema import AVERAGE, POOLED, PROVENANCE_IMPORTED, PROVENANCE_PAPER, PROVENANCE_RUN
 
 CITATION = """@inproceedings{chen2024mllmasajudge,
@@ -86,7 +86,10 @@ def metric_table() -> str:
     """A markdown table of every metric: name, mode, direction, definition."""
     direction = {True: "higher", False: "lower", None: "descriptive"}
     lines = ["| metric | mode | better | definition |", "|---|---|---|---|"]
-    lines += [f"| `{m.name}` | {m.mode} | {direction[m.higher_is_better]} | {m.definition} |" for m in METRICS]
+    lines += [
+        f"| `{m.name}` | {', '.join(tasks_of_kind(m.kind))} | {direction[m.higher_is_better]} | {m.definition} |"
+        for m in METRICS
+    ]
     return "\n".join(lines)
 
 

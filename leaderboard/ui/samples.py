@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from judges.tasks import get_task
+from judges.verdicts import LETTERS
 from leaderboard.benchmarks import dataset_sort_key, display_dataset, get_benchmark
 from leaderboard.schema import SUBSETS
-from leaderboard.store.format import LETTERS
 
 if TYPE_CHECKING:
     from leaderboard.board import LeaderboardData
@@ -74,15 +75,15 @@ HOW_TO_GET_TEXTS = (
 
 
 def _agrees(mode: str, verdict: object, human: str) -> str:
+    """``yes`` / ``no`` when the stored verdict and the canonical human label match or not, else ''."""
     if verdict is None or (isinstance(verdict, float) and math.isnan(verdict)) or not human:
         return ""
-    judged = {"tie": "C"}.get(str(verdict), str(verdict))
-    if mode == "score":
-        try:
-            return "yes" if int(float(judged)) == int(float(human)) else "no"
-        except ValueError:
-            return ""
-    return "yes" if judged.replace(",", "").replace(" ", "") == human else "no"
+    # The judge's stored verdict goes through the same normalisation as the human label, so both
+    # sides are spelled one way (a tie is "tie" on both; a score 4.0 is "4").
+    judged = get_task(mode).verdicts.normalise_human(verdict).label
+    if not judged:
+        return ""
+    return "yes" if judged == human else "no"
 
 
 _ITEM_CACHE: dict[tuple[str, str, str], dict] = {}

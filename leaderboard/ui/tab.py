@@ -17,12 +17,13 @@ the runs (re-pulling ``RUNS_REPO``) and ``/submit`` checks and stores an uploade
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from judges.tasks import task_label
 from leaderboard.board import LazyLeaderboard, problems_summary, refresh_leaderboard
-from leaderboard.metrics.registry import HEADLINE_METRIC, METRICS
+from leaderboard.metrics.registry import BIAS_METRICS, HEADLINE_METRIC, metrics_for
 from leaderboard.schema import MODES, PROVENANCE_UNVERIFIED, SUBSETS
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME
 from leaderboard.submissions.check import DEFAULT_MAX_BYTES
@@ -30,7 +31,6 @@ from leaderboard.submissions.panel import submit_run
 from leaderboard.ui import plots
 from leaderboard.ui.samples import sample_state, sample_view
 from leaderboard.ui.table import (
-    BIAS_METRICS,
     DEFAULT_COLUMNS,
     OPTIONAL_COLUMNS,
     PROVENANCES,
@@ -58,13 +58,13 @@ maintainers re-run it.
 if TYPE_CHECKING:
     from judges.settings import Settings
 
-MODE_LABELS = {"score": "Score (1-5)", "pair": "Pair (A / B / tie)", "batch": "Batch ranking"}
+#: The task the table opens on.
 DEFAULT_MODE = "score"
 
 
 def _static_metric_choices(mode: str) -> list[tuple[str, str]]:
     # From the metric registry, not the data: the dropdown can be built before anything is loaded.
-    names = [m.name for m in METRICS if m.mode in (mode, "any")]
+    names = [m.name for m in metrics_for(mode)]
     headline = HEADLINE_METRIC[mode]
     names.remove(headline)
     return [(metric_label(n), n) for n in (headline, *names)]
@@ -88,7 +88,7 @@ def build_leaderboard_tab(
     """
     with gr.Row(equal_height=True):
         mode = gr.Radio(
-            [(MODE_LABELS[m], m) for m in MODES], value=DEFAULT_MODE, label="Mode", scale=2, elem_id="lb-mode"
+            [(task_label(m), m) for m in MODES], value=DEFAULT_MODE, label="Mode", scale=2, elem_id="lb-mode"
         )
         metric = gr.Dropdown(
             _static_metric_choices(DEFAULT_MODE),
@@ -219,8 +219,10 @@ def build_leaderboard_tab(
         sample_texts,
         sample_image,
     ]
-    table_event = dict(fn=show_table, inputs=filters, outputs=[table, caption, download])
-    plot_event = dict(fn=show_plots, inputs=filters[:5], outputs=[bars, heat, bias], api_visibility="private")
+    table_event: dict[str, Any] = dict(fn=show_table, inputs=filters, outputs=[table, caption, download])
+    plot_event: dict[str, Any] = dict(
+        fn=show_plots, inputs=filters[:5], outputs=[bars, heat, bias], api_visibility="private"
+    )
 
     # Page load: the table first (what people came for), then filters, plots and samples.
     loaded = demo.load(**table_event, api_name="leaderboard_initial", api_visibility="private")
@@ -257,7 +259,7 @@ def build_leaderboard_tab(
         )
 
     # One reload at a time, server-wide: a refresh pulls RUNS_REPO and recomputes the table.
-    reload_queue = dict(concurrency_limit=1, concurrency_id="leaderboard-reload")
+    reload_queue: dict[str, Any] = dict(concurrency_limit=1, concurrency_id="leaderboard-reload")
     redraw(refresh.click(do_refresh, None, status, api_name="refresh", **reload_queue), "refresh")
     redraw(submit.click(do_submit, upload, submit_message, api_name="submit", **reload_queue), "submit")
 

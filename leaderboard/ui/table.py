@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from leaderboard.benchmarks import dataset_sort_key
-from leaderboard.metrics.registry import HEADLINE_METRIC, METRICS, METRICS_BY_NAME
+from leaderboard.metrics.registry import HEADLINE_METRIC, METRICS_BY_NAME, metrics_for
 from leaderboard.schema import (
     AVERAGE,
     POOLED,
@@ -55,12 +55,6 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "Reason",
 )
 DEFAULT_COLUMNS: tuple[str, ...] = ("95% CI", "Datasets", "Coverage", "n", "Provenance", "Subset")
-#: Descriptive metrics the bias view plots, per mode.
-BIAS_METRICS: dict[str, tuple[str, ...]] = {
-    "score": ("mean_score_difference", "length_bias", "human_length_correlation", "parse_failure_rate"),
-    "pair": ("position_bias", "choose_a_rate", "tie_rate", "human_tie_rate", "length_bias", "parse_failure_rate"),
-    "batch": ("length_bias", "human_length_correlation", "parse_failure_rate"),
-}
 
 
 # --------------------------------------------------------------------------- choices
@@ -80,7 +74,7 @@ def judge_family(judge: str) -> str:
 def metric_choices(table: pd.DataFrame, mode: str) -> list[tuple[str, str]]:
     """(label, name) pairs of the metrics that have rows for ``mode``, headline first."""
     present = set(table.loc[table["mode"] == mode, "metric"].astype(str))
-    names = [m.name for m in METRICS if m.mode in (mode, "any") and m.name in present]
+    names = [m.name for m in metrics_for(mode) if m.name in present]
     headline = HEADLINE_METRIC.get(mode)
     if headline in names:
         names.remove(headline)

@@ -17,12 +17,11 @@ from leaderboard.board import (
     refresh_leaderboard,
     refresh_summary,
 )
-from leaderboard.metrics.registry import HEADLINE_METRIC
+from leaderboard.metrics.registry import BIAS_METRICS, HEADLINE_METRIC
 from leaderboard.schema import COLUMN_NAMES, PROVENANCE_IMPORTED, PROVENANCE_PAPER, PROVENANCE_RUN
 from leaderboard.ui import plots
 from leaderboard.ui.samples import HOW_TO_GET_TEXTS, sample_state, sample_view
 from leaderboard.ui.table import (
-    BIAS_METRICS,
     PAPER_MARK,
     family_choices,
     filter_rows,

@@ -23,13 +23,14 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from judges.tasks import get_task, parse_verdict
 from leaderboard.benchmarks.mllm_judge.release import (
     HUB_REPO_ID,
     ITEM_KEY,
@@ -45,7 +46,7 @@ from leaderboard.benchmarks.mllm_judge.release import (
 from leaderboard.benchmarks.mllm_judge.release import item_id as release_item_id
 from leaderboard.benchmarks.mllm_judge.release import responses as release_responses
 from leaderboard.schema import DEFAULT_BENCHMARK, PROVENANCE_IMPORTED
-from leaderboard.store.format import Judgment, Manifest, code_version, ranking_problem, slug, utc_now
+from leaderboard.store.format import Judgment, Manifest, code_version, slug, utc_now
 from leaderboard.store.labels import LABEL_COLUMNS, lengths_to_text, load_label_tables, merge_labels, write_labels
 from leaderboard.store.write import write_run
 
@@ -239,21 +240,29 @@ def _judge_containers(row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return []
 
 
+def _image_from_id(row: Mapping[str, Any], item: str) -> Any:
+    return row.get("id")
+
+
+#: Where a release file names an item's image when not under ``id``.
+_IMAGE_OF: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
+    "batch": lambda row, item: Path(str(row.get("image_path") or item)).stem,
+}
+
+
 def _short_reason(reason: str) -> str:
     return re.sub(r"'[^']*'", "'…'", reason)[:160]
 
 
 def _parse(mode: str, text: str, n: int, guard: list[str]) -> tuple[Any, str]:
-    from judges.tasks import parse_verdict
-
+    kind = get_task(mode)
     try:
-        result = parse_verdict(mode, text, n_responses=n if mode == "batch" else None, guard_texts=guard)
+        result = parse_verdict(kind, text, n_responses=n, guard_texts=guard)
     except ValueError as exc:
         return None, str(exc)[:160]
-    if not result.ok:
+    if not result.ok or result.verdict is None:
         return None, result.reason[:160]
-    verdict = result.verdict
-    return ("".join(verdict) if isinstance(verdict, tuple) else verdict), ""
+    return kind.verdicts.to_stored(result.verdict), ""
 
 
 def _cleaned(mode: str, container: Mapping[str, Any], row: Mapping[str, Any]) -> Any:
@@ -346,7 +355,7 @@ class _Importer:
         stats.labels += 1
         if label.issue:
             stats.label_issues[_short_reason(label.issue)] += 1
-        image = row.get("id") if mode != "batch" else Path(str(row.get("image_path") or item)).stem
+        image = _IMAGE_OF.get(mode, _image_from_id)(row, item)
         self.labels[mine] = {
             "mode": mode, "subset": subset, "item_id": item,
             "dataset": dataset_field(row), "human_label": label.label,
@@ -384,23 +393,14 @@ class _Importer:
 
     @staticmethod
     def _compare(mode, verdict, cleaned, n, item, stats) -> None:
-        if mode == "score":
-            try:
-                value: Any = int(cleaned)
-            except (TypeError, ValueError):
-                value = None
-            valid = value is not None and 1 <= value <= 5
-        elif mode == "pair":
-            value = {"A": "A", "B": "B", "C": "tie"}.get(str(cleaned).strip().upper())
-            valid = value is not None
-        else:
-            value = str(cleaned).strip().upper()
-            valid = bool(re.fullmatch(r"[A-H]+", value)) and not ranking_problem(value, n)
-        if not valid:
+        # The release's "cleaned" verdict is spelled like its human labels (C for a tie).
+        space = get_task(mode).verdicts
+        value = space.normalise_human(cleaned, n)
+        if value.issue:
             stats.cleaned_invalid += 1
         if verdict is None:
             stats.cleaned_raw_unparsed += 1
-        elif verdict != value:
+        elif space.stored_label(verdict) != value.label:
             stats.cleaned_disagree += 1
             stats.disagree_items.append(item)
 

@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from judges.tasks import TASKS
+from judges.verdicts import HumanLabel
 from leaderboard.benchmarks.base import BenchmarkError
 from leaderboard.schema import MODES, SUBSETS
-from leaderboard.store.format import ranking_problem
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +238,37 @@ def _answer(value: Any) -> tuple[str, str]:
     return ("" if value is None else str(value)), ""
 
 
+def _one_answer(row: Mapping[str, Any], numbered: list[str]) -> list[tuple[str, str]] | None:
+    if "answer" in row and "answers" not in row and not numbered:
+        text, _ = _answer(row["answer"])
+        return [(text, str(row.get("name") or ""))]
+    return None
+
+
+def _two_answers(row: Mapping[str, Any], numbered: list[str]) -> list[tuple[str, str]] | None:
+    if {"answer1", "answer2"} <= set(row) and "answer3" not in row:
+        return [_answer(row["answer1"]), _answer(row["answer2"])]
+    return None
+
+
+def _answer_list(row: Mapping[str, Any], numbered: list[str]) -> list[tuple[str, str]] | None:
+    answers = row.get("answers")
+    if isinstance(answers, str):  # some copies store the list JSON-encoded
+        try:
+            answers = json.loads(answers)
+        except ValueError:
+            answers = None
+    if isinstance(answers, list) and answers:
+        return [_answer(a) for a in answers]
+    if len(numbered) >= 2:
+        return [_answer(row[k]) for k in numbered]
+    return None
+
+
+#: How each release file stores its answers: one ``answer``, ``answer1``/``answer2``, or a list.
+_ANSWER_LAYOUT = {"score": _one_answer, "pair": _two_answers, "batch": _answer_list}
+
+
 def responses(mode: str, row: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The response texts in letter order and the answering models' names ("" when unknown).
 
@@ -244,25 +276,7 @@ def responses(mode: str, row: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple
         ValueError: The row's shape does not fit the mode (e.g. a pair row with three answers).
     """
     numbered = sorted((k for k in row if re.fullmatch(r"answer\d+", str(k))), key=lambda k: int(str(k)[6:]))
-    pairs: list[tuple[str, str]] | None = None
-    if mode == "score":
-        if "answer" in row and "answers" not in row and not numbered:
-            text, _ = _answer(row["answer"])
-            pairs = [(text, str(row.get("name") or ""))]
-    elif mode == "pair":
-        if {"answer1", "answer2"} <= set(row) and "answer3" not in row:
-            pairs = [_answer(row["answer1"]), _answer(row["answer2"])]
-    else:
-        answers = row.get("answers")
-        if isinstance(answers, str):  # some copies store the list JSON-encoded
-            try:
-                answers = json.loads(answers)
-            except ValueError:
-                answers = None
-        if isinstance(answers, list) and answers:
-            pairs = [_answer(a) for a in answers]
-        elif len(numbered) >= 2:
-            pairs = [_answer(row[k]) for k in numbered]
+    pairs = _ANSWER_LAYOUT[mode](row, numbered)
     if pairs is None:
         raise ValueError(f"row shape does not fit {mode} mode")
     return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
@@ -308,56 +322,24 @@ class ItemIds:
 # --------------------------------------------------------------------------- human labels
 
 
-@dataclass(frozen=True)
-class HumanLabel:
-    """A human label in canonical form, or why there is none.
-
-    Attributes:
-        label: "1".."5", "A"/"B"/"tie", or a ranking string; empty when missing or unusable.
-        issue: Empty when the label can be used; otherwise the reason it is left out.
-        raw: The label as stored in the data, for the record (empty when missing).
-    """
-
-    label: str
-    issue: str
-    raw: str
-
-
 def normalise_human_label(mode: str, raw: object, n_responses: int | None = None) -> HumanLabel:
     """Turn a human label from the release into its canonical form, flagging unusable ones.
 
+    The release writes labels the way its prompts ask for verdicts (1-5; A, B or C for a tie; a
+    ranking string), so the task's verdict shape reads them (:mod:`judges.verdicts`).
+
     Args:
-        mode: ``score``, ``pair`` or ``batch``.
-        raw: The stored label (int 1-5; "A"/"B"/"C" where C means tie; a ranking string), or None.
-        n_responses: For batch, the number of responses the item has.
+        mode: A task of the release (score, pair or batch).
+        raw: The stored label, or None.
+        n_responses: The number of responses the item has (a ranking must rank them all).
 
     Returns:
         A HumanLabel; ``issue`` is non-empty when the label must not be used.
+
+    Raises:
+        ValueError: ``mode`` is not a registered task.
     """
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return HumanLabel("", "no human label", "")
-    text = str(raw).strip()
-    if mode == "score":
-        if isinstance(raw, bool):
-            return HumanLabel("", f"human score {text!r} is not 1-5", text)
-        try:
-            number = float(text)
-        except ValueError:
-            return HumanLabel("", f"human score {text!r} is not a number", text)
-        if not number.is_integer() or not 1 <= number <= 5:
-            return HumanLabel("", f"human score {text!r} is not a whole number 1-5", text)
-        return HumanLabel(str(int(number)), "", text)
-    if mode == "pair":
-        label = {"A": "A", "B": "B", "C": "tie", "TIE": "tie"}.get(text.upper())
-        if label is None:
-            return HumanLabel("", f"human verdict {text!r} is not A, B or C (tie)", text)
-        return HumanLabel(label, "", text)
-    if mode == "batch":
-        letters = text.upper()
-        if not re.fullmatch(r"[A-H]+", letters):
-            return HumanLabel("", f"human ranking {text!r} is not a string of letters A-H", text)
-        problem = ranking_problem(letters, n_responses)
-        if problem:
-            return HumanLabel("", f"human ranking {problem}", text)
-        return HumanLabel(letters, "", text)
-    raise ValueError(f"unknown mode {mode!r}; expected score, pair or batch")
+    kind = TASKS.get(mode)
+    if kind is None:
+        raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(TASKS)}")
+    return kind.verdicts.normalise_human(raw, n_responses)
