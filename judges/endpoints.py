@@ -31,7 +31,7 @@ def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
         infos = socket.getaddrinfo(host, None)
     except (socket.gaierror, UnicodeError):
         return []  # unresolvable here: the request itself will fail with a readable error
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
 def check_custom_endpoint(base_url: str, *, public: bool) -> None:

@@ -49,6 +49,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     bench = get_benchmark(args.benchmark_name)
     if args.from_hub:
+        if bench.fetch_release is None:
+            print(f"error: {bench.name} cannot download its release; give SRC_DIR", file=sys.stderr)
+            return 2
         src = bench.fetch_release(cache_dir=args.src)
     elif args.src is None:
         print("error: give SRC_DIR, or --from-hub to download the dataset first", file=sys.stderr)

@@ -297,7 +297,8 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
             result.to_dict(),
         )
 
-    on_run.__signature__ = _api_signature()
+    # typeshed's function type does not declare __signature__, which inspect.signature honours.
+    on_run.__signature__ = _api_signature()  # type: ignore[attr-defined]
     by_field = {
         "image": image,
         "mode": mode,

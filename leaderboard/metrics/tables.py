@@ -357,7 +357,7 @@ def score_table_stats(table: np.ndarray) -> dict[str, np.ndarray]:
 def _pair_weights() -> np.ndarray:
     j = np.repeat(np.arange(3), 3)  # judge label of cell (j, h): 0 A, 1 B, 2 tie
     h = np.tile(np.arange(3), 3)
-    columns = [np.ones(9)]
+    columns: list[np.ndarray] = [np.ones(9)]
     columns += [(j == k) & (h == k) for k in range(3)]  # hits per class
     columns += [(j == k) for k in range(3)] + [(h == k) for k in range(3)]  # judge / human counts
     columns += [(j < 2) & (h < 2), (h < 2)]  # both decided, human decided

@@ -186,7 +186,7 @@ def run_benchmark(config: RunConfig, *, settings: Any = None, backend: Any = Non
         shared = None
         try:
             if backend is None:
-                extra = {"batch_size": config.batch_size} if spec.backend == "hf" else {}
+                extra: dict[str, Any] = {"batch_size": config.batch_size} if spec.backend == "hf" else {}
                 backend = build_backend(spec, settings, **extra)
             shared = SharedLoopBackend.wrap(backend, config.concurrency)
             judge = Judge(shared or backend, config.mode, options, name=spec.name)

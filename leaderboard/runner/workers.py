@@ -141,7 +141,7 @@ class ImageCache:
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self._parts: OrderedDict[Path, Any] = OrderedDict()
+        self._parts: OrderedDict[Path, Future[Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, path: Path) -> Any:
@@ -154,13 +154,15 @@ class ImageCache:
         from judges.images import load_image
 
         with self._lock:
-            entry = self._parts.get(path)
-            owner = entry is None
-            if owner:
-                entry = self._parts[path] = Future()
+            found = self._parts.get(path)
+            owner = found is None
+            if found is None:
+                entry: Future[Any] = Future()
+                self._parts[path] = entry
                 while len(self._parts) > self.size:
                     self._parts.popitem(last=False)
             else:
+                entry = found
                 self._parts.move_to_end(path)
         if owner:
             try:

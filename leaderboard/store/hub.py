@@ -46,7 +46,7 @@ def _hub_failure(exc: Exception, repo_id: str, action: str) -> HubError:
     return HubError(f"could not {action} {repo_id}: {hint}")
 
 
-def hub_errors() -> tuple[type[BaseException], ...]:
+def hub_errors() -> tuple[type[Exception], ...]:
     """The exceptions that mean the Hub refused or could not be reached (for ``except`` clauses)."""
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled

@@ -233,7 +233,7 @@ def _records(data: bytes) -> tuple[list[tuple[int, dict]], list[str], set[str]]:
             continue
         try:
             rec = json.loads(line)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             problems.append(f"{JUDGMENTS_NAME} line {number}: not valid JSON ({exc.msg})")
             continue
         if not isinstance(rec, dict):

@@ -119,6 +119,7 @@ def submit_run(
         return _failure(f"The run could not be written on the server ({type(exc).__name__}); try again later.")
 
     manifest = result.manifest
+    assert manifest is not None  # an accepted result always carries its manifest
     lines = [*result.warnings, *stored.warnings]
     if stored.pushed:
         lines.append(f"Pushed to the runs repo `{settings.runs_repo}`.")

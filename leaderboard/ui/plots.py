@@ -36,7 +36,7 @@ def series_label(judge: str, provenance: str, subset: str) -> str:
 
 
 def _series(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    out = []
+    out: list[tuple[str, pd.DataFrame]] = []
     for (judge, run_id), group in rows.groupby(["judge", "run_id"], sort=False):
         first = group.iloc[0]
         label = series_label(str(judge), str(first["provenance"]), str(first["subset"]))
