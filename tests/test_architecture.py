@@ -89,3 +89,29 @@ def test_judges_core_modules_keep_heavy_imports_out_of_module_level():
         is_ui = path.name == "ui.py" or (path.parent.name == "ui" and path.name == "tab.py")
         allowed = {"gradio"} if is_ui else set()
         assert {m.split(".")[0] for m in heavy} <= allowed, f"{rel(path)} imports {heavy} at module level"
+
+
+def _string_constants(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return set().union(*(_string_constants(e) for e in node.elts)) if node.elts else set()
+    return set()
+
+
+@pytest.mark.parametrize("path", [p for p in [*LIBRARY, ROOT / "app.py"] if "tasks" not in p.parts], ids=rel)
+def test_nothing_outside_the_task_modules_compares_with_a_task_name(path):
+    # A task's knowledge lives in judges/tasks/: elsewhere code asks the registry (its reorder, its
+    # verdict shape, its metrics) instead of testing `mode == "pair"`, so a new task needs no edits here.
+    from judges.tasks import TASKS
+
+    names = set(TASKS)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Compare):
+            compared = _string_constants(node.left).union(*(_string_constants(c) for c in node.comparators))
+            if compared & names:
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.MatchValue) and _string_constants(node.value) & names:
+            found.append(f"{node.lineno}: case {ast.unparse(node.value)}")
+    assert not found, f"{rel(path)} compares with task names; ask judges.tasks instead:\n" + "\n".join(found)

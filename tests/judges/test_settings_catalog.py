@@ -19,7 +19,7 @@ from judges.settings import SECRET_VARIABLES
 from judges.types import ChatRequest, Message, TextPart
 from tests.support.openai_server import serve_openai
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ASK = ChatRequest((Message("user", (TextPart("Which is better?"),)),))
 
 

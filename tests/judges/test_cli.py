@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.support.openai_server import reply, serve_openai, unauthorized
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "sk-test-CLIsecret0123456789"
 
 

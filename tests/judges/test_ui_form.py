@@ -13,6 +13,8 @@ from PIL import Image
 
 from judges import BadInput, ConfigError, get_spec, judge_names
 from judges.errors import MissingApiKey
+from judges.settings import Settings
+from judges.types import ConsistencyOutcome, JudgeResult, SwapOutcome, Usage, VerdictDistribution
 from judges.ui.display import details_markdown, present_result, probability_figure, verdict_html, verdict_text
 from judges.ui.form import (
     CUSTOM_JUDGE,
@@ -34,11 +36,9 @@ from judges.ui.form import (
     select_responses,
     setting_choices,
 )
-from judges.settings import Settings
-from judges.types import ConsistencyOutcome, JudgeResult, SwapOutcome, Usage, VerdictDistribution
 from tests.support.openai_server import reply, serve_openai
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -317,7 +317,7 @@ def test_gpu_check_does_not_import_torch_without_a_driver():
     assert out.stdout.split() == ["False", "False"]
 
 
-def test_presenting_imports_nothing_heavy():
+def test_the_form_and_display_import_nothing_heavy():
     code = (
         "import sys, judges.ui.form, judges.ui.display\n"
         "print(sorted(m for m in ('torch', 'transformers', 'openai', 'gradio', 'plotly') if m in sys.modules))"
