@@ -250,7 +250,7 @@ class RankingAgreement:
     needs_length_ranks: bool = True
 
     def encode(self, values: np.ndarray) -> np.ndarray:
-        return np.where(pd.notna(values), values, None)
+        return np.where(pd.notna(values), values, None)  # type: ignore[call-overload]
 
     def parsed(self, encoded: np.ndarray) -> np.ndarray:
         return np.asarray(pd.notna(encoded), dtype=bool)

@@ -19,6 +19,7 @@ import os
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,9 @@ def _human_codes(agreement: Agreement, lab: pd.DataFrame) -> tuple[np.ndarray, n
     """Per label row: the human label in the agreement's encoding, and whether it can be used."""
     text = lab["human_label"].fillna("").astype(str).to_numpy(dtype=object)
     usable = (lab["label_issue"].fillna("").astype(str).to_numpy() == "") & (text != "")
-    return agreement.encode(np.where(usable, text, None)), usable
+    known = np.full(len(text), None, dtype=object)
+    known[usable] = text[usable]
+    return agreement.encode(known), usable
 
 
 def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agreement) -> Joined:
@@ -68,7 +71,7 @@ def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agree
     pos = _label_positions(runs, lab)
     at = np.where(pos >= 0, pos, len(lab))  # the extra last row stands for "no label row"
     human_rows, usable_rows = _human_codes(agreement, lab)
-    human = np.append(human_rows, agreement.missing)[at]
+    human = np.append(human_rows, agreement.missing)[at]  # type: ignore[call-overload]
     labeled = np.append(usable_rows, False)[at]
     label_ds = np.append(lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), "")[at]
     raw_ds = np.where(label_ds != "", label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
@@ -193,7 +196,8 @@ def _average_row(run, metric, values, boots, n, pooled_cov, names, level) -> dic
     skipped = [name for name, ok in zip(names, use, strict=True) if not ok]
     if not use.any():
         return _row(run, metric, AVERAGE, np.nan, np.nan, np.nan, 0, pooled_cov, "no dataset has a value")
-    lo = hi = np.nan
+    lo: Any = np.nan
+    hi: Any = np.nan
     if boots is not None:
         sub = boots[:, use]
         finite = np.isfinite(sub)

@@ -161,7 +161,7 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with ``schema_version`` first."""
-        out = {"schema_version": self.schema_version}
+        out: dict[str, Any] = {"schema_version": self.schema_version}
         out.update({f.name: getattr(self, f.name) for f in fields(self) if f.name != "schema_version"})
         out["sampling"] = dict(self.sampling)
         out["source"] = dict(self.source)

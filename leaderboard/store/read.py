@@ -123,8 +123,8 @@ def read_judgment_lines(path: Path) -> tuple[np.ndarray, list[dict], list[LoadPr
 def _parse_line(file: str, number: int, line: str, problems: list[LoadProblem]) -> dict | None:
     try:
         rec = json.loads(line)
-    except ValueError as exc:
-        problems.append(LoadProblem(file, number, f"not valid JSON ({exc.msg}); line skipped"))
+    except ValueError as exc:  # JSONDecodeError, or a number too long to convert
+        problems.append(LoadProblem(file, number, f"not valid JSON ({getattr(exc, 'msg', exc)}); line skipped"))
         return None
     if not isinstance(rec, dict):
         problems.append(LoadProblem(file, number, "line is not a JSON object; skipped"))
@@ -168,7 +168,7 @@ def _records_frame(
     keep = (is_int | is_str) & (items != "")
     for line in lines[~keep]:
         problems.append(LoadProblem(file, int(line), "record has no item_id; skipped"))
-    repeated = keep & pd.Series(np.where(keep, items, None), dtype=object).duplicated(keep="first").to_numpy() & keep
+    repeated = keep & pd.Series(np.where(keep, items, None), dtype=object).duplicated(keep="first").to_numpy() & keep  # type: ignore[call-overload]
     if repeated.any():
         first_line = dict(zip(items[keep & ~repeated], lines[keep & ~repeated], strict=True))
         for item, line in zip(items[repeated], lines[repeated], strict=True):
@@ -199,7 +199,7 @@ def _records_frame(
         "invalid stored verdict: " + problem.astype(str),
         np.where(reason_ok, reasons, "unscored (no reason recorded)"),
     )
-    reasons = np.where(unscored, reasons, None)
+    reasons = np.where(unscored, reasons, None)  # type: ignore[call-overload]
     datasets = column("dataset")[keep]
     no_dataset = np.array([type(d) is not str for d in datasets], dtype=bool)
     for line in kept_lines[no_dataset]:

@@ -233,8 +233,8 @@ def _records(data: bytes) -> tuple[list[tuple[int, dict]], list[str], set[str]]:
             continue
         try:
             rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{JUDGMENTS_NAME} line {number}: not valid JSON ({exc.msg})")
+        except ValueError as exc:  # JSONDecodeError, or a number too long to convert
+            problems.append(f"{JUDGMENTS_NAME} line {number}: not valid JSON ({getattr(exc, 'msg', exc)})")
             continue
         if not isinstance(rec, dict):
             problems.append(f"{JUDGMENTS_NAME} line {number}: not a JSON object")

@@ -169,7 +169,7 @@ class ImportSummary:
             lines.append(
                 f"| {f.path} | {f.kind} | {f.mode} | {f.rows} | {judged} | {unparsed} | {bad} | {issues} | {cleaned} |"
             )
-        reasons = Counter()
+        reasons: Counter[str] = Counter()
         for f in self.files:
             reasons.update(f.unparsed_reasons)
         if reasons:
@@ -317,9 +317,10 @@ class _Importer:
             return
         subset = src.subset
         if src.kind != "raw":
-            item = self._label(src, row, item, subset, responses, stats)
-            if item is None:
+            labelled = self._label(src, row, item, subset, responses, stats)
+            if labelled is None:
                 return
+            item = labelled
         if src.kind == "benchmark":
             return
         bench = {k[2] for k in self.labels if k[0] == mode and k[1] == "all"}
