@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from judges.backends.catalog import build_backend, custom_spec, get_spec, judge_names, local_spec
-from judges.backends.registry import backend_names
+from judges.backends.registry import backend_names, get_backend
 from judges.errors import JudgeError, redact
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, template_names
@@ -64,11 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _spec_for(args: argparse.Namespace):
     if args.base_url:
-        if args.backend not in (None, "openai"):
-            raise JudgeError("--base-url goes with the openai backend; drop --backend or --base-url.")
+        if args.backend is not None and get_backend(args.backend).local:
+            raise JudgeError(f"--base-url goes with an API backend, not {args.backend}; drop --backend or --base-url.")
         return custom_spec(args.model, args.base_url, logprobs=args.logprobs, api_key_env="OPENAI_API_KEY")
-    if args.backend == "hf":
-        return local_spec(args.model)
+    if args.backend is not None and get_backend(args.backend).local:
+        return local_spec(args.model, args.backend)
     return get_spec(args.model)
 
 
@@ -88,7 +88,7 @@ def run_judge(args: argparse.Namespace, settings: Settings) -> JudgeResult:
         max_reasks=args.reasks,
         verdict_source="forward" if args.forward else "generate",
     )
-    extra = {"device": args.device} if spec.backend == "hf" else {}
+    extra = {"device": args.device} if get_backend(spec.backend).local else {}
     backend = build_backend(spec, settings, **extra)
     try:
         return Judge(backend, mode, options, name=spec.name).judge(task)

@@ -192,10 +192,10 @@ def custom_spec(
     return JudgeSpec(model.strip(), "openai", model.strip(), "Custom", "api", base_url.strip(), api_key_env, caps)
 
 
-def local_spec(model: str) -> JudgeSpec:
-    """A local transformers judge by Hub id or path; catalog entries keep their own notes."""
-    known = next((s for s in _ENTRIES if s.backend == "hf" and s.model == model), None)
-    return known or JudgeSpec(model, "hf", model, "Custom", "local", capabilities=_LOCAL)
+def local_spec(model: str, backend: str = "hf") -> JudgeSpec:
+    """A judge run on this machine by a local backend, by model id or path; catalog entries keep their notes."""
+    known = next((s for s in _ENTRIES if s.backend == backend and s.model == model), None)
+    return known or JudgeSpec(model, backend, model, "Custom", "local", capabilities=_LOCAL)
 
 
 def build_backend(spec: JudgeSpec, settings: Settings, *, api_key: str | None = None, **options: Any) -> Backend:

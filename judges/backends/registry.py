@@ -105,6 +105,8 @@ class BackendEntry:
             modules of :mod:`judges` that may import heavy libraries at module level (a test checks).
         key: How the backend takes its secret; None: it takes none.
         settings_options: Options it takes from Settings (timeouts, default base URL ...).
+        local: Whether the model runs on this machine (it then takes ``device`` and ``batch_size``).
+        stored_as: The transport name stored runs record in their manifest's ``backend``.
     """
 
     name: str
@@ -112,6 +114,8 @@ class BackendEntry:
     module: str
     key: KeyNeed | None = None
     settings_options: SettingsOptions = _no_settings
+    local: bool = False
+    stored_as: str = ""
 
     def owns(self, module: str) -> bool:
         """Whether ``module`` is this backend's module or one of its submodules."""
@@ -128,6 +132,8 @@ def register_backend(
     module: str | None = None,
     key: KeyNeed | None = None,
     settings_options: SettingsOptions = _no_settings,
+    local: bool = False,
+    stored_as: str = "",
 ) -> BackendEntry:
     """Register ``factory`` under ``name`` (replacing any earlier one) and return its entry.
 
@@ -137,8 +143,10 @@ def register_backend(
         module: The module the factory imports; defaults to the factory's own module.
         key: How the backend takes its secret; None: it takes none.
         settings_options: Options it takes from Settings.
+        local: Whether the model runs on this machine.
+        stored_as: The transport name recorded in stored runs (default: ``name``).
     """
-    entry = BackendEntry(name, factory, module or factory.__module__, key, settings_options)
+    entry = BackendEntry(name, factory, module or factory.__module__, key, settings_options, local, stored_as or name)
     _BACKENDS[name] = entry
     return entry
 
@@ -149,11 +157,15 @@ def backend(
     module: str,
     key: KeyNeed | None = None,
     settings_options: SettingsOptions = _no_settings,
+    local: bool = False,
+    stored_as: str = "",
 ) -> Callable[[BackendFactory], BackendFactory]:
     """Decorator form of :func:`register_backend`; the function is returned unchanged."""
 
     def register(factory: BackendFactory) -> BackendFactory:
-        register_backend(name, factory, module=module, key=key, settings_options=settings_options)
+        register_backend(
+            name, factory, module=module, key=key, settings_options=settings_options, local=local, stored_as=stored_as
+        )
         return factory
 
     return register
@@ -223,6 +235,7 @@ def _openai_settings(settings: Settings) -> Mapping[str, Any]:
     module="judges.backends.openai_compat",
     key=KeyNeed("api_key", variable=OPENAI_API_KEY.name, env_option="api_key_env"),
     settings_options=_openai_settings,
+    stored_as="openai_compat",
 )
 def openai_backend(model: str, /, **options: Any) -> Backend:
     """Any OpenAI-compatible chat-completions server; see :class:`~judges.backends.openai_compat.OpenAICompatBackend`."""
@@ -231,7 +244,13 @@ def openai_backend(model: str, /, **options: Any) -> Backend:
     return OpenAICompatBackend(model, **options)
 
 
-@backend("hf", module="judges.backends.hf", key=KeyNeed("token", variable=HF_TOKEN.name, per_judge=False))
+@backend(
+    "hf",
+    module="judges.backends.hf",
+    key=KeyNeed("token", variable=HF_TOKEN.name, per_judge=False),
+    local=True,
+    stored_as="hf_local",
+)
 def hf_backend(model: str, /, **options: Any) -> Backend:
     """A local transformers model; see :func:`judges.backends.hf.backend.create` (loads the model)."""
     from judges.backends.hf.backend import create

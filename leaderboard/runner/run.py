@@ -34,6 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from judges.backends.registry import get_backend
 from leaderboard.benchmarks import BenchmarkError, get_benchmark
 from leaderboard.runner.config import RunConfig, RunnerError, RunSummary, run_identity
 from leaderboard.runner.folder import RunLock, RunStateError, check_resume
@@ -51,10 +52,10 @@ def _spec(config: RunConfig) -> Any:
 
     if config.judge:
         return get_spec(config.judge)
-    if config.backend == "hf":
+    if config.backend is not None and get_backend(config.backend).local:
         if config.base_url:
-            raise RunnerError("--base-url goes with an API judge; drop it for --backend hf")
-        return local_spec(config.model or "")
+            raise RunnerError(f"--base-url goes with an API judge; drop it for --backend {config.backend}")
+        return local_spec(config.model or "", config.backend)
     if not config.base_url:
         with contextlib.suppress(ConfigError):  # a catalog model id works without --base-url
             return get_spec(config.model or "")
@@ -93,7 +94,7 @@ def _new_manifest(config: RunConfig, spec: Any, judge: Any, identity: dict, plan
         provenance=PROVENANCE_RUN,
         split=get_benchmark(config.benchmark_name).subset_of_split(config.split),
         benchmark=config.benchmark_name,
-        backend={"openai": "openai_compat", "hf": "hf_local"}.get(spec.backend, spec.backend),
+        backend=get_backend(spec.backend).stored_as,
         model_id=spec.model,
         template=judge.template.name,
         template_version=str(judge.template.version),
@@ -186,7 +187,8 @@ def run_benchmark(config: RunConfig, *, settings: Any = None, backend: Any = Non
         shared = None
         try:
             if backend is None:
-                extra: dict[str, Any] = {"batch_size": config.batch_size} if spec.backend == "hf" else {}
+                local = get_backend(spec.backend).local
+                extra: dict[str, Any] = {"batch_size": config.batch_size} if local else {}
                 backend = build_backend(spec, settings, **extra)
             shared = SharedLoopBackend.wrap(backend, config.concurrency)
             judge = Judge(shared or backend, config.mode, options, name=spec.name)
