@@ -13,9 +13,11 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from judges.backends.registry import backend_names
 from leaderboard.benchmarks import BENCHMARKS, BenchmarkError, benchmark_names
 from leaderboard.runner.config import EXIT_INCOMPLETE, EXIT_INTERRUPTED, RunConfig, RunnerError
 from leaderboard.runner.folder import RunStateError
@@ -32,7 +34,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--judge", help="a judge from the catalog (python -m judges list)")
     who.add_argument("--model", help="a model id: with --base-url (OpenAI-compatible) or --backend hf (local)")
     who.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
-    who.add_argument("--backend", choices=("openai", "hf"), default="openai", help="hf: a local transformers model")
+    who.add_argument("--backend", choices=backend_names(), default="openai", help="hf: a local transformers model")
     what = parser.add_argument_group("what to judge")
     modes = list(dict.fromkeys(m for b in BENCHMARKS.values() for m in b.modes))
     splits = list(dict.fromkeys(s for b in BENCHMARKS.values() for s in b.splits))
@@ -64,32 +66,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    """The :class:`RunConfig` of parsed ``run`` arguments."""
-    return RunConfig(
-        mode=args.mode,
-        out=args.out,
-        judge=args.judge,
-        model=args.model,
-        base_url=args.base_url,
-        backend=args.backend,
-        benchmark=args.benchmark,
-        benchmark_name=args.benchmark_name,
-        split=args.split,
-        datasets=tuple(args.datasets or ()),
-        limit=args.limit,
-        setting=args.setting,
-        template=args.template,
-        swap=args.swap,
-        shuffles=args.shuffles,
-        samples=args.samples,
-        seed=args.seed,
-        verdict_source="forward" if args.forward else "generate",
-        max_tokens=args.max_tokens,
-        concurrency=args.concurrency,
-        batch_size=args.batch_size,
-        push=args.push,
-        progress=False if args.no_progress else None,
-    )
+    """The :class:`RunConfig` of parsed ``run`` arguments.
+
+    Options are named like the config's fields (``--batch-size`` -> ``batch_size``), so they are
+    copied by name; only the three that read differently on the command line are converted here.
+    """
+    given = {f.name: getattr(args, f.name) for f in fields(RunConfig) if hasattr(args, f.name)}
+    given["datasets"] = tuple(args.datasets or ())
+    given["verdict_source"] = "forward" if args.forward else "generate"
+    given["progress"] = False if args.no_progress else None
+    return RunConfig(**given)
 
 
 def _sigterm_as_interrupt() -> Any:
