@@ -15,12 +15,11 @@ from judges.images import load_image
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, get_setting
 from judges.settings import Settings
-from judges.tasks import MODES, TASKS, get_mode, get_task, mode_names, parse_verdict, task_names
+from judges.tasks import TASKS, get_task, parse_verdict, task_label, task_names
 from judges.types import BatchTask, JudgeResult, PairTask, ParseResult, Sampling, ScoreTask
 
 __all__ = [
     "CATALOG",
-    "MODES",
     "TASKS",
     "SETTINGS",
     "BackendError",
@@ -40,13 +39,12 @@ __all__ = [
     "build_backend",
     "create_backend",
     "custom_spec",
-    "get_mode",
     "get_setting",
     "get_spec",
     "get_task",
     "judge_names",
     "load_image",
-    "mode_names",
     "parse_verdict",
+    "task_label",
     "task_names",
 ]

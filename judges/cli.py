@@ -21,7 +21,7 @@ from judges.errors import JudgeError, redact
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, template_names
 from judges.settings import Settings
-from judges.tasks import get_mode, mode_names
+from judges.tasks import get_task, task_names
 from judges.types import JudgeResult, Sampling
 
 
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     judge = sub.add_parser("judge", help="judge one task and print the verdict")
-    judge.add_argument("--mode", required=True, choices=mode_names())
+    judge.add_argument("--mode", required=True, choices=task_names())
     judge.add_argument("--model", required=True, help="a catalog name, an API model id, or a local model path/id")
     judge.add_argument("--base-url", help="OpenAI-compatible endpoint; implies --backend openai")
     judge.add_argument("--backend", choices=backend_names(), help="default: openai with --base-url, else the catalog's")
@@ -75,7 +75,7 @@ def _spec_for(args: argparse.Namespace):
 def run_judge(args: argparse.Namespace, settings: Settings) -> JudgeResult:
     """Build the judge and the task from parsed arguments and judge once."""
     spec = _spec_for(args)
-    mode = get_mode(args.mode)
+    mode = get_task(args.mode)
     task = mode.make_task(args.instruction, args.response, args.image, args.image_description)
     options = JudgeOptions(
         setting=args.setting,
@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
     if args.command == "list":
         print("judges:   " + ", ".join(judge_names()))
-        print("modes:    " + ", ".join(mode_names()))
+        print("modes:    " + ", ".join(task_names()))
         print("settings: " + ", ".join(SETTINGS))
         print("templates:" + " " + ", ".join(template_names()))
         return 0

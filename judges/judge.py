@@ -122,11 +122,6 @@ class Judge:
         self.template = load_template(self.options.template)
         self._check_options()
 
-    @property
-    def mode(self) -> TaskKind:
-        """The task kind, under the name the first release used."""
-        return self.task
-
     def _check_options(self) -> None:
         opts, caps = self.options, self.backend.capabilities
         if opts.samples < 1 or opts.shuffles < 0 or opts.max_reasks < 0:

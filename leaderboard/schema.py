@@ -7,16 +7,19 @@ here too, so that the store, the benchmarks, the metrics and the UI spell them o
 pseudo-datasets and the benchmark a run names when its manifest names none
 (:data:`DEFAULT_BENCHMARK`). Which metrics exist is :mod:`leaderboard.metrics.registry`'s business.
 
-This module imports nothing of the project: it is the bottom of the import order
-(schema <- store <- benchmarks <- {metrics, runner} <- board <- submissions <- ui).
+Of the project it imports only the judge-task registry (:mod:`judges.tasks`); it is the bottom of
+the leaderboard's import order (schema <- store <- benchmarks <- {metrics, runner} <- board <-
+submissions <- ui).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: The judge tasks a run can hold (the ``mode`` column).
-MODES: tuple[str, ...] = ("score", "pair", "batch")
+from judges.tasks import TASKS
+
+#: The judge tasks a run can hold (the ``mode`` column): every registered task.
+MODES: tuple[str, ...] = tuple(TASKS)
 #: Label subsets a run is joined with (the ``subset`` column and a manifest's ``split``).
 SUBSETS: tuple[str, ...] = ("all", "hq", "hard")
 #: The benchmark of a manifest or label row that names none (every run stored before benchmarks had names).

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from judges import Judge, JudgeOptions, Settings, build_backend, get_mode, get_spec
+from judges import Judge, JudgeOptions, Settings, build_backend, get_spec, get_task
 from judges.backends.catalog import local_spec
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "examples" / "street.png"
@@ -23,7 +23,7 @@ WRONG = "A yellow taxi is parked in front of a tall apartment block at night, un
 
 
 def pair_task():
-    return get_mode("pair").make_task("Describe this picture in one sentence.", [RIGHT, WRONG], [EXAMPLE])
+    return get_task("pair").make_task("Describe this picture in one sentence.", [RIGHT, WRONG], [EXAMPLE])
 
 
 @pytest.mark.api
@@ -50,5 +50,5 @@ def test_a_real_local_judge_on_the_gpu():
     forward = judge.judge(pair_task())
     assert forward.parsed and forward.probabilities.source == "forward"
     assert forward.verdict == "A", forward.probabilities
-    generated = Judge(backend, "score").judge(get_mode("score").make_task("Describe this picture.", [RIGHT], [EXAMPLE]))
+    generated = Judge(backend, "score").judge(get_task("score").make_task("Describe this picture.", [RIGHT], [EXAMPLE]))
     assert generated.raw_output  # a 7B judge's analysis; parsing may fail, which is then said

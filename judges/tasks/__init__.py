@@ -69,22 +69,12 @@ def parse_verdict(
     return parse_with(kind.verdicts, text, n_responses=n_responses, guard_texts=guard_texts)
 
 
-# The names of the release before tasks: a "mode" is a task kind.
-MODES = TASKS
-get_mode = get_task
-mode_names = task_names
-JudgeMode = TaskKind
-
 __all__ = [
-    "MODES",
     "TASKS",
     "BaseTask",
-    "JudgeMode",
     "Reorder",
     "TaskKind",
-    "get_mode",
     "get_task",
-    "mode_names",
     "parse_verdict",
     "task_label",
     "task_names",

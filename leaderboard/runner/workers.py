@@ -183,7 +183,7 @@ def _judge_chunk(judge: Any, items: Sequence[BenchmarkItem], images: ImageCache 
         started = time.thread_time()
         try:
             shown = [images.get(item.image_path)] if images is not None else []
-            task = judge.mode.make_task(item.instruction, item.responses, shown)
+            task = judge.task.make_task(item.instruction, item.responses, shown)
         except JudgeError as exc:
             out.append(_Done(item, exc, time.thread_time() - started))
             continue

@@ -8,7 +8,7 @@ import json
 import pytest
 from PIL import Image
 
-from judges import BadInput, ConfigError, Judge, JudgeOptions, create_backend, get_mode
+from judges import BadInput, ConfigError, Judge, JudgeOptions, create_backend, get_task
 from judges.errors import BackendUnavailable, ImageError
 from judges.types import Capabilities, Sampling
 from tests.support.openai_server import reply, serve_openai, server_error
@@ -47,7 +47,7 @@ def make_judge(server, mode: str, logprobs: bool = False, **options) -> Judge:
 
 
 def pair_task(png, a="A red bus.", b="A blue car."):
-    return get_mode("pair").make_task("What vehicle is shown?", [a, b], [png])
+    return get_task("pair").make_task("What vehicle is shown?", [a, b], [png])
 
 
 # ---------------------------------------------------------------------- the three modes
@@ -56,7 +56,7 @@ def pair_task(png, a="A red bus.", b="A blue car."):
 def test_score_verdict_with_probabilities(server, png):
     server.script(reply(verdict("4"), alternatives={"4": [("4", -0.2), ("5", -1.9), ("3", -3.0)]}))
     judge = make_judge(server, "score", logprobs=True)
-    result = judge.judge(get_mode("score").make_task("Describe the chart.", ["It rises."], [png]))
+    result = judge.judge(get_task("score").make_task("Describe the chart.", ["It rises."], [png]))
     assert result.parsed and result.verdict == 4
     assert result.analysis == "checked the image"
     probs = result.probabilities
@@ -81,7 +81,7 @@ def test_pair_tie_probability_is_labelled_tie(server, png):
 
 def test_batch_ranking(server, png):
     server.script(reply('{"Analysis": "C is exact", "Judgement": "[[C]], [[A]], [[B]]"}'))
-    task = get_mode("batch").make_task("Count the cats.", ["two", "three", "one"], [png])
+    task = get_task("batch").make_task("Count the cats.", ["two", "three", "one"], [png])
     result = make_judge(server, "batch").judge(task)
     assert result.verdict == ("C", "A", "B")
     assert result.to_dict()["verdict"] == ["C", "A", "B"]
@@ -137,7 +137,7 @@ def test_swap_with_one_side_unparsed_keeps_the_other(server, png):
 def test_self_consistency_majority(server, png):
     server.script(reply(verdict("4")), reply(verdict("2")), reply(verdict("4")))
     judge = make_judge(server, "score", samples=3)
-    result = judge.judge(get_mode("score").make_task("Q?", ["answer"], [png]))
+    result = judge.judge(get_task("score").make_task("Q?", ["answer"], [png]))
     assert result.verdict == 4
     assert sorted(result.consistency.verdicts) == [2, 4, 4]  # requests run concurrently
     assert result.consistency.agreement == pytest.approx(2 / 3)
@@ -153,7 +153,7 @@ def test_batch_shuffles_map_back_to_original_letters(server, png):
         return reply(f'{{"Analysis": "x", "Judgement": "{ranking}"}}')
 
     server.set_default(by_content)
-    task = get_mode("batch").make_task("Rank.", ["middle", "worst", "best"], [png])
+    task = get_task("batch").make_task("Rank.", ["middle", "worst", "best"], [png])
     result = make_judge(server, "batch", shuffles=3, seed=7).judge(task)
     assert result.verdict == ("C", "A", "B")
     assert result.consistency.kind == "shuffles"
@@ -196,7 +196,7 @@ def test_backend_failure_is_an_error_not_a_verdict(server, png):
 
 def test_text_only_settings_send_no_image(server, png):
     server.set_default(reply(verdict("5")))
-    task = get_mode("score").make_task("What is shown?", ["A bus."], [png], image_description="A red bus on a street.")
+    task = get_task("score").make_task("What is shown?", ["A bus."], [png], image_description="A red bus on a street.")
     judge = make_judge(server, "score", setting="vision-expert", criteria="Penalise invented details.")
     assert judge.judge(task).verdict == 5
     sent = server.chat_requests[0]
@@ -217,7 +217,7 @@ def test_sampling_follows_capabilities(server, png):
         "openai", "o-model", base_url=server.base_url, capabilities=Capabilities(temperature=False, logprobs=False)
     )
     Judge(backend, "score", JudgeOptions(sampling=Sampling(temperature=0.9))).judge(
-        get_mode("score").make_task("Q", ["a"], [png])
+        get_task("score").make_task("Q", ["a"], [png])
     )
     body = server.chat_requests[0].body
     assert "temperature" not in body and "top_p" not in body and "logprobs" not in body
@@ -241,7 +241,7 @@ def test_bad_options(server, options, message):
 
 
 def test_no_image_for_a_vision_setting(server):
-    task = get_mode("pair").make_task("Q", ["a", "b"], [])
+    task = get_task("pair").make_task("Q", ["a", "b"], [])
     with pytest.raises(BadInput, match="No image"):
         make_judge(server, "pair").judge(task)
     assert server.chat_requests == []
@@ -259,17 +259,17 @@ def test_no_image_for_a_vision_setting(server):
 )
 def test_wrong_response_count(mode, responses, message):
     with pytest.raises(BadInput, match=message):
-        get_mode(mode).make_task("Q", responses, [])
+        get_task(mode).make_task("Q", responses, [])
 
 
 def test_empty_instruction():
     with pytest.raises(BadInput, match="instruction is empty"):
-        get_mode("score").make_task("   ", ["a"], [])
+        get_task("score").make_task("   ", ["a"], [])
 
 
 def test_unknown_mode():
     with pytest.raises(ConfigError, match="Unknown mode 'rank'"):
-        get_mode("rank")
+        get_task("rank")
 
 
 def test_broken_images(tmp_path, png):
@@ -283,7 +283,7 @@ def test_broken_images(tmp_path, png):
         (tmp_path / "nope.png", "not found"),
     ):
         with pytest.raises(ImageError, match=message):
-            get_mode("score").make_task("Q", ["a"], [path])
+            get_task("score").make_task("Q", ["a"], [path])
 
 
 def test_decompression_bomb_is_rejected_before_decoding(tmp_path):
@@ -291,7 +291,7 @@ def test_decompression_bomb_is_rejected_before_decoding(tmp_path):
     bomb = tmp_path / "bomb.png"
     Image.new("1", (30000, 30000)).save(bomb, format="PNG")
     with pytest.raises(ImageError, match="decompression bomb"):
-        get_mode("score").make_task("Q", ["a"], [bomb])
+        get_task("score").make_task("Q", ["a"], [bomb])
 
 
 def test_unreachable_server(png):

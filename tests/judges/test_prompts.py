@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from judges import BadInput, ConfigError, get_mode
+from judges import BadInput, ConfigError, get_task
 from judges.prompts import SETTINGS, fence, get_setting, load_template, render_prompt
 from judges.types import ImagePart
 
@@ -16,9 +16,9 @@ IMAGE = ImagePart(b"\x89PNG fake", "image/png", 1, 1)
     ("mode", "responses"), [("score", ["r1"]), ("pair", ["r1", "r2"]), ("batch", ["r1", "r2", "r3", "r4"])]
 )
 def test_every_mode_and_setting_renders(mode, responses, setting):
-    task = get_mode(mode).make_task("Count the birds.", responses, [], image_description="Three birds on a wire.")
+    task = get_task(mode).make_task("Count the birds.", responses, [], image_description="Three birds on a wire.")
     task = type(task)(**{**task.__dict__, "images": (IMAGE,)})
-    messages = get_mode(mode).render(task, load_template(), get_setting(setting), criteria="Counting matters most.")
+    messages = get_task(mode).render(task, load_template(), get_setting(setting), criteria="Counting matters most.")
     system, user = messages
     assert system.role == "system" and user.role == "user"
     text = user.text
