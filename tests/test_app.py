@@ -142,12 +142,13 @@ def test_pair_judgment_through_a_custom_endpoint(client, server):
     outputs = client.predict(
         *judge_args(str(png), base_url=server.base_url, api_key=KEY, logprobs=True), api_name="/judge"
     )
-    verdict, plot, details, analysis, raw, as_json = outputs
+    verdict, plot, details, analysis, raw, prompt, as_json = outputs
     assert "Response A wins" in verdict and "A red bus." in verdict
     assert plot["value"]["type"] == "plotly" if "value" in plot else plot["type"] == "plotly"
     assert analysis == "Response A matches the picture."
     assert '"[[A]]"' in raw and as_json["verdict"] == "A"
     assert "judge-model" in details and "tokens" in details
+    assert "<image 1: " in prompt and "What vehicle is shown?" in prompt
     # The typed key went to the endpoint, and nowhere else.
     sent = server.chat_requests
     assert sent and all(r.headers["authorization"] == f"Bearer {KEY}" for r in sent)
@@ -230,10 +231,10 @@ def test_unparsed_output_is_unscored_not_an_error(client, server, png):
     ("kwargs", "message"),
     [
         ({"image": None}, "No image: upload the image"),
-        # Three responses asked for, two given: the count slider and the boxes disagree.
-        ({"mode": "batch", "count": 3}, "Response C is empty"),
-        # The slider refuses counts outside 2..8 before our code runs.
-        ({"mode": "batch", "count": 1}, "less than minimum value 2"),
+        # Three responses asked for, two given: the count and the boxes disagree; both are named.
+        ({"mode": "batch", "count": 3}, "number of responses is 3, but 2 responses are filled in"),
+        # Out of range: our words, not the slider's "less than minimum value 2".
+        ({"mode": "batch", "count": 1}, "response_count must be a whole number from 2 to 8, got 1"),
         ({"responses": ("A red bus.", "")}, "Response B is empty"),
         ({"instruction": ""}, "The instruction is empty"),
         ({"base_url": "localhost:8000"}, "must start with http:// or https://"),
@@ -260,10 +261,10 @@ def test_builtin_judge_without_its_secret_asks_for_a_key(client, png):
 
 
 def test_unexpected_errors_are_generic_and_logged_without_the_key(client, png, monkeypatch, caplog):
-    def explode(form, settings):
+    def explode(form, settings, **kwargs):
         raise RuntimeError(f"internal detail with {form.api_key}")
 
-    monkeypatch.setattr("judges.ui.tab.run_judgment", explode)
+    monkeypatch.setattr("judges.ui.tab.judge_form", explode)
     with caplog.at_level(logging.ERROR, logger="judges.ui.tab"), pytest.raises(AppError) as caught:
         client.predict(*judge_args(png, api_key=KEY, base_url="http://127.0.0.1:9/v1"), api_name="/judge")
     assert "Something went wrong while judging" in str(caught.value)
@@ -367,3 +368,151 @@ def test_refresh_picks_up_a_run_written_to_runs_dir(submit_client, runs_dir):
     status = submit_client.predict(api_name="/refresh")
     assert status.startswith("Reloaded ")
     assert rows_by_run(submit_client, "score")["written-score-run"]["Judge"] == "Disk-Judge"
+
+
+# ---------------------------------------------------------------------- issue 10 and 15: the API as a visitor meets it
+
+
+def test_batch_without_a_count_ranks_every_given_response(client, server, png):
+    server.reset()
+    server.set_default(reply('{"Analysis": "E is best.", "Judgement": "[[E]], [[D]], [[C]], [[B]], [[A]]"}'))
+    five = {f"response_{i + 1}": text for i, text in enumerate(["one", "two", "three", "four", "five"])}
+    verdict, *_ = client.predict(
+        image=handle_file(png),
+        mode="batch",
+        instruction="Rank them.",
+        **five,
+        judge=CUSTOM_JUDGE,
+        base_url=server.base_url,
+        model="judge-model",
+        api_name="/judge",
+    )
+    assert "E &gt; D &gt; C &gt; B &gt; A" in verdict
+    server.set_default(reply('{"Analysis": "B.", "Judgement": "[[B]], [[A]]"}'))
+    verdict, *_ = client.predict(
+        image=handle_file(png),
+        mode="batch",
+        instruction="Rank them.",
+        response_1="one",
+        response_2="two",
+        judge=CUSTOM_JUDGE,
+        base_url=server.base_url,
+        model="judge-model",
+        api_name="/judge",
+    )
+    assert "B &gt; A" in verdict
+
+
+def bomb_png(path: Path, side: int = 12_000) -> Path:
+    """A 1-bit PNG of side x side pixels, a few KB on disk (written without decoding anything)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\x00" * (1 + (side + 7) // 8)
+    body = zlib.compress(row * side, 9)
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+#: Bad inputs through the API and the messages they must get (issue 15, items 11 and 12).
+BAD_API_INPUTS = [
+    ("text named .png", {"image": "text"}, "Image: notes.png is not an image PIL can read"),
+    ("0-byte file", {"image": "empty"}, "Image: empty.png is not an image PIL can read"),
+    ("pixel bomb", {"image": "bomb"}, "Image: bomb.png is 12000x12000 pixels, more than the 50,000,000 accepted"),
+    ("bomb under More images", {"more_images": "bomb"}, "More images, file 1: bomb.png is 12000x12000 pixels"),
+    ("unknown mode", {"mode": "triple"}, "mode 'triple' is not a mode of this Space: pass one of score, pair, batch"),
+    ("unknown setting", {"setting": "best"}, "setting 'best' is not a prompt setting: pass one of"),
+    ("temperature not a number", {"temperature": "hot"}, "temperature must be a number from 0 to 1.5, got 'hot'"),
+    ("samples over the maximum", {"samples": 50}, "samples must be a whole number from 1 to 5, got 50"),
+    (
+        "response count of 9",
+        {"mode": "batch", "response_count": 9},
+        "response_count must be a whole number from 2 to 8",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "message"), BAD_API_INPUTS, ids=[row[0] for row in BAD_API_INPUTS])
+def test_bad_api_inputs_get_our_words(client, png, tmp_path, case, change, message):
+    files = {
+        "text": lambda: (tmp_path / "notes.png").write_text("not an image") and tmp_path / "notes.png",
+        "empty": lambda: (tmp_path / "empty.png").write_bytes(b"") or tmp_path / "empty.png",
+        "bomb": lambda: bomb_png(tmp_path / "bomb.png"),
+    }
+    kwargs = {
+        "image": handle_file(png),
+        "mode": "pair",
+        "instruction": "Which?",
+        "response_1": "a",
+        "response_2": "b",
+        "judge": CUSTOM_JUDGE,
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "m",
+    }
+    for field, value in change.items():
+        if field == "image":
+            kwargs["image"] = handle_file(str(files[value]()))
+        elif field == "more_images":
+            kwargs["more_images"] = [handle_file(str(files[value]()))]
+        else:
+            kwargs[field] = value
+    with pytest.raises(AppError) as caught:
+        client.predict(**kwargs, api_name="/judge")
+    text = str(caught.value)
+    assert message in text, text
+    assert "Could not preprocess" not in text and "/tmp/" not in text and "gradio" not in text.lower()
+
+
+def test_a_pixel_bomb_is_refused_before_it_is_decoded(client, png, tmp_path):
+    import resource
+
+    bomb = bomb_png(tmp_path / "bomb.png")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB; the app runs in this process
+    with pytest.raises(AppError, match="12000x12000 pixels"):
+        client.predict(*judge_args(str(bomb), base_url="http://127.0.0.1:9/v1"), api_name="/judge")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100, f"the bomb cost {grown_mb:.0f} MB: it was decoded"
+
+
+def test_judges_side_by_side_through_the_api(client, server, png):
+    server.reset()
+    server.set_default(reply(verdict_json("B")))
+    html, summary = client.predict(
+        image=handle_file(png),
+        mode="pair",
+        instruction="Which?",
+        response_1="a",
+        response_2="b",
+        judge=CUSTOM_JUDGE,
+        base_url=server.base_url,
+        model="judge-model",
+        judges=[CUSTOM_JUDGE, "GPT-4o"],
+        api_name="/compare",
+    )
+    assert summary["judges"][0]["verdict"] == "B" and "OPENAI_API_KEY" in summary["judges"][1]["error"]
+    assert summary["panel_verdict"] == "B" and "Panel verdict" in html
+
+
+def test_http_client_request_logs_are_silenced_so_no_url_password_reaches_the_log(server, caplog):
+    import app
+    from judges.backends.registry import create_backend
+    from judges.types import ChatRequest, Message, TextPart
+
+    app.configure_logging()
+    server.reset()
+    server.set_default(reply(verdict_json("A")))
+    url = server.base_url.replace("http://", "http://user:hunter2-secret@")
+    backend = create_backend("openai", "m", base_url=url, api_key_env=None)
+    try:
+        with caplog.at_level(logging.INFO):  # the root level; the quiet loggers keep their own
+            for name in app.QUIET_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
+            backend.complete(ChatRequest((Message("user", (TextPart("hi"),)),)))
+    finally:
+        backend.close()
+    assert server.chat_requests, "the request did not reach the server"
+    assert "hunter2-secret" not in caplog.text and "HTTP Request" not in caplog.text

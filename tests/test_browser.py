@@ -201,3 +201,123 @@ def test_about_tab(page):
     page.get_by_role("tab", name="About").click()
     expect(page.locator("#about-text")).to_contain_text("MLLM-as-a-Judge")
     shot(page, "about")
+
+
+# ---------------------------------------------------------------------- issue 10: the Judge tab as a visitor meets it
+
+
+def fill_custom_judge(page, server) -> None:
+    page.locator("#judge-base-url textarea").fill(server.base_url)
+    page.locator("#judge-model textarea").fill("judge-model")
+
+
+def test_first_visit_opens_on_a_judge_that_works_with_the_examples_above_the_fold(browser, running):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(running.url)
+    # This Space holds no key, so the form opens on the custom endpoint, its fields shown.
+    expect(page.locator("#judge-name input")).to_have_value(CUSTOM_JUDGE)
+    expect(page.locator("#judge-base-url")).to_be_visible()
+    example = page.get_by_text("Pair · street scene")
+    expect(example).to_be_visible()
+    assert example.bounding_box()["y"] + example.bounding_box()["height"] < 900
+    # A built-in judge says which key it needs, not "(optional)".
+    page.locator("#judge-name input").click()
+    page.get_by_role("option", name="GPT-4o · API", exact=True).click()
+    expect(page.locator("#judge-api-key")).to_contain_text("OPENAI_API_KEY (required: this Space has none")
+    context.close()
+
+
+def test_a_broken_main_image_gets_our_message_not_gradios(page, tmp_path):
+    from playwright.sync_api import expect
+
+    fake = tmp_path / "photo.png"
+    fake.write_text("this is not a picture")
+    page.locator("#judge-image input[type=file]").set_input_files(str(fake))
+    page.locator("#judge-instruction textarea").fill("What is shown?")
+    page.locator("#judge-response-1 textarea").fill("A cat.")
+    page.locator("#judge-response-2 textarea").fill("A dog.")
+    page.locator("#judge-base-url textarea").fill("http://127.0.0.1:9/v1")
+    page.locator("#judge-model textarea").fill("m")
+    page.locator("#judge-run").click()
+    toast = page.locator(".toast-body")
+    expect(toast).to_contain_text("Image: photo.png is not an image PIL can read")
+    assert "Could not preprocess" not in page.content()
+    shot(page, "judge-broken-image")
+
+
+def test_results_are_cleared_by_a_new_run_and_by_a_mode_change(page, server):
+    from playwright.sync_api import expect
+
+    server.reset()
+    page.get_by_text("Pair · street scene").click()
+    expect(page.locator("#judge-response-1 textarea")).to_have_value(re.compile(r"^A red bus drives"))
+    fill_custom_judge(page, server)
+    page.locator("#judge-run").click()
+    verdict = page.locator("#judge-verdict")
+    expect(verdict).to_contain_text("Response A wins")
+    # A new run that fails must not leave the old verdict under its error.
+    page.locator("#judge-base-url textarea").fill("localhost:1")
+    page.locator("#judge-run").click()
+    expect(page.locator(".toast-body")).to_contain_text("must start with http")
+    expect(verdict).to_contain_text("The verdict will appear here.")
+    # A verdict, then another mode: the old result goes.
+    fill_custom_judge(page, server)
+    page.locator("#judge-run").click()
+    expect(verdict).to_contain_text("Response A wins")
+    page.locator("#judge-mode").get_by_text("Batch", exact=False).click()
+    expect(verdict).to_contain_text("The verdict will appear here.")
+    expect(page.locator("#judge-analysis")).to_have_text("")
+
+
+def test_a_slow_judge_can_be_stopped(page, server):
+    from playwright.sync_api import expect
+
+    from tests.support.openai_server import slow
+
+    server.reset()
+    server.script(slow(8, reply('{"Analysis": "late", "Judgement": "[[A]]"}')))
+    page.get_by_text("Pair · street scene").click()
+    expect(page.locator("#judge-response-1 textarea")).to_have_value(re.compile(r"^A red bus drives"))
+    fill_custom_judge(page, server)
+    page.locator("#judge-run").click()
+    stop = page.locator("#judge-stop")
+    expect(stop).to_be_visible()
+    expect(page.locator("#judge-verdict")).to_contain_text(re.compile(r"Waiting for judge-model|Connecting"))
+    stop.click()
+    expect(stop).to_be_hidden()
+    page.wait_for_timeout(500)
+    expect(page.locator("#judge-verdict")).not_to_contain_text("Response A wins")
+
+
+def test_on_a_phone_the_verdict_is_brought_into_view_and_the_probabilities_are_the_reconciled_ones(
+    browser, running, server
+):
+    from playwright.sync_api import expect
+
+    server.reset()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(running.url)
+    page.get_by_text("Pair · street scene").click()
+    expect(page.locator("#judge-response-1 textarea")).to_have_value(re.compile(r"^A red bus drives"))
+    fill_custom_judge(page, server)
+    page.locator("#judge-logprobs input").check()
+    page.get_by_text("Options").click()
+    page.get_by_text("Position swap").click()
+    page.locator("#judge-run").click()
+    verdict = page.locator("#judge-verdict")
+    expect(verdict).to_contain_text("Tie")  # the scripted judge always says A: position-biased
+    expect(page.locator("#judge-probabilities")).to_contain_text("mean of 2 requests")
+    page.wait_for_timeout(1200)  # the smooth scroll
+    box = verdict.bounding_box()
+    assert box is not None and 0 <= box["y"] < 844, box
+    expect(page.locator("#judge-details")).to_contain_text("mean of 2 requests")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the Judge tab is {width} px wide on a 390 px phone"
+    shot(page, "judge-phone")
+    context.close()

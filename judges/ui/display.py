@@ -9,10 +9,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judges.tasks import get_task
 from judges.types import JudgeResult, VerdictDistribution
+
+if TYPE_CHECKING:
+    from judges.ui.form import Judgment
 
 # --------------------------------------------------------------------------- result -> display
 
@@ -27,6 +30,8 @@ class ResultView:
         analysis_md: The judge's analysis.
         raw_output: The judge's raw text.
         probabilities: Label -> probability when the backend gave token probabilities.
+        plot_title: What the probability plot shows (one request, or the mean of several).
+        prompt: The exact rendered prompt ("" when unknown).
     """
 
     verdict_html: str
@@ -34,6 +39,8 @@ class ResultView:
     analysis_md: str
     raw_output: str
     probabilities: dict[str, float] | None
+    plot_title: str = "Verdict probabilities"
+    prompt: str = ""
 
 
 def verdict_text(verdict: Any) -> str:
@@ -61,14 +68,28 @@ def verdict_html(result: JudgeResult, responses: Sequence[str] = ()) -> str:
     return get_task(result.mode).verdict_html(result.verdict, responses)
 
 
-def details_markdown(result: JudgeResult) -> str:
-    """Swap and consistency outcomes, then latency, tokens and prompt facts, as Markdown."""
+def details_markdown(
+    result: JudgeResult, *, expected: float | None = None, confidence: float | None = None, over: str = ""
+) -> str:
+    """Swap and consistency outcomes, then latency, tokens and prompt facts, as Markdown.
+
+    Args:
+        result: The judgment.
+        expected: The expected score to show instead of the first request's (a combined one).
+        confidence: The confidence in the verdict to show instead of the first request's.
+        over: What ``expected`` and ``confidence`` are computed over ("mean of 2 orders").
+    """
     lines = []
     dist = result.probabilities
-    if dist is not None and dist.expected_score is not None:
-        lines.append(f"**Expected score** from token probabilities: {dist.expected_score:.2f}")
-    if dist is not None and dist.confidence is not None:
-        lines.append(f"**Confidence** in the chosen label: {dist.confidence:.0%}")
+    if expected is None and dist is not None:
+        expected = dist.expected_score
+    if confidence is None and dist is not None:
+        confidence = dist.confidence
+    where = f" ({over})" if over else ""
+    if expected is not None:
+        lines.append(f"**Expected score** from token probabilities{where}: {expected:.2f}")
+    if confidence is not None:
+        lines.append(f"**Confidence** in the verdict's label{where}: {confidence:.0%}")
     if result.swap is not None:
         swap = result.swap
         if swap.consistent is None:
@@ -113,7 +134,59 @@ def present_result(result: JudgeResult, responses: Sequence[str] = ()) -> Result
     )
 
 
-def probability_figure(dist: VerdictDistribution | dict[str, float] | None, mode: str) -> Any:
+def present_judgment(judgment: Judgment) -> ResultView:
+    """Everything the result panel shows, with the views of a swap, shuffles or samples combined.
+
+    The plot and the confidence describe the final verdict: the mean of every view's distribution
+    in the original letters. The analysis says which view it comes from, the raw output lists
+    every view, and re-asks are counted.
+    """
+    result, views = judgment.result, judgment.views
+    n = len(judgment.responses)
+    base = present_result(result, judgment.responses)
+    reconciled = judgment.reconciled
+    several = len(views) > 1
+    probabilities, title, over = base.probabilities, "Verdict probabilities (one request)", ""
+    expected = confidence = None
+    if reconciled is not None and several:
+        probabilities = reconciled.probabilities
+        over = _views_phrase(reconciled.views, reconciled.total)
+        title = f"Verdict probabilities: {over}, in the original letters"
+        expected, confidence = reconciled.expected_score, reconciled.confidence
+    elif reconciled is None and several:
+        probabilities = None  # one view's distribution would contradict a combined verdict
+    details = details_markdown(result, expected=expected, confidence=confidence, over=over)
+    reasked = sum(1 for v in views if v.attempts > 1)
+    if reasked:
+        details += (
+            f"\n\n**Re-asked**: {reasked} output{'s' if reasked != 1 else ''} held no valid verdict, so the "
+            "judge was asked once more to answer in the required format."
+        )
+    analysis = base.analysis_md
+    if several and views:
+        analysis = (
+            f"_From the {views[0].describe(n)} (of {len(views)} requests; all are under Raw output)._\n\n{analysis}"
+        )
+    raw = base.raw_output
+    if several:
+        raw = "\n\n".join(
+            f"--- {i + 1}/{len(views)}: {v.describe(n)}"
+            + (f", asked {v.attempts} times" if v.attempts > 1 else "")
+            + f" ---\n{v.raw_output or v.error}"
+            for i, v in enumerate(views)
+        )
+    return ResultView(base.verdict_html, details, analysis, raw, probabilities, title, judgment.prompt)
+
+
+def _views_phrase(known: int, total: int) -> str:
+    if known == total:
+        return f"mean of {total} requests"
+    return f"mean of the {known} of {total} requests that reported probabilities"
+
+
+def probability_figure(
+    dist: VerdictDistribution | dict[str, float] | None, mode: str, title: str = "Verdict probabilities"
+) -> Any:
     """A small plotly bar chart of the verdict probabilities, or None when there are none."""
     if dist is None:
         return None
@@ -136,7 +209,7 @@ def probability_figure(dist: VerdictDistribution | dict[str, float] | None, mode
     fig.update_layout(
         height=220,
         margin=dict(l=40, r=10, t=30, b=30),
-        title=dict(text="Verdict probabilities", font=dict(size=13)),
+        title=dict(text=title, font=dict(size=12)),
         xaxis=dict(title=get_task(mode).probability_axis, type="category"),
         yaxis=dict(range=[0, 1.15], tickformat=".0%", showgrid=False),
         showlegend=False,

@@ -10,6 +10,7 @@ transformers at import time.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import shutil
 import sys
@@ -20,21 +21,35 @@ from typing import Any
 
 from judges.backends.catalog import JudgeSpec, build_backend, custom_spec, get_spec, judge_names
 from judges.endpoints import check_custom_endpoint, on_public_space
-from judges.errors import BadInput
+from judges.errors import BadInput, ImageError
+from judges.images import load_image
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, PromptSetting, check_images, get_setting
 from judges.settings import Settings
 from judges.tasks import TASKS, get_task, task_label
-from judges.types import JudgeResult, Sampling, Task
+from judges.types import ImagePart, JudgeResult, Sampling, Task
+from judges.ui.views import (
+    Reconciled,
+    RecordingBackend,
+    ViewRecord,
+    prompt_text,
+    reconciled_distribution,
+    recorded_views,
+)
 from judges.verdicts import LETTERS
 
 #: The judge-dropdown value for "bring your own OpenAI-compatible server".
 CUSTOM_JUDGE = "Custom OpenAI-compatible endpoint"
 #: Most response boxes the form has (batch mode's limit).
 MAX_RESPONSES = max(kind.max_responses for kind in TASKS.values())
+#: The judge a form without one falls back to when the Space holds none of the API keys.
 DEFAULT_JUDGE = judge_names("api")[0]
 #: The task the form opens on.
 DEFAULT_TASK = "pair"
+#: Bounds of the numeric options (the sliders use the same ones; the API is checked against them).
+TEMPERATURE_RANGE = (0.0, 1.5)
+MAX_SHUFFLES = 5
+MAX_SAMPLES = 5
 
 
 # --------------------------------------------------------------------------- form choices
@@ -112,8 +127,10 @@ class JudgeForm:
         mode: score, pair or batch.
         instruction: What the answering model was asked.
         responses: The response boxes (all of them; only the first ``response_count`` are used).
-        response_count: Number of responses in batch mode (score uses 1, pair 2).
-        judge: A catalog name or :data:`CUSTOM_JUDGE`.
+        response_count: Number of responses in batch mode (score uses 1, pair 2); None: as many as
+            the boxes hold, up to the last filled one.
+        judge: A catalog name or :data:`CUSTOM_JUDGE`; "" for the Space's default
+            (:func:`default_judge`).
         base_url: Custom endpoint's base URL.
         model: Custom endpoint's model name.
         api_key: Key typed by the user; used for this request only.
@@ -132,8 +149,8 @@ class JudgeForm:
     mode: str
     instruction: str
     responses: tuple[str, ...]
-    response_count: int = 2
-    judge: str = DEFAULT_JUDGE
+    response_count: int | None = None
+    judge: str = ""
     base_url: str = ""
     model: str = ""
     api_key: str = ""
@@ -156,18 +173,18 @@ class JudgeForm:
         """Build a form from the ``/judge`` inputs in API order (see :data:`INPUT_FIELDS`).
 
         Missing trailing values and ``None`` take the field defaults, so an API caller may stop
-        after the fields it cares about.
+        after the fields it cares about. The tab's events skip Gradio's own preprocessing, so every
+        value is checked here, in the words of the form (an upload arrives as Gradio's file dict).
 
         Raises:
-            BadInput: More values than the API has inputs.
+            BadInput: More values than the API has inputs, or a value of the wrong kind or out of
+                range; the message names the field and what it takes.
         """
         if len(values) > len(INPUT_FIELDS):
             raise BadInput(f"/judge takes at most {len(INPUT_FIELDS)} inputs, got {len(values)}.")
         named = {k: v for k, v in zip(INPUT_FIELDS, values, strict=False) if v is not None}
-        responses = tuple(named.pop(f"response_{i + 1}", "") or "" for i in range(MAX_RESPONSES))
-        casts: dict[str, Callable[[Any], Any]] = {"response_count": int, "temperature": float, "swap": bool, "shuffles": int, "samples": int,
-                 "logprobs": bool, "more_images": _as_tuple}  # fmt: skip
-        fields = {k: casts.get(k, lambda v: v)(v) for k, v in named.items()}
+        responses = tuple(_text("response", named.pop(f"response_{i + 1}", "")) for i in range(MAX_RESPONSES))
+        fields = {k: _CASTS.get(k, _as_text)(k, v) for k, v in named.items()}
         return cls(responses=responses, **{"mode": DEFAULT_TASK, "instruction": "", "image": None, **fields})
 
     @property
@@ -185,8 +202,85 @@ class JudgeForm:
         return select_responses(self.mode, self.responses, self.response_count)
 
 
-def _as_tuple(value: Any) -> tuple[Any, ...]:
-    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+def _text(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadInput(f"{name} must be text, got {type(value).__name__}.")
+    return value
+
+
+def _as_text(name: str, value: Any) -> Any:
+    return _text(name, value)
+
+
+def _as_mode(name: str, value: Any) -> str:
+    if not isinstance(value, str) or value not in TASKS:
+        raise BadInput(f"mode {value!r} is not a mode of this Space: pass one of {', '.join(TASKS)}.")
+    return value
+
+
+def _as_setting(name: str, value: Any) -> str:
+    if not isinstance(value, str) or value not in SETTINGS:
+        raise BadInput(f"setting {value!r} is not a prompt setting: pass one of {', '.join(SETTINGS)}.")
+    return value
+
+
+def _number(name: str, value: Any, low: float, high: float, *, whole: bool) -> float:
+    kind = "a whole number" if whole else "a number"
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        raise BadInput(f"{name} must be {kind} from {low:g} to {high:g}, got {value!r}.")
+    if not low <= number <= high:
+        raise BadInput(f"{name} must be {kind} from {low:g} to {high:g}, got {value!r}. Pass a value in that range.")
+    return number
+
+
+def _as_count(name: str, value: Any) -> int:
+    low = min(kind.min_responses for kind in TASKS.values() if kind.min_responses != kind.max_responses)
+    return int(_number(name, value, low, MAX_RESPONSES, whole=True))
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise BadInput(f"{name} must be true or false, got {value!r}.")
+
+
+def _upload(name: str, value: Any) -> Any:
+    """An upload as a path: Gradio's file dict (``{"path": ...}``), a path, PIL image or bytes."""
+    if isinstance(value, dict):
+        path = value.get("path")
+        if not isinstance(path, str) or not path:
+            raise BadInput(f"{name} has no file in it: upload the image again.")
+        return path
+    return value
+
+
+def _as_images(name: str, value: Any) -> tuple[Any, ...]:
+    items = value if isinstance(value, (list, tuple)) else (value,)
+    return tuple(_upload(name, item) for item in items if item is not None)
+
+
+_CASTS: dict[str, Callable[[str, Any], Any]] = {
+    "image": _upload,
+    "mode": _as_mode,
+    "setting": _as_setting,
+    "response_count": _as_count,
+    "temperature": lambda n, v: _number(n, v, *TEMPERATURE_RANGE, whole=False),
+    "swap": _as_bool,
+    "shuffles": lambda n, v: int(_number(n, v, 0, MAX_SHUFFLES, whole=True)),
+    "samples": lambda n, v: int(_number(n, v, 1, MAX_SAMPLES, whole=True)),
+    "logprobs": _as_bool,
+    "more_images": _as_images,
+}
 
 
 def input_defaults() -> dict[str, Any]:
@@ -224,16 +318,27 @@ INPUT_FIELDS: tuple[str, ...] = (
 def select_responses(mode: str, responses: Sequence[str | None], count: float | None) -> list[str]:
     """The responses a mode judges: the first one, the first two, or the first ``count`` (batch).
 
+    Without a count, batch mode takes the boxes up to the last filled one, so an API caller need not
+    count; an explicit count must match them.
+
     Raises:
-        BadInput: Batch mode asked for a count outside the mode's range.
+        BadInput: Batch mode asked for a count outside the mode's range, or for a count that
+            disagrees with the responses given (the message names both numbers).
     """
     spec = get_task(mode)
     texts = [r or "" for r in responses]
     if spec.min_responses == spec.max_responses:
         return texts[: spec.min_responses]
-    wanted = spec.min_responses if count is None else int(count)
+    filled = max((i + 1 for i, text in enumerate(texts) if text.strip()), default=0)
+    wanted = max(filled, spec.min_responses) if count is None else int(count)
     if not spec.min_responses <= wanted <= min(spec.max_responses, len(texts)):
         raise BadInput(f"{spec.title} mode takes {spec.min_responses} to {spec.max_responses} responses, got {wanted}.")
+    if count is not None and filled not in (0, wanted):
+        given = "1 response is" if filled == 1 else f"{filled} responses are"
+        raise BadInput(
+            f"The number of responses is {wanted}, but {given} filled in (the last is Response "
+            f"{LETTERS[filled - 1]}). Set the number to {filled}, or fill in or clear responses to match."
+        )
     return texts[:wanted]
 
 
@@ -245,11 +350,20 @@ def build_task(form: JudgeForm) -> Task:
             wrong response count, or an unusable image.
     """
     kind = get_task(form.mode)
-    images = [image for image in (form.image, *form.more_images) if image is not None]
+    images = [_checked(form.image, "Image")] if form.image is not None else []
+    images += [_checked(image, f"More images, file {i + 1}") for i, image in enumerate(form.more_images)]
     check_images(form.prompt_setting, len(images))
     responses = select_responses(form.mode, form.responses, form.response_count)
     description = (form.image_description or "").strip() or None
     return kind.make_task(form.instruction or "", responses, images, description)
+
+
+def _checked(image: Any, box: str) -> ImagePart:
+    """An upload validated by :func:`judges.images.load_image` (header first), its box named in any error."""
+    try:
+        return load_image(image)
+    except ImageError as exc:
+        raise ImageError(f"{box}: {exc}") from None
 
 
 def build_options(form: JudgeForm) -> JudgeOptions:
@@ -265,11 +379,36 @@ def build_options(form: JudgeForm) -> JudgeOptions:
     )
 
 
+def default_judge(settings: Settings) -> str:
+    """The judge a first visit opens on: the first API judge whose key this Space holds, else the custom endpoint.
+
+    A judge the Space cannot run would fail the very first click, so a Space without any of the
+    keys opens on the endpoint form instead.
+    """
+    for name in judge_names("api"):
+        if settings.key_for(get_spec(name).api_key_env):
+            return name
+    return CUSTOM_JUDGE
+
+
+def key_label(name: str, settings: Settings) -> str:
+    """The key box's label: which key the chosen judge needs, and whether the Space already holds it."""
+    if name == CUSTOM_JUDGE:
+        return "API key of your endpoint (if it asks for one)"
+    spec = get_spec(name)
+    if spec.api_key_env is None:
+        return "API key (this judge needs none)"
+    if settings.key_for(spec.api_key_env):
+        return f"{spec.api_key_env} (optional: this Space has one)"
+    return f"{spec.api_key_env} (required: this Space has none, paste yours)"
+
+
 def resolve_judge(name: str, base_url: str = "", model: str = "", *, logprobs: bool = False) -> JudgeSpec:
     """The catalog entry for ``name``, or a custom-endpoint spec.
 
     Args:
-        name: A catalog name or :data:`CUSTOM_JUDGE`.
+        name: A catalog name or :data:`CUSTOM_JUDGE` ("" means :data:`DEFAULT_JUDGE`; the tab
+            resolves "" with :func:`default_judge` first).
         base_url: The custom endpoint's base URL.
         model: The custom endpoint's model name.
         logprobs: Whether the custom endpoint returns token log-probabilities.
@@ -295,29 +434,95 @@ def request_key(typed: str | None) -> str | None:
 
 
 BackendFactory = Callable[..., Any]
+#: Called with a stage's description and the fraction done (the tab's progress bar).
+StageCallback = Callable[[str, float], None]
 
 
-def run_judgment(form: JudgeForm, settings: Settings, *, factory: BackendFactory = build_backend) -> JudgeResult:
-    """Judge one form: validate, build the backend for this request only, judge, release.
+@dataclass(frozen=True)
+class Judgment:
+    """A judgment with everything the tab shows beyond the result.
+
+    Attributes:
+        result: The judge's result.
+        responses: The judged responses, in the original order.
+        views: One record per order and sample (see :mod:`judges.ui.views`).
+        reconciled: The views' distributions combined in the original letters, or None.
+        prompt: The first request's rendered prompt, images as placeholders.
+    """
+
+    result: JudgeResult
+    responses: tuple[str, ...]
+    views: tuple[ViewRecord, ...]
+    reconciled: Reconciled | None
+    prompt: str
+
+
+def _no_stage(description: str, done: float) -> None:
+    return None
+
+
+def judge_form(
+    form: JudgeForm,
+    settings: Settings,
+    *,
+    factory: BackendFactory = build_backend,
+    on_stage: StageCallback = _no_stage,
+) -> Judgment:
+    """Judge one form and keep every request it made: validate, build the backend, judge, release.
 
     Args:
         form: The form values.
         settings: Supplies Space secrets for built-in judges and timeouts.
         factory: Backend builder, ``build_backend`` unless a test swaps it.
+        on_stage: Told each stage (checking, loading or connecting, asking) as it starts.
 
     Raises:
         JudgeError: A subclass whose message says what to fix (bad input, missing key,
             unreachable endpoint ...).
     """
+    on_stage("Checking the inputs", 0.02)
     task = build_task(form)
     options = build_options(form)
-    spec = resolve_judge(form.judge, form.base_url, form.model, logprobs=form.logprobs)
+    spec = resolve_judge(form.judge or default_judge(settings), form.base_url, form.model, logprobs=form.logprobs)
     extra = {"device": "auto"} if spec.kind == "local" else {}
-    backend = factory(spec, settings, api_key=request_key(form.api_key), **extra)
+    if spec.kind == "local":
+        on_stage(f"Downloading and loading {spec.model} (the first use can take minutes)", 0.1)
+    else:
+        on_stage(f"Connecting to {spec.name}", 0.1)
+    backend = RecordingBackend(factory(spec, settings, api_key=request_key(form.api_key), **extra))
     try:
-        return Judge(backend, form.mode, options, name=spec.name).judge(task)
+        judge = Judge(backend, form.mode, options, name=spec.name)  # type: ignore[arg-type]
+        views = len(judge_orders(form)) * options.samples
+        wait = "" if spec.kind == "local" else f", up to {settings.request_timeout_s:g} s each"
+        on_stage(f"Waiting for {spec.name}: {views} request{'s' if views != 1 else ''}{wait}", 0.3)
+        result = judge.judge(task)
     finally:
         backend.close()
+    kind = get_task(form.mode)
+    records = recorded_views(kind, task, backend.exchanges, judge.template, judge.setting, options.criteria)
+    first = backend.exchanges[0][0].messages if backend.exchanges else ()
+    return Judgment(
+        result=result,
+        responses=tuple(task.responses),
+        views=tuple(records),
+        reconciled=reconciled_distribution(kind, task, records, result.verdict),
+        prompt=prompt_text(first),
+    )
+
+
+def judge_orders(form: JudgeForm) -> list[int]:
+    """How many orders the form's options judge (1, 2 with a swap, 1 + shuffles)."""
+    options = build_options(form)
+    return list(range(1 + int(options.swap) + options.shuffles))
+
+
+def run_judgment(form: JudgeForm, settings: Settings, *, factory: BackendFactory = build_backend) -> JudgeResult:
+    """Judge one form and return the result only (see :func:`judge_form`).
+
+    Raises:
+        JudgeError: A subclass whose message says what to fix.
+    """
+    return judge_form(form, settings, factory=factory).result
 
 
 # --------------------------------------------------------------------------- judge notes

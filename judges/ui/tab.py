@@ -8,9 +8,18 @@ Only widgets and wiring live here; every decision is made by :mod:`judges.ui.for
     judge, base_url, model, api_key, setting, image_description, criteria,
     temperature, swap, shuffles, samples, logprobs, more_images
 
-``response_count`` (2..8) is read in batch mode only; score uses the first box, pair the first two.
-The outputs are: verdict HTML, probability plot, details Markdown, analysis Markdown, raw
-output, result JSON.
+``response_count`` (2..8) is read in batch mode only (left out: the boxes up to the last filled
+one); score uses the first box, pair the first two. The outputs are: verdict HTML, probability
+plot, details Markdown, analysis Markdown, raw output, the rendered prompt, result JSON.
+
+``/compare`` takes the same inputs followed by ``judges`` (see :mod:`judges.ui.compare`) and
+returns the side-by-side HTML and a JSON summary.
+
+Both events skip Gradio's preprocessing (``preprocess=False``): an upload arrives as Gradio's file
+dict and is checked by :mod:`judges.images` from its header before anything decodes it, and every
+other value is checked by :meth:`judges.ui.form.JudgeForm.from_inputs` in the form's words, so
+neither a visitor nor an API caller ever sees Gradio's "Could not preprocess ..." (with the
+server's temp path) or a slider's "Value 50 is greater than maximum value 5".
 """
 
 from __future__ import annotations
@@ -24,23 +33,28 @@ import gradio as gr
 
 from judges.errors import JudgeError, redact
 from judges.settings import Settings
-from judges.ui.display import present_result, probability_figure
+from judges.ui.compare import COMPARE_FIELDS, MAX_COMPARED, compare, compare_forms, comparison_html
+from judges.ui.display import present_judgment, probability_figure
 from judges.ui.form import (
     CUSTOM_JUDGE,
-    DEFAULT_JUDGE,
     DEFAULT_TASK,
     INPUT_FIELDS,
     MAX_RESPONSES,
+    MAX_SAMPLES,
+    MAX_SHUFFLES,
+    TEMPERATURE_RANGE,
     JudgeForm,
+    default_judge,
     input_defaults,
     is_local_judge,
     judge_choices,
+    judge_form,
     judge_note,
+    key_label,
     mode_choices,
     options_shown,
     response_count,
     response_label,
-    run_judgment,
     setting_choices,
 )
 
@@ -106,16 +120,32 @@ def _example_rows(examples_dir: Path | None) -> tuple[list[list], list[str]]:
     return rows, labels
 
 
-def _api_signature() -> inspect.Signature:
-    """Named parameters for ``/judge`` (shown by the API page and gradio_client), then progress.
+def _api_signature(fields: tuple[str, ...] = INPUT_FIELDS) -> inspect.Signature:
+    """Named parameters for ``/judge`` or ``/compare`` (shown by the API page and gradio_client), then progress.
 
     Optional inputs default to None, which gradio_client reads as "may be left out" and
     :meth:`JudgeForm.from_inputs` turns into the form's default.
     """
     kind, empty = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.empty
-    optional = input_defaults()
-    names = [inspect.Parameter(name, kind, default=None if name in optional else empty) for name in INPUT_FIELDS]
+    optional = {*input_defaults(), "judges"}
+    names = [inspect.Parameter(name, kind, default=None if name in optional else empty) for name in fields]
     return inspect.Signature([*names, inspect.Parameter("progress", kind, default=gr.Progress())])
+
+
+#: Scrolls the verdict into view when it arrives (on a phone it is below the form).
+SHOW_VERDICT_JS = (
+    "() => { const el = document.getElementById('judge-verdict');"
+    " if (el) el.scrollIntoView({behavior: 'smooth', block: 'nearest'}); }"
+)
+
+
+def _failure(exc: BaseException, secrets: list[str]) -> gr.Error:
+    """A readable gr.Error for a JudgeError; anything else is logged (redacted) and stays generic."""
+    if isinstance(exc, JudgeError):
+        return gr.Error(redact(str(exc), secrets), print_exception=False)
+    # The traceback may quote a request; redact before it reaches the log.
+    log.error("unexpected error while judging:\n%s", redact(traceback.format_exc(), secrets))
+    return gr.Error(UNEXPECTED, print_exception=False)
 
 
 def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> None:
@@ -125,14 +155,18 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         settings: Space secrets and timeouts (secrets are never shown or returned).
         examples_dir: Folder with the example PNGs (``assets/examples``); None hides the examples.
     """
+    first_judge = default_judge(settings)
+    # The examples come first, above the fold; they are filled in once their inputs exist.
+    examples_slot = gr.Column(elem_id="judge-examples")
     with gr.Row(equal_height=False):
-        with gr.Column(scale=5, min_width=340):
+        with gr.Column(scale=5, min_width=320):
+            # The events below skip preprocessing, so this box never decodes an upload: when it did,
+            # a 12000x12000 1-bit PNG cost 687 MB before judges.images could refuse it.
             image = gr.Image(
                 label="Image",
                 type="filepath",
-                format="png",
                 sources=["upload", "clipboard", "webcam"],
-                height=280,
+                height=260,
                 elem_id="judge-image",
             )
             with gr.Accordion("More images (when the instruction refers to several)", open=False):
@@ -160,6 +194,10 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                 visible=shown.count,
                 elem_id="judge-count",
             )
+            # The API's response_count: None (infer it from the boxes) unless the slider was used for
+            # batch mode. The slider cannot be the input itself: its initial 3 would become the
+            # API default, and five given responses would be ranked as three.
+            count_value = gr.Number(value=None, visible=False, precision=0, elem_id="judge-count-value")
             n_default = response_count(DEFAULT_TASK)
             responses = [
                 gr.Textbox(
@@ -171,20 +209,10 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                 )
                 for i in range(MAX_RESPONSES)
             ]
-            rows, labels = _example_rows(examples_dir)
-            if rows:
-                gr.Examples(
-                    rows,
-                    inputs=[image, mode, instruction, *responses[:4], count],
-                    label="Examples: click one to fill the form",
-                    example_labels=labels,
-                    api_name="load_judge_example",
-                    api_visibility="private",
-                )
         with gr.Column(scale=4, min_width=320):
-            judge = gr.Dropdown(judge_choices(), value=DEFAULT_JUDGE, label="Judge", elem_id="judge-name")
-            note = gr.Markdown(judge_note(DEFAULT_JUDGE, settings), elem_classes="judge-note")
-            with gr.Group(visible=False) as custom:
+            judge = gr.Dropdown(judge_choices(), value=first_judge, label="Judge", elem_id="judge-name")
+            note = gr.Markdown(judge_note(first_judge, settings), elem_classes="judge-note", elem_id="judge-note")
+            with gr.Group(visible=first_judge == CUSTOM_JUDGE) as custom:
                 base_url = gr.Textbox(
                     label="Base URL", placeholder="http://localhost:8000/v1", elem_id="judge-base-url"
                 )
@@ -195,9 +223,10 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                     elem_id="judge-logprobs",
                 )
             api_key = gr.Textbox(
-                label="API key (optional)",
+                label=key_label(first_judge, settings),
                 type="password",
                 placeholder="Used for this request only; never stored or logged",
+                visible=not is_local_judge(first_judge),
                 elem_id="judge-api-key",
             )
             with gr.Accordion("Options", open=False):
@@ -208,15 +237,17 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                     lines=2,
                 )
                 criteria = gr.Textbox(label="Your criteria", info="Added to the judge's evaluation method.", lines=2)
-                temperature = gr.Slider(0, 1.5, value=0.4, step=0.1, label="Temperature")
+                temperature = gr.Slider(*TEMPERATURE_RANGE, value=0.4, step=0.1, label="Temperature")
                 swap = gr.Checkbox(
                     value=False, label="Position swap: judge both orders (inconsistent → tie)", visible=shown.swap
                 )
                 shuffles = gr.Slider(
-                    0, 5, value=0, step=1, label="Extra shuffled orders (batch)", visible=shown.shuffles
+                    0, MAX_SHUFFLES, value=0, step=1, label="Extra shuffled orders (batch)", visible=shown.shuffles
                 )
-                samples = gr.Slider(1, 5, value=1, step=1, label="Samples per order (majority vote)")
-            run = gr.Button("Judge", variant="primary", elem_id="judge-run")
+                samples = gr.Slider(1, MAX_SAMPLES, value=1, step=1, label="Samples per order (majority vote)")
+            with gr.Row():
+                run = gr.Button("Judge", variant="primary", elem_id="judge-run", scale=3)
+                stop = gr.Button("Stop", variant="stop", visible=False, elem_id="judge-stop", scale=1)
             verdict = gr.HTML(PLACEHOLDER, elem_id="judge-verdict", min_height=60)
             plot = gr.Plot(visible=False, show_label=False, elem_id="judge-probabilities")
             details = gr.Markdown(elem_id="judge-details")
@@ -225,10 +256,55 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
             with gr.Accordion("Raw output", open=False):
                 raw = gr.Textbox(show_label=False, lines=6, max_lines=20, buttons=["copy"], elem_id="judge-raw")
                 as_json = gr.JSON(label="Result as JSON")
+            with gr.Accordion("Prompt sent to the judge", open=False):
+                prompt = gr.Textbox(
+                    show_label=False,
+                    lines=6,
+                    max_lines=24,
+                    buttons=["copy"],
+                    placeholder="The exact prompt of the first request appears here after a judgment.",
+                    elem_id="judge-prompt",
+                )
+    with gr.Accordion("Compare judges side by side", open=False, elem_id="judge-compare-box"):
+        gr.Markdown(
+            "Run two or more judges on the input above at once. A key typed above goes to the judge "
+            "chosen above only; the others use this Space's secrets.",
+            elem_classes="judge-note",
+        )
+        with gr.Row():
+            compared = gr.Dropdown(
+                judge_choices(),
+                value=[],
+                multiselect=True,
+                max_choices=MAX_COMPARED,
+                label=f"Judges to compare (2 to {MAX_COMPARED})",
+                elem_id="judge-compare-judges",
+                scale=4,
+            )
+            compare_run = gr.Button("Compare", variant="secondary", elem_id="judge-compare-run", scale=1)
+        comparison = gr.HTML(elem_id="judge-comparison")
+        comparison_json = gr.JSON(label="Comparison as JSON", visible=False)
+
+    rows, labels = _example_rows(examples_dir)
+    if rows:
+        with examples_slot:
+            gr.Examples(
+                rows,
+                inputs=[image, mode, instruction, *responses[:4], count],
+                label="Examples: click one to fill the form",
+                example_labels=labels,
+                api_name="load_judge_example",
+                api_visibility="private",
+            )
+
+    results = [verdict, plot, details, analysis, raw, prompt, as_json]
+
+    def cleared() -> list:
+        return [PLACEHOLDER, gr.Plot(value=None, visible=False), "", "", "", "", None]
 
     # -- form visibility: which boxes and options apply to the chosen mode and judge
-    def on_mode(mode_value: str, count_value: float):
-        n = response_count(mode_value, count_value)
+    def on_mode(mode_value: str, slider: float):
+        n = response_count(mode_value, slider)
         boxes = [gr.Textbox(visible=i < n, label=response_label(mode_value, i)) for i in range(MAX_RESPONSES)]
         applies = options_shown(mode_value)
         return [
@@ -236,34 +312,44 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
             gr.Checkbox(visible=applies.swap),
             gr.Slider(visible=applies.shuffles),
             *boxes,
+            *cleared(),  # a batch ranking must not stay up after switching to pair
+            "",
+            int(slider) if applies.count else None,
         ]
 
     mode.change(
         on_mode,
         [mode, count],
-        [count, swap, shuffles, *responses],
+        [count, swap, shuffles, *responses, *results, comparison, count_value],
         api_name="judge_form_mode",
         api_visibility="private",
         queue=False,
     )
+
+    def on_count(mode_value: str, slider: float):
+        n = response_count(mode_value, slider)
+        clears = options_shown(mode_value).count
+        # Boxes hidden by a smaller count are emptied, so hidden text never disagrees with the count.
+        boxes = [
+            gr.Textbox(visible=i < n) if i < n or not clears else gr.Textbox(visible=False, value="")
+            for i in range(MAX_RESPONSES)
+        ]
+        return [*boxes, n if clears else None]
+
     count.change(
-        lambda mode_value, count_value: [
-            gr.Textbox(visible=i < response_count(mode_value, count_value)) for i in range(MAX_RESPONSES)
-        ],
+        on_count,
         [mode, count],
-        responses,
+        [*responses, count_value],
         api_name="judge_form_count",
         api_visibility="private",
         queue=False,
     )
 
     def on_judge(name: str):
-        is_custom = name == CUSTOM_JUDGE
-        local = is_local_judge(name)
         return (
             judge_note(name, settings),
-            gr.Group(visible=is_custom),
-            gr.Textbox(visible=not local, label="API key" if is_custom else "API key (optional)"),
+            gr.Group(visible=name == CUSTOM_JUDGE),
+            gr.Textbox(visible=not is_local_judge(name), label=key_label(name, settings)),
         )
 
     judge.change(on_judge, judge, [note, custom, api_key], api_name="judge_form_judge", api_visibility="private")
@@ -273,28 +359,24 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         # Gradio calls with the inputs in INPUT_FIELDS order, then the Progress tracker that
         # __signature__ below declares (it only detects one among named positional parameters).
         *values, progress = args
-        form = JudgeForm.from_inputs(values)
-        progress(0.1, desc=f"Asking {form.model if form.judge == CUSTOM_JUDGE else form.judge}…")
         # The typed key and the Space's own secrets: none may reach the page or the log.
-        secrets = [form.api_key, *settings.secrets()]
+        secrets = [*settings.secrets()]
         try:
-            result = run_judgment(form, settings)
-            judged = form.judged_responses
-        except JudgeError as exc:
-            raise gr.Error(redact(str(exc), secrets), print_exception=False) from None
-        except Exception:
-            # The traceback may quote a request; redact before it reaches the log.
-            log.error("unexpected error while judging:\n%s", redact(traceback.format_exc(), secrets))
-            raise gr.Error(UNEXPECTED, print_exception=False) from None
-        view = present_result(result, judged)
-        figure = probability_figure(view.probabilities, result.mode)
+            form = JudgeForm.from_inputs(values)
+            secrets.append(form.api_key)
+            judgment = judge_form(form, settings, on_stage=lambda text, done: progress(done, desc=text))
+            view = present_judgment(judgment)
+            figure = probability_figure(view.probabilities, judgment.result.mode, view.plot_title)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a readable message
+            raise _failure(exc, secrets) from None
         return (
             view.verdict_html,
             gr.Plot(value=figure, visible=figure is not None),
             view.details_md,
             view.analysis_md,
             view.raw_output,
-            result.to_dict(),
+            view.prompt,
+            judgment.result.to_dict(),
         )
 
     # typeshed's function type does not declare __signature__, which inspect.signature honours.
@@ -304,7 +386,7 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         "mode": mode,
         "instruction": instruction,
         **{f"response_{i + 1}": box for i, box in enumerate(responses)},
-        "response_count": count,
+        "response_count": count_value,
         "judge": judge,
         "base_url": base_url,
         "model": model,
@@ -318,12 +400,59 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         "samples": samples,
         "logprobs": logprobs,
         "more_images": more_images,
+        "judges": compared,
     }
-    run.click(
+    started = run.click(
+        lambda: [*cleared(), gr.Button(visible=True)],
+        None,
+        [*results, stop],
+        api_name="judge_start",
+        api_visibility="private",
+        queue=False,
+    )
+    judging = started.then(
         on_run,
         [by_field[name] for name in INPUT_FIELDS],
-        [verdict, plot, details, analysis, raw, as_json],
+        results,
         api_name="judge",
         api_description="Judge responses about an image (inputs in the order documented in judges/ui/tab.py).",
         concurrency_limit=4,
+        preprocess=False,
+    )
+    judging.success(None, js=SHOW_VERDICT_JS, api_name="judge_show", api_visibility="private")
+    judging.then(lambda: gr.Button(visible=False), None, stop, api_name="judge_done", api_visibility="private")
+    stop.click(
+        lambda: gr.Button(visible=False),
+        None,
+        stop,
+        cancels=[judging],
+        api_name="judge_stop",
+        api_visibility="private",
+        queue=False,
+    )
+
+    # -- side by side
+    def on_compare(*args):
+        *values, progress = args
+        secrets = [*settings.secrets()]
+        try:
+            forms = compare_forms(values)
+            secrets.append(forms[0].api_key)
+            progress(0.1, desc=f"Asking {len(forms)} judges at once, up to {settings.request_timeout_s:g} s each")
+            result = compare(forms, settings)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a readable message
+            raise _failure(exc, secrets) from None
+        return comparison_html(result), result.to_dict()
+
+    on_compare.__signature__ = _api_signature(COMPARE_FIELDS)  # type: ignore[attr-defined]
+    compare_run.click(
+        lambda: "", None, comparison, api_name="compare_start", api_visibility="private", queue=False
+    ).then(
+        on_compare,
+        [by_field[name] for name in COMPARE_FIELDS],
+        [comparison, comparison_json],
+        api_name="compare",
+        api_description="Several judges on the same input: the /judge inputs, then judges (a list of names).",
+        concurrency_limit=2,
+        preprocess=False,
     )

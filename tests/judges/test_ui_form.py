@@ -117,7 +117,7 @@ def test_form_from_api_inputs(png):
     assert INPUT_FIELDS[-2:] == ("logprobs", "more_images") and len(INPUT_FIELDS) == 25
     defaults = input_defaults()
     assert [n for n in INPUT_FIELDS if n not in defaults] == ["image", "mode", "instruction", "response_1"]
-    assert (defaults["response_8"], defaults["judge"], defaults["temperature"]) == ("", "GPT-4o", 0.4)
+    assert (defaults["response_8"], defaults["judge"], defaults["temperature"]) == ("", "", 0.4)
     with pytest.raises(BadInput, match="at most 25 inputs"):
         JudgeForm.from_inputs([None] * 26)
 
@@ -126,8 +126,16 @@ def test_select_responses_takes_what_the_mode_needs():
     boxes = ["a", "b", "c", "d", "", "", "", ""]
     assert select_responses("score", boxes, 8) == ["a"]
     assert select_responses("pair", boxes, 8) == ["a", "b"]
-    assert select_responses("batch", boxes, 3) == ["a", "b", "c"]
+    assert select_responses("batch", boxes, 4) == ["a", "b", "c", "d"]
+    assert select_responses("batch", boxes, None) == ["a", "b", "c", "d"]  # inferred from the boxes
     assert select_responses("pair", [None, "b"], None) == ["", "b"]
+
+
+@pytest.mark.parametrize(("count", "filled"), [(3, 4), (3, 2), (5, 4)])
+def test_an_explicit_batch_count_that_disagrees_with_the_responses_names_both_numbers(count, filled):
+    boxes = [*["x"] * filled, *[""] * (8 - filled)]
+    with pytest.raises(BadInput, match=f"number of responses is {count}, but {filled} responses are filled in"):
+        select_responses("batch", boxes, count)
 
 
 @pytest.mark.parametrize("count", [1, 9])
@@ -278,7 +286,7 @@ def test_details_markdown_swap_consistency_and_facts():
     )
     assert "original order → A, swapped order → B (**inconsistent**" in text
     assert "over 3 samples: 100% agree with A (A, A, unscored)" in text
-    assert "Confidence** in the chosen label: 70%" in text
+    assert "Confidence** in the verdict's label: 70%" in text
     assert "1.23 s · 800 prompt + 60 completion tokens · 4 requests" in text
 
 
@@ -330,3 +338,55 @@ def test_png_bytes_are_accepted(png):
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
     assert build_task(form(png, image=buffer.getvalue())).images[0].width == 8
+
+
+# ---------------------------------------------------------------------- API values in our words
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("mode", "triple", "mode 'triple' is not a mode of this Space: pass one of score, pair, batch"),
+        ("setting", "best", "setting 'best' is not a prompt setting: pass one of no-cot"),
+        ("temperature", "hot", "temperature must be a number from 0 to 1.5, got 'hot'"),
+        ("temperature", "nan", "temperature must be a number from 0 to 1.5"),
+        ("samples", 50, "samples must be a whole number from 1 to 5, got 50"),
+        ("shuffles", 2.5, "shuffles must be a whole number from 0 to 5, got 2.5"),
+        ("response_count", 9, "response_count must be a whole number from 2 to 8, got 9"),
+        ("swap", "maybe", "swap must be true or false, got 'maybe'"),
+        ("instruction", 12, "instruction must be text, got int"),
+        ("image", {"url": "x"}, "image has no file in it: upload the image again"),
+    ],
+)
+def test_bad_api_values_name_the_field_and_what_it_takes(png, field, value, message):
+    values = dict.fromkeys(INPUT_FIELDS)
+    values.update({"image": str(png), "mode": "pair", "instruction": "Q", "response_1": "a", "response_2": "b"})
+    values[field] = value
+    with pytest.raises(BadInput, match=message.replace("(", r"\(").replace(")", r"\)")):
+        JudgeForm.from_inputs([values[name] for name in INPUT_FIELDS])
+
+
+def test_gradio_file_dicts_are_read_as_paths(png):
+    f = JudgeForm.from_inputs([{"path": str(png), "meta": {"_type": "gradio.FileData"}}, "score", "Q", "a"])
+    assert f.image == str(png)
+    assert build_task(f).images[0].width == 48
+
+
+def test_an_unusable_image_names_its_box(png, tmp_path):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    with pytest.raises(BadInput, match="^Image: notes.png is not an image"):
+        build_task(form(png, image=str(text)))
+    with pytest.raises(BadInput, match="^More images, file 1: notes.png is not an image"):
+        build_task(form(png, more_images=(str(text),)))
+
+
+def test_the_default_judge_is_one_the_space_can_run():
+    from judges.ui.form import default_judge, key_label
+
+    assert default_judge(Settings()) == CUSTOM_JUDGE
+    assert default_judge(Settings(openai_api_key="sk-x")) == "GPT-4o"
+    assert default_judge(Settings(gemini_api_key="g")) == "Gemini-2.5-Flash"
+    assert key_label("GPT-4o", Settings()) == "OPENAI_API_KEY (required: this Space has none, paste yours)"
+    assert key_label("GPT-4o", Settings(openai_api_key="sk-x")) == "OPENAI_API_KEY (optional: this Space has one)"
+    assert "HF_TOKEN" in key_label("Gemma-3-27B (HF Inference Providers)", Settings())
