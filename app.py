@@ -23,6 +23,10 @@ ASSETS = ROOT / "assets"
 EXAMPLES = ASSETS / "examples"
 CSS_FILE = ASSETS / "app.css"
 MAX_UPLOAD = "25mb"
+#: Loggers that write one INFO line per HTTP request. Silenced because the lines are noise and,
+#: worse, quote the URL: a base URL with ``user:password@`` would put a password in the log. The
+#: openai and huggingface_hub clients log through ``httpx2``, not ``httpx``.
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2")
 
 HEADER = """
 # MLLM-as-a-Judge Workbench
@@ -53,11 +57,12 @@ def build_demo(settings: Settings | None = None, *, store: Any = None) -> gr.Blo
     # delete_cache: uploads and CSV copies older than a day are removed hourly (a public Space).
     with gr.Blocks(title="MLLM-as-a-Judge Workbench", delete_cache=(3600, 86400)) as demo:
         gr.Markdown(HEADER, elem_id="header")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Judge", id="judge"):
                 build_judge_tab(settings, EXAMPLES)
             with gr.Tab("Leaderboard", id="leaderboard"):
-                build_leaderboard_tab(demo, store, settings.benchmark_dir, settings)
+                # tabs: a leaderboard link opens on this tab; a sample can be opened in the Judge tab.
+                build_leaderboard_tab(demo, store, settings.benchmark_dir, settings, tabs=tabs)
             with gr.Tab("About", id="about"):
                 build_about_tab()
     return demo
@@ -79,6 +84,13 @@ def launch_options(settings: Settings | None = None) -> dict[str, Any]:
     }
 
 
+def configure_logging() -> None:
+    """INFO logs for the Space's own modules; HTTP clients only from WARNING up (see :data:`QUIET_LOGGERS`)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def main() -> None:
     """Serve the Space (blocks until stopped)."""
     # ZeroGPU finds @spaces.GPU functions only in modules imported before launch; this one imports
@@ -86,8 +98,7 @@ def main() -> None:
     import judges.backends.hf.device  # noqa: F401
     from leaderboard.board import LazyLeaderboard
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise
+    configure_logging()
     settings = Settings.from_env()
     store = LazyLeaderboard(settings)
     demo = build_demo(settings, store=store)
