@@ -1,4 +1,5 @@
-"""Take the README screenshots: the Judge tab after a judgment, the leaderboard table and its heatmap.
+"""Take the README screenshots: the Judge tab after a judgment (desktop 1400x900 and phone 390x844),
+the leaderboard table and its heatmap.
 
 Run from the repository root with ``python assets/screenshots/take_screenshots.py``. It serves the
 app on 127.0.0.1 with a scripted OpenAI-compatible judge (no key, no network) and drives Debian's
@@ -16,8 +17,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from judges.ui.form import CUSTOM_JUDGE  # noqa: E402
 from judges.settings import Settings  # noqa: E402
+from judges.ui.form import CUSTOM_JUDGE  # noqa: E402
 from tests.support.app_launch import launched_app  # noqa: E402
 from tests.support.openai_server import reply, serve_openai  # noqa: E402
 
@@ -37,8 +38,25 @@ def _save(path: Path, max_height: int | None = None) -> None:
     print(f"{path.name}: {path.stat().st_size / 1024:.0f} KB")
 
 
+def _judge_once(page, url: str, base_url: str) -> None:
+    """Fill the pair example, point it at the scripted judge, and judge."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(20_000)
+    page.goto(url)
+    page.get_by_text("Pair · street scene").click()
+    page.locator("#judge-name input").click()
+    page.get_by_role("option", name=CUSTOM_JUDGE).click()
+    page.locator("#judge-base-url textarea").fill(base_url)
+    page.locator("#judge-model textarea").fill("Qwen/Qwen2.5-VL-7B-Instruct")
+    page.locator("#judge-logprobs input").check()
+    page.locator("#judge-run").click()
+    expect(page.locator("#judge-verdict")).to_contain_text("Response A wins")
+    page.wait_for_timeout(1200)
+
+
 def main() -> None:
-    """Write judge.png, leaderboard.png and heatmap.png beside this script."""
+    """Write judge.png, judge-phone.png, leaderboard.png and heatmap.png beside this script."""
     from playwright.sync_api import expect, sync_playwright
 
     alternatives = {"A": [("A", -0.08), ("B", -2.9), ("C", -4.2)]}
@@ -48,18 +66,13 @@ def main() -> None:
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(20_000)
-        page.goto(app.url)
-        page.get_by_text("Pair · street scene").click()
-        page.locator("#judge-name input").click()
-        page.get_by_role("option", name=CUSTOM_JUDGE).click()
-        page.locator("#judge-base-url textarea").fill(server.base_url)
-        page.locator("#judge-model textarea").fill("Qwen/Qwen2.5-VL-7B-Instruct")
-        page.locator("#judge-logprobs input").check()
-        page.locator("#judge-run").click()
-        expect(page.locator("#judge-verdict")).to_contain_text("Response A wins")
-        page.wait_for_timeout(800)
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+        for shown, name, height in ((phone, "judge-phone.png", 2600),):
+            _judge_once(shown, app.url, server.base_url)
+            shown.screenshot(path=str(HERE / name), full_page=True)
+            _save(HERE / name, max_height=height)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        _judge_once(page, app.url, server.base_url)
         page.screenshot(path=str(HERE / "judge.png"), full_page=True)
         _save(HERE / "judge.png", max_height=1250)
 
