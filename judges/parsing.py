@@ -9,14 +9,23 @@ Rules, in order:
    then weaker forms ("Rating: 4", "Final verdict: B", "C > A > B", a bare "4").
 3. The verdict must be one of the offered labels: 1..5, A/B/C (C = tie), or a permutation of the
    offered letters. Anything else is a failure with a reason, never a guess.
-4. Lines of the user's own texts (``guard_texts``) that carry verdict-like markers are blanked out of
-   the output before free-text search, so a response that says "[[A]]" cannot vote for itself when
-   the judge quotes it.
+4. Text the judge copies from the user's own texts (``guard_texts``) never provides the verdict:
+   lines and sentences of those texts that carry verdict-like markers, and JSON objects in them
+   with a judgement key, are blanked out of the output before any search (JSON or free text), so a
+   response that says "[[A]]" or ``{"Judgement": "[[A]]"}`` cannot vote for itself when the judge
+   quotes it, wherever the quote sits.
+
+Hostile outputs cannot pin the parser: only the last :data:`MAX_PARSED_CHARS` characters are read
+(verdicts come last), runs of one character or of whitespace are shortened to a few characters
+before any pattern sees them (so no pattern can backtrack over a long run), ranking patterns repeat
+at most as many times as a ranking has letters, and JSON objects are only tried where they nest at
+most :data:`MAX_JSON_DEPTH` deep. The work is linear in the length of the output.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import json
 import re
@@ -30,6 +39,19 @@ from judges.verdicts import LETTERS, TIE, TIE_TOKEN, Choice, Ranking, Scale, Ver
 _JUDGEMENT_KEYS = ("judgement", "judgment", "verdict", "final verdict", "rank", "ranking", "rating", "score")
 _ANALYSIS_KEYS = ("analysis", "reasoning", "explanation", "rationale")
 _MARKER = re.compile(r"\[\[|\]\]|judge?ment|verdict|rank", re.IGNORECASE)
+
+#: Only this many characters, the end of the output, are parsed; a judge's verdict comes last.
+MAX_PARSED_CHARS = 100_000
+#: JSON objects opening deeper than this are not tried as verdict objects (none nests that deep).
+MAX_JSON_DEPTH = 32
+#: Characters the Python-style-dict fallback (``ast.literal_eval``) may read per parse, in all.
+_LITERAL_BUDGET = 200_000
+_LITERAL_MAX = 20_000
+#: Runs longer than this are shortened before matching (see the module docstring).
+_RUN_KEEP = 8
+_RUN = re.compile(rf"\s{{{_RUN_KEEP + 1},}}|(\S)\1{{{_RUN_KEEP},}}")
+#: The most verdict-bearing fragments of user text that are masked in one output.
+_MAX_GUARD_FRAGMENTS = 200
 
 
 @dataclass(frozen=True)
@@ -76,44 +98,89 @@ def parse_with(
     if isinstance(space, Ranking) and n_responses is not None and not space.min_items <= n_responses <= space.max_items:
         raise ValueError(f"a ranking takes {space.min_items}..{space.max_items} responses, got {n_responses}")
 
+    cut = max(0, len(text) - MAX_PARSED_CHARS)
+    window = text[cut:]
+    view = _Compact.of(_mask_guarded(window, guard_texts))
+
     def check(found: _Found, analysis: str) -> ParseResult:
         if found.error:
             return ParseResult.failure(found.error, analysis)
-        return ParseResult(True, found.value, analysis, "", (found.start, found.end))
+        start = cut + view.original(found.start)
+        end = cut + (view.original(found.end - 1) + 1 if found.end > found.start else view.original(found.start))
+        return ParseResult(True, found.value, analysis, "", (start, end))
 
-    json_hit = _json_judgement(text)
+    json_hit = _json_judgement(view.text)
     if json_hit is not None:
-        value, offset, analysis = json_hit
-        found = reader.value(value, n_responses, offset, text)
+        value, offset, analysis, obj_start = json_hit
+        found = reader.value(value, n_responses, offset, view.text)
         if found is not None:
-            return check(found, analysis or _analysis_before(text, found.start))
+            analysis = _original_analysis(window, view.original(obj_start)) or analysis
+            return check(found, analysis or _analysis_before(text, cut + view.original(found.start)))
 
-    masked = _mask_guarded(text, guard_texts)
-    found = reader.text(masked, n_responses)
+    found = reader.text(view.text, n_responses)
     if found is None:
         return ParseResult.failure(reader.missing, text.strip())
-    return check(found, _analysis_before(text, found.start))
+    return check(found, _analysis_before(text, cut + view.original(found.start)))
+
+
+@dataclass(frozen=True)
+class _Compact:
+    """The text with long runs shortened, and the way back to the original offsets."""
+
+    text: str
+    starts: tuple[int, ...]
+    shifts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Compact:
+        pieces: list[str] = []
+        starts, shifts = [0], [0]
+        last = removed = 0
+        for run in _RUN.finditer(text):
+            raw = run.group()
+            # A whitespace run keeps both ends, and a newline from the middle: patterns care whether one is there.
+            middle = "\n" if "\n" in raw[4:-4] else ""
+            kept = raw[:4] + middle + raw[-4:] if raw[0].isspace() else raw[:_RUN_KEEP]
+            pieces += (text[last : run.start()], kept)
+            removed += len(raw) - len(kept)
+            starts.append(run.end() - removed)
+            shifts.append(removed)
+            last = run.end()
+        if not pieces:
+            return cls(text, (0,), (0,))
+        pieces.append(text[last:])
+        return cls("".join(pieces), tuple(starts), tuple(shifts))
+
+    def original(self, position: int) -> int:
+        """The offset in the original text of ``position`` in the shortened one."""
+        return position + self.shifts[bisect.bisect_right(self.starts, position) - 1]
+
+
+def _short(raw: str, limit: int = 24) -> str:
+    return raw if len(raw) <= limit else raw[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- JSON judgement
 
 
-def _json_judgement(text: str) -> tuple[object, int, str] | None:
-    """The last top-level JSON-ish object with a judgement key: (value, offset of the value, analysis).
+def _json_judgement(text: str) -> tuple[object, int, str, int] | None:
+    """The last top-level JSON-ish object with a judgement key: (value, offset of the value, analysis, start).
 
     Objects nested inside a decoded object are not candidates of their own, so a "score" inside a
     judge's "details" never outvotes its "Judgement"; a judgement key nested one level down (a
     wrapper such as ``{"result": {...}}``) is still found.
     """
-    best: tuple[object, int, str] | None = None
-    decoder = json.JSONDecoder()
-    position = 0
-    while (start := text.find("{", position)) >= 0:
-        obj, end = _decode_object(decoder, text, start)
-        if not isinstance(obj, dict):
-            position = start + 1
+    best: tuple[object, int, str, int] | None = None
+    decoder = json.JSONDecoder(strict=False)
+    covered = 0
+    budget = [_LITERAL_BUDGET]
+    for start, end, depth, height in _braces(text):
+        if start < covered or depth > MAX_JSON_DEPTH:
             continue
-        position = end
+        obj, obj_end = _decode_object(decoder, text, start, end, height, budget)
+        if not isinstance(obj, dict):
+            continue
+        covered = obj_end
         for candidate in (obj, *(v for v in obj.values() if isinstance(v, dict))):
             keys = {str(k).strip().lower(): k for k in candidate}
             jkey = next((keys[k] for k in _JUDGEMENT_KEYS if k in keys), None)
@@ -122,62 +189,133 @@ def _json_judgement(text: str) -> tuple[object, int, str] | None:
             akey = next((keys[k] for k in _ANALYSIS_KEYS if k in keys), None)
             analysis = str(candidate[akey]).strip() if akey is not None else ""
             # Locate the value inside the object's text so that the verdict's span points at the label.
-            key_pos = text.rfind(str(jkey), start, end)
+            key_pos = text.rfind(str(jkey), start, obj_end)
             offset = key_pos + len(str(jkey)) if key_pos >= 0 else start
-            best = (candidate[jkey], offset, analysis)
+            best = (candidate[jkey], offset, analysis, start)
             break
     if best is None:
         best = _loose_judgement(text)
     return best
 
 
-def _decode_object(decoder: json.JSONDecoder, text: str, start: int) -> tuple[object, int]:
+def _braces(text: str) -> list[tuple[int, int, int, int]]:
+    """Every ``{`` in order: (start, end after its matching ``}`` or -1, nesting depth, height).
+
+    One pass with a stack, counting braces only (strings are the decoder's business); ``height``
+    is how deep braces nest inside the object (0 for an object with no braces inside).
+    """
+    found: list[list[int]] = []
+    stack: list[int] = []
+    for match in re.finditer(r"[{}]", text):
+        if match.group() == "{":
+            stack.append(len(found))
+            found.append([match.start(), -1, len(stack) - 1, 0])
+        elif stack:
+            index = stack.pop()
+            found[index][1] = match.end()
+            if stack:
+                parent = found[stack[-1]]
+                parent[3] = max(parent[3], found[index][3] + 1)
+    return [(s, e, d, h) for s, e, d, h in found]
+
+
+def _decode_object(
+    decoder: json.JSONDecoder, text: str, start: int, end: int, height: int, budget: list[int]
+) -> tuple[object, int]:
     try:
         return decoder.raw_decode(text, start)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
-    # Judges often write Python-style dicts with single quotes; accept them without eval.
-    depth, end = 0, -1
-    for i in range(start, min(len(text), start + 20_000)):
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0:
-            end = i + 1
-            break
-    if end < 0:
+    # Judges often write Python-style dicts with single quotes; accept them without eval, within
+    # a budget, so that many broken objects cannot make this quadratic.
+    if end < 0 or end - start > _LITERAL_MAX or height > 4 or end - start > budget[0] or "'" not in text[start:end]:
         return None, start
+    budget[0] -= end - start
     try:
         return ast.literal_eval(text[start:end]), end
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None, start
+
+
+def _original_analysis(window: str, start: int) -> str:
+    """The analysis of the object at ``start`` as the judge wrote it (before runs were shortened)."""
+    try:
+        obj, _ = json.JSONDecoder(strict=False).raw_decode(window, start)
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(obj, dict):
+        return ""
+    for candidate in (obj, *(v for v in obj.values() if isinstance(v, dict))):
+        keys = {str(k).strip().lower(): k for k in candidate}
+        akey = next((keys[k] for k in _ANALYSIS_KEYS if k in keys), None)
+        if akey is not None:
+            return str(candidate[akey]).strip()
+    return ""
 
 
 _LOOSE = re.compile(r'["\']?(?:judge?ment|verdict)["\']?\s*:\s*["\']?([^"\'\n}]+)', re.IGNORECASE)
 
 
-def _loose_judgement(text: str) -> tuple[object, int, str] | None:
+def _loose_judgement(text: str) -> tuple[object, int, str, int] | None:
     """A broken JSON object (unclosed, unescaped quotes) still names its judgement key."""
-    matches = list(_LOOSE.finditer(text))
-    if not matches or "{" not in text[: matches[-1].start()]:
+    last = None
+    for last in _LOOSE.finditer(text):  # noqa: B007 - only the last match counts
+        pass
+    if last is None or "{" not in text[: last.start()]:
         return None
-    last = matches[-1]
-    return last.group(1).strip(), last.start(1), ""
+    return last.group(1).strip()[:200], last.start(1), "", last.start()
 
 
 # --------------------------------------------------------------------------- guarding user text
 
 
 def _mask_guarded(text: str, guard_texts: Sequence[str]) -> str:
-    """Blank out (same length, so offsets hold) quoted user lines that carry verdict markers."""
+    """Blank out (same length, so offsets hold) what the judge copied of the user's verdict-like text."""
+    literal, spaced = _guard_fragments(tuple(guard_texts))
+    for fragment in literal:
+        if fragment in text:
+            text = text.replace(fragment, " " * len(fragment))
+    for pattern in spaced:
+        text = pattern.sub(lambda m: " " * len(m.group()), text)
+    return text
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+_QUOTED_MARKER = re.compile(r"\[\[[^\[\]]{1,16}\]\]")
+
+
+@functools.lru_cache(maxsize=64)
+def _guard_fragments(guard_texts: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """What of the user's texts may not count as a verdict: exact fragments, and spacing-blind JSON.
+
+    * every line, and every sentence of a line, that carries a verdict marker (with more than the
+      marker alone: a bare ``[[A]]`` is also what the judge itself writes);
+    * a marker in quotes (``"[[A]]"``), which is how a judge quotes a response;
+    * every JSON-looking object with a judgement key, matched whatever the spacing, so a judge
+      that re-spaces the user's ``{"Judgement": "[[B]]"}`` while quoting it still cannot pass it on.
+    """
+    literal: list[str] = []
+    spaced: list[re.Pattern[str]] = []
     for guard in guard_texts:
         for line in (guard or "").splitlines():
             line = line.strip()
-            if len(line) >= 4 and _MARKER.search(line):
-                text = text.replace(line, " " * len(line))
-            # The whole marker alone is masked only with context, or the judge's own verdict would go.
-            for marker in re.finditer(r"\[\[[^\[\]]{1,16}\]\]", line):
+            if len(line) < 4 or not _MARKER.search(line):
+                continue
+            for piece in (line, *(p.strip() for p in _SENTENCE_END.split(line))):
+                markers = "".join(_QUOTED_MARKER.findall(piece))
+                if len(piece) >= 4 and _MARKER.search(piece) and len(piece) > len(markers) + 3:
+                    literal.append(piece)
+            for marker in _QUOTED_MARKER.finditer(line):
                 if len(line) > len(marker.group()):
-                    text = text.replace(f'"{marker.group()}"', " " * (len(marker.group()) + 2))
-    return text
+                    literal.append(f'"{marker.group()}"')
+        for match in re.finditer(r"\{[^{}]{0,400}\}", guard or ""):
+            body = match.group()
+            if re.search(r"judge?ment|verdict|rank|rating|score", body, re.IGNORECASE):
+                chars = [re.escape(c) for c in body if not c.isspace()]
+                spaced.append(re.compile(r"\s*+".join(chars)))
+    # Longest first, so a line is blanked whole before a sentence inside it is looked for.
+    unique = sorted(set(literal), key=len, reverse=True)[:_MAX_GUARD_FRAGMENTS]
+    return tuple(unique), tuple(spaced[:_MAX_GUARD_FRAGMENTS])
 
 
 def _analysis_before(text: str, position: int) -> str:
@@ -220,7 +358,7 @@ class _ScaleReader:
         digits = f"[0-9]{{1,{len(str(scale.high))}}}"
         self.strong = re.compile(rf"\[\[\s*(-?\d+(?:\.\d+)?)\s*(?:/\s*{top}\s*)?\]\]")
         self.weak = re.compile(
-            rf"(?:rating|score|judge?ment|verdict|grade)\**\s*(?:is|of|:|=)?\s*[*\"'\[]*\s*({digits}(?:\.\d+)?)"
+            rf"(?:rating|score|judge?ment|verdict|grade)\**\s*(?:is|of|:|=)?\s*[*\"'\[]{{0,8}}\s*({digits}(?:\.\d+)?)"
             rf"(?!\d)(?:\s*(?:/|out of)\s*{top})?",
             re.IGNORECASE,
         )
@@ -233,11 +371,15 @@ class _ScaleReader:
         try:
             number = float(raw)
         except ValueError:
-            return _Found(None, f"score {raw!r} is not a number", start, start)
+            return _Found(None, f"score {_short(raw)!r} is not a number", start, start)
         if not number.is_integer():
-            return _Found(None, f"score {raw} is not a whole number from {scale.low} to {scale.high}", start, start)
+            return _Found(
+                None, f"score {_short(raw)} is not a whole number from {scale.low} to {scale.high}", start, start
+            )
         if not scale.low <= number <= scale.high:
-            return _Found(None, f"score {int(number)} is outside the scale {scale.describe()}", start, start)
+            return _Found(
+                None, f"score {_short(str(int(number)))} is outside the scale {scale.describe()}", start, start
+            )
         token = str(int(number))
         pos = text.find(token, start)
         pos = start if pos < 0 else pos
@@ -267,7 +409,7 @@ class _ScaleReader:
         if bare:
             return self.number(bare.group(1), text.find(bare.group(1)), text)
         if self.run_on.fullmatch(text):
-            return _Found(None, f"ambiguous score {text.strip()!r}: several numbers, no single verdict", 0, 0)
+            return _Found(None, f"ambiguous score {_short(text.strip())!r}: several numbers, no single verdict", 0, 0)
         return None
 
 
@@ -281,10 +423,10 @@ class _ChoiceReader:
         self.choice = choice
         self.tokens = choice.tokens(len(choice.options))
         letters = "".join(self.tokens)
-        self.strong = re.compile(r"\[\[\s*(?:response|assistant|answer)?\s*([A-Za-z]+)\s*\]\]", re.IGNORECASE)
+        self.strong = re.compile(r"\[\[\s*(?:response|assistant|answer)?\s*([A-Za-z]{1,12})\s*\]\]", re.IGNORECASE)
         self.weak = re.compile(
             r"(?:final verdict|verdict|judge?ment|winner|better (?:response|answer) is|choice)\**\s*(?:is|:)?\s*"
-            rf"[*\"'\[]*\s*(?:(?:it\s+is|it's)\s+)?(?:a\s+)?(?:response|assistant|answer)?\s*\b((?-i:[{letters}])|tie)\b",
+            rf"[*\"'\[]{{0,8}}\s*(?:(?:it\s+is|it's)\s+)?(?:a\s+)?(?:response|assistant|answer)?\s*\b((?-i:[{letters}])|tie)\b",
             re.IGNORECASE,
         )
         self.bare = re.compile(rf"^\W*(?:(?:response|assistant|answer)\s+)?([{letters}]|tie|draw)\W*$", re.IGNORECASE)
@@ -306,7 +448,7 @@ class _ChoiceReader:
         elif self.choice.tie:
             label = _CHOICE_WORDS.get(word.lower())
         if label is None:
-            return _Found(None, f"verdict {raw!r} {self.not_offered}", start, start)
+            return _Found(None, f"verdict {_short(raw)!r} {self.not_offered}", start, start)
         return _Found(label, "", start, start + len(raw))
 
     def value(self, value: object, n: int | None, offset: int, text: str) -> _Found | None:
@@ -331,16 +473,17 @@ class _ChoiceReader:
         return None
 
 
-_SEP = r"\s*(?:,|>|;|->|\bthen\b|\s)\s*"
+# Atomic: a whitespace run between letters is read one way only (no backtracking over it).
+_SEP = r"(?>\s*(?:,|>|;|->|\bthen\b)\s*|\s+)"
 _BATCH_FORMS = (
     # [[C]], [[A]], [[B]]  (also separated by > or spaces)
-    re.compile(rf"\[\[\s*[A-H]\s*\]\](?:{_SEP}\[\[\s*[A-H]\s*\]\])+"),
+    re.compile(rf"\[\[\s*[A-H]\s*\]\](?:{_SEP}\[\[\s*[A-H]\s*\]\]){{1,7}}"),
     # Rank: [[A], [C], [D], [B]]   /   Rank: [C, B, D, A]   /   [[C, A, B]]
-    re.compile(rf"\[\[?\s*[A-H]\s*\]?(?:{_SEP}\[?\s*[A-H]\s*\]?)+\s*\]\]?"),
+    re.compile(rf"\[\[?\s*[A-H]\s*\]?(?:{_SEP}\[?\s*[A-H]\s*\]?){{1,7}}\s*\]\]?"),
     # C > A > B
-    re.compile(r"\b[A-H]\b(?:\s*>\s*\b[A-H]\b)+"),
+    re.compile(r"\b[A-H]\b(?:\s*>\s*\b[A-H]\b){1,7}"),
     # Rank: CADB   /   Ranking is C, A, B
-    re.compile(r"(?:rank(?:ing)?|judge?ment|order)\W{0,4}(?:is\s*)?\b([A-H](?:[\s,]*[A-H]\b)+)", re.IGNORECASE),
+    re.compile(r"(?:rank(?:ing)?|judge?ment|order)\W{0,4}(?:is\s*)?\b([A-H](?:[\s,]{0,8}[A-H]\b){1,7})", re.IGNORECASE),
     re.compile(r"(?:rank(?:ing)?|judge?ment|order)\W{0,4}(?:is\s*)?\b([A-H]{2,8})\b", re.IGNORECASE),
 )
 _BATCH_BARE = re.compile(r"^\W*([A-H](?:[\s,>]*[A-H]){1,7})\W*$")
@@ -359,7 +502,7 @@ class _RankingReader:
         letters = tuple(re.findall(r"[A-H]", letters_text))
         expected = LETTERS[: n or len(letters)]
         if sorted(letters) != sorted(expected):
-            shown = "".join(letters)
+            shown = _short("".join(letters))
             if len(set(letters)) != len(letters):
                 why = "repeats a letter"
             elif len(letters) < len(expected):
