@@ -60,6 +60,14 @@ _KEY_SHAPES = re.compile(
 )
 
 
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]*@")
+
+
+def strip_userinfo(text: str) -> str:
+    """Remove ``user:password@`` from every URL in ``text`` (a base URL may carry credentials)."""
+    return _USERINFO.sub(r"\1", text)
+
+
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Remove secrets from a message before it is logged or shown.
 
@@ -68,8 +76,10 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
         secrets: Exact secret values to remove, e.g. the API key of the current request.
 
     Returns:
-        The text with each secret and anything shaped like a well-known key replaced by ``***``.
+        The text with each secret, anything shaped like a well-known key and the credentials of
+        any URL (``user:password@``) replaced by ``***`` or removed.
     """
+    text = strip_userinfo(text)
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")

@@ -61,6 +61,8 @@ class Settings:
         runs_dir: ``RUNS_DIR``: directory of stored runs (default: the embedded ``assets/runs``).
         runs_repo: ``RUNS_REPO``: Hugging Face dataset repo to load runs from and push runs to.
         benchmark_dir: ``BENCHMARK_DIR``: local copy of the benchmark in its Hub layout (texts, images).
+        public_space: ``SPACE_ID`` is set: the app runs on a public Hugging Face Space, so API judges
+            never connect to this machine's own or private networks (:mod:`judges.endpoints`).
     """
 
     openai_api_key: str | None = field(default=None, repr=False)
@@ -74,6 +76,7 @@ class Settings:
     runs_dir: Path | None = None
     runs_repo: str | None = None
     benchmark_dir: Path | None = None
+    public_space: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +113,7 @@ class Settings:
             runs_dir=path("RUNS_DIR"),
             runs_repo=_text(env, "RUNS_REPO"),
             benchmark_dir=path("BENCHMARK_DIR"),
+            public_space=bool(_text(env, "SPACE_ID")),
         )
 
     @classmethod

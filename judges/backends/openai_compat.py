@@ -5,6 +5,17 @@ Gemini's OpenAI endpoint and Ollama all accept the same request, so one backend 
 differs between their models (vision, log-probabilities, temperature, system prompt) is declared
 in :class:`~judges.types.Capabilities` and obeyed here.
 
+Connections go through :func:`judges.endpoints.guarded_transports`: the address actually connected
+to is checked at connect time (link-local always refused; loopback and private networks refused
+when ``public_only``, which a public Space sets), redirects are not followed (a redirect is
+reported with where it points, never with its body), and every attempt has a total deadline of
+``timeout_s``, so a server that trickles its answer is cut off. httpx2's per-request INFO lines
+(which print the request URL) are not emitted, and URLs in messages never carry ``user:password@``.
+
+A reply field that cannot be read (a ``logprob`` that is not a number, ``usage`` counts that are
+not numbers, content parts that are not text) is dropped: probabilities or usage become unknown,
+and unreadable content is an empty output (unscored, so the Judge re-asks), never a traceback.
+
 Retries are done here rather than by the openai client: the client's backoff starts at a fixed
 0.5 s, which tests cannot shorten, and its errors must be translated into
 :mod:`judges.errors` anyway. Every message raised or logged goes through
@@ -18,6 +29,7 @@ import asyncio
 import ipaddress
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -29,6 +41,7 @@ from urllib.parse import urlsplit
 
 import openai
 
+from judges.endpoints import guarded_transports, refusal_in, request_deadline
 from judges.errors import (
     AuthenticationFailed,
     BackendError,
@@ -41,6 +54,7 @@ from judges.errors import (
     MissingApiKey,
     RateLimited,
     redact,
+    strip_userinfo,
 )
 from judges.images import to_data_url
 from judges.types import (
@@ -52,6 +66,7 @@ from judges.types import (
     TextPart,
     TokenLogprob,
     Usage,
+    text_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -115,6 +130,7 @@ class OpenAICompatBackend:
         max_tokens_param: MaxTokensParam = "max_tokens",
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 8.0,
+        public_only: bool = False,
     ) -> None:
         """Configure the backend; no request is made until the first completion.
 
@@ -128,7 +144,7 @@ class OpenAICompatBackend:
                 receive the Space's secrets); without a key such a backend sends a placeholder and
                 lets the server decide.
             capabilities: What the model accepts (default: vision, no log-probabilities).
-            timeout_s: Seconds to wait for one HTTP answer.
+            timeout_s: Seconds one attempt may take in all (connect, send, the whole answer).
             max_retries: Retries after a 429, 5xx, timeout or connection error.
             concurrency: Default number of simultaneous requests in :meth:`complete_many`.
             image_max_side: Images are downscaled to this long side before upload (None: never).
@@ -138,6 +154,8 @@ class OpenAICompatBackend:
                 (required by OpenAI's reasoning models).
             backoff_base_s: First retry delay; doubled at each retry, with jitter.
             backoff_max_s: Longest delay between two retries.
+            public_only: Refuse to connect to loopback and private addresses (a public Space);
+                link-local addresses are refused always.
 
         Raises:
             MissingApiKey: No key was given, the judge declares a key variable and the server is
@@ -148,7 +166,9 @@ class OpenAICompatBackend:
             raise ConfigError(
                 f"max_tokens_param must be 'max_tokens' or 'max_completion_tokens', got {max_tokens_param!r}."
             )
-        if timeout_s <= 0 or max_retries < 0 or concurrency < 1:
+        if not (isinstance(timeout_s, int | float) and math.isfinite(timeout_s)) or timeout_s <= 0:
+            raise ConfigError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}.")
+        if max_retries < 0 or concurrency < 1:
             raise ConfigError(
                 "timeout_s must be positive, max_retries at least 0 and concurrency at least 1 "
                 f"(got {timeout_s}, {max_retries}, {concurrency})."
@@ -156,6 +176,9 @@ class OpenAICompatBackend:
         self.model = model
         self.name = name or f"openai:{model}"
         self.base_url = (base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+        #: The base URL as messages show it: without ``user:password@``.
+        self.shown_url = strip_userinfo(self.base_url)
+        self.public_only = bool(public_only)
         self.capabilities = capabilities or Capabilities(vision=True, logprobs=False)
         self.timeout_s = float(timeout_s)
         self.max_retries = int(max_retries)
@@ -174,7 +197,7 @@ class OpenAICompatBackend:
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
 
     def __repr__(self) -> str:
-        return f"OpenAICompatBackend(name={self.name!r}, model={self.model!r}, base_url={self.base_url!r})"
+        return f"OpenAICompatBackend(name={self.name!r}, model={self.model!r}, base_url={self.shown_url!r})"
 
     # ------------------------------------------------------------------ public API
 
@@ -191,7 +214,8 @@ class OpenAICompatBackend:
         attempt = 0
         while True:
             try:
-                raw = client.chat.completions.with_raw_response.create(**payload)
+                with request_deadline(self.timeout_s):
+                    raw = client.chat.completions.with_raw_response.create(**payload)
                 return self._completion(raw.http_response.content, start)
             except openai.OpenAIError as exc:
                 outcome = self._after_failure(exc, attempt)
@@ -257,6 +281,7 @@ class OpenAICompatBackend:
 
     def _client_options(self) -> dict[str, Any]:
         # max_retries=0: retries are ours (see the module docstring).
+        _quiet_transport_logs()
         return {
             "api_key": self._api_key,
             "base_url": self.base_url,
@@ -267,20 +292,27 @@ class OpenAICompatBackend:
     def _sync_client(self) -> openai.OpenAI:
         with self._client_lock:
             if self._client is None:
-                self._client = openai.OpenAI(**self._client_options())
+                transport, _ = guarded_transports(public=self.public_only)
+                http = openai.DefaultHttpxClient(transport=transport, follow_redirects=False)
+                self._client = openai.OpenAI(**self._client_options(), http_client=http)
             return self._client
+
+    def _new_async_client(self) -> openai.AsyncOpenAI:
+        _, transport = guarded_transports(public=self.public_only)
+        http = openai.DefaultAsyncHttpxClient(transport=transport, follow_redirects=False)
+        return openai.AsyncOpenAI(**self._client_options(), http_client=http)
 
     def _loop_client(self) -> openai.AsyncOpenAI:
         loop = asyncio.get_running_loop()
         if self._async_client is None or self._async_loop is None or self._async_loop() is not loop:
-            self._async_client = openai.AsyncOpenAI(**self._client_options())
+            self._async_client = self._new_async_client()
             self._async_loop = weakref.ref(loop)
         return self._async_client
 
     async def _run_many(self, requests: list[ChatRequest], limit: int) -> list[Completion | JudgeError]:
         semaphore = asyncio.Semaphore(limit)
         # A client of its own: this loop ends with the call, and connections must not outlive it.
-        async with openai.AsyncOpenAI(**self._client_options()) as client:
+        async with self._new_async_client() as client:
 
             async def one(request: ChatRequest) -> Completion | JudgeError:
                 async with semaphore:
@@ -297,7 +329,8 @@ class OpenAICompatBackend:
         attempt = 0
         while True:
             try:
-                raw = await client.chat.completions.with_raw_response.create(**payload)
+                with request_deadline(self.timeout_s):
+                    raw = await client.chat.completions.with_raw_response.create(**payload)
                 return self._completion(raw.http_response.content, start)
             except openai.OpenAIError as exc:
                 outcome = self._after_failure(exc, attempt)
@@ -318,7 +351,7 @@ class OpenAICompatBackend:
         if env is None or is_loopback_url(self.base_url):
             return LOCAL_PLACEHOLDER_KEY
         raise MissingApiKey(
-            f"The judge {self.name} needs an API key for {self.base_url}: set the environment "
+            f"The judge {self.name} needs an API key for {self.shown_url}: set the environment "
             f"variable {env} (a Space secret), or paste a key in the key box."
         )
 
@@ -352,6 +385,10 @@ class OpenAICompatBackend:
         limit = self.capabilities.max_images
         if limit is not None and images > limit:
             raise BadInput(f"The judge {self.name} accepts at most {limit} images per request; got {images}.")
+        for message in messages:
+            problem = text_problem(f"A {message.role} message", message.text)
+            if problem:
+                raise BadInput(f"{self.name}: {problem}.")
         if not self.capabilities.system_prompt:
             messages = _merge_system(messages)
         return [{"role": m.role, "content": self._content(m)} for m in messages]
@@ -378,7 +415,7 @@ class OpenAICompatBackend:
             body = json.loads(content)
         except ValueError:
             raise BadResponse(
-                f"{self.name}: the server at {self.base_url} answered with a body that is not JSON "
+                f"{self.name}: the server at {self.shown_url} answered with a body that is not JSON "
                 f"({self._clean(content[:120].decode('utf-8', 'replace'))!r}). Check the base URL "
                 "points at an OpenAI-compatible /v1 endpoint."
             ) from None
@@ -392,20 +429,22 @@ class OpenAICompatBackend:
         message = choice.get("message")
         if not isinstance(message, dict):
             message = {}
+        model = body.get("model")
+        finish = choice.get("finish_reason")
         return Completion(
             text=_text_of(message.get("content")),
-            model=str(body.get("model") or self.model),
+            model=model[:200] if isinstance(model, str) and model else self.model,
             latency_s=time.perf_counter() - start,
             usage=_usage_of(body.get("usage")),
             tokens=_tokens_of(choice.get("logprobs")),
-            finish_reason=choice.get("finish_reason"),
+            finish_reason=finish if isinstance(finish, str) else None,
         )
 
     # ------------------------------------------------------------------ retries and errors
 
     def _retry_delay(self, exc: openai.OpenAIError, attempt: int) -> float | None:
         """Seconds to wait before retrying ``exc``, or None when it must not be retried."""
-        if attempt >= self.max_retries:
+        if attempt >= self.max_retries or refusal_in(exc):
             return None
         if isinstance(exc, openai.APIStatusError):
             code = exc.status_code
@@ -438,16 +477,30 @@ class OpenAICompatBackend:
     def _translate(self, exc: openai.OpenAIError, attempt: int) -> JudgeError:
         """The library error for a client exception, with a message saying what to do."""
         tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
-        if isinstance(exc, openai.APITimeoutError):
-            error: JudgeError = BackendTimeout(
-                f"{self.name}: no answer from {self.base_url} within {self.timeout_s:g} s ({tries}). "
-                "The server may be overloaded; try again, or raise the timeout with the environment "
-                "variable JUDGE_TIMEOUT_S."
+        refusal = refusal_in(exc)
+        if refusal:
+            error: JudgeError = ConfigError(
+                f"{self.name}: did not connect to {self.shown_url}: {refusal}. Use the endpoint's public "
+                "URL, or run the app yourself (python app.py) to judge with a server on your own network."
+            )
+        elif isinstance(exc, openai.APITimeoutError):
+            error = BackendTimeout(
+                f"{self.name}: no complete answer from {self.shown_url} within {self.timeout_s:g} s "
+                f"({tries}). The server may be overloaded or sending its answer too slowly; try again, "
+                "or raise the timeout with the environment variable JUDGE_TIMEOUT_S."
             )
         elif isinstance(exc, openai.APIConnectionError):
             error = BackendUnavailable(
-                f"{self.name}: cannot reach {self.base_url} ({tries}). Is the server running, and is "
+                f"{self.name}: cannot reach {self.shown_url} ({tries}). Is the server running, and is "
                 "the base URL right (it usually ends in /v1)?"
+            )
+        elif isinstance(exc, openai.APIStatusError) and 300 <= exc.status_code < 400:
+            # Never the body: a redirect may come from, or point at, a host we must not show.
+            location = strip_userinfo(str(exc.response.headers.get("location") or "")[:200])
+            error = BackendError(
+                f"{self.name}: {self.shown_url} answered with a redirect (HTTP {exc.status_code})"
+                + (f" to {location}" if location else "")
+                + ", which the judge does not follow. Use the final address as the base URL."
             )
         elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             error = AuthenticationFailed(
@@ -461,7 +514,7 @@ class OpenAICompatBackend:
             )
         elif isinstance(exc, openai.NotFoundError):
             error = BackendError(
-                f"{self.name}: HTTP 404 from {self.base_url}: {_server_message(exc)}. Check the model "
+                f"{self.name}: HTTP 404 from {self.shown_url}: {_server_message(exc)}. Check the model "
                 f"name {self.model!r} and the base URL."
             )
         elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
@@ -474,7 +527,7 @@ class OpenAICompatBackend:
                 f"{self.name}: the server refused the request (HTTP {exc.status_code}): {_server_message(exc)}"
             )
         else:
-            error = BadResponse(f"{self.name}: unusable answer from {self.base_url}: {_describe(exc)}")
+            error = BadResponse(f"{self.name}: unusable answer from {self.shown_url}: {_describe(exc)}")
         return type(error)(self._clean(str(error)))
 
     def _clean(self, text: str) -> str:
@@ -500,29 +553,61 @@ def _merge_system(messages: Sequence[Message]) -> tuple[Message, ...]:
 def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
-    if isinstance(content, list):  # some servers answer with a list of parts
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    if isinstance(content, list):  # some servers answer with a list of parts; unreadable parts count as nothing
+        return "".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
     return ""
+
+
+def _count(value: Any) -> int | None:
+    """A token count as reported, or None when it is not a usable whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value < 2**53 else None
+    if isinstance(value, float) and value.is_integer() and 0 <= value < 2**53:
+        return int(value)
+    return None
 
 
 def _usage_of(usage: Any) -> Usage | None:
     if not isinstance(usage, dict):
         return None
-    return Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    prompt, completion = (_count(usage.get(key, 0) or 0) for key in ("prompt_tokens", "completion_tokens"))
+    if prompt is None or completion is None:
+        return None  # unknown rather than wrong
+    return Usage(prompt, completion)
+
+
+def _logprob(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if number <= 0 and not math.isnan(number) else None
 
 
 def _tokens_of(logprobs: Any) -> tuple[TokenLogprob, ...] | None:
+    """Per-token log-probabilities, or None when any entry cannot be read (then they are unknown)."""
     content = logprobs.get("content") if isinstance(logprobs, dict) else None
     if not isinstance(content, list) or not content:
         return None
-    return tuple(
-        TokenLogprob(
-            token=str(item.get("token", "")),
-            logprob=float(item.get("logprob", float("-inf"))),
-            top=tuple((str(t.get("token", "")), float(t.get("logprob"))) for t in item.get("top_logprobs") or ()),
-        )
-        for item in content
-    )
+    tokens = []
+    for item in content:
+        if not isinstance(item, dict) or not isinstance(item.get("token"), str):
+            return None
+        logprob = _logprob(item.get("logprob"))
+        top_raw = item.get("top_logprobs") or ()
+        if logprob is None or not isinstance(top_raw, list | tuple):
+            return None
+        top = []
+        for alternative in top_raw:
+            if not isinstance(alternative, dict) or not isinstance(alternative.get("token"), str):
+                return None
+            alt_logprob = _logprob(alternative.get("logprob"))
+            if alt_logprob is None:
+                return None
+            top.append((alternative["token"], alt_logprob))
+        tokens.append(TokenLogprob(token=item["token"], logprob=logprob, top=tuple(top)))
+    return tuple(tokens)
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
@@ -555,3 +640,24 @@ def _describe(exc: openai.OpenAIError) -> str:
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}: {_server_message(exc)}"
     return f"{type(exc).__name__}: {exc}"[:500]
+
+
+class _NoRequestLines(logging.Filter):
+    """Drops httpx2's per-request INFO lines (they print the URL); scrubs URLs in what it keeps."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        record.msg = strip_userinfo(str(record.msg))
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(strip_userinfo(str(a)) for a in args)
+        return True
+
+
+_QUIET = _NoRequestLines()
+
+
+def _quiet_transport_logs() -> None:
+    # Installed when the first client is built (not at import); adding the same filter twice is a no-op.
+    logging.getLogger("httpx2").addFilter(_QUIET)

@@ -227,6 +227,7 @@ def _openai_settings(settings: Settings) -> Mapping[str, Any]:
         "max_retries": settings.max_retries,
         "concurrency": settings.concurrency,
         "image_max_side": settings.image_max_side,
+        "public_only": settings.public_space,
     }
 
 

@@ -43,6 +43,9 @@ __all__ = [
     "empty_choices",
     "empty_content",
     "malformed",
+    "raw_json",
+    "redirect",
+    "trickle",
     "rate_limited",
     "reply",
     "serve_openai",
@@ -53,7 +56,7 @@ __all__ = [
     "unauthorized",
 ]
 
-Kind: TypeAlias = Literal["reply", "status", "malformed", "empty_choices"]
+Kind: TypeAlias = Literal["reply", "status", "malformed", "empty_choices", "raw", "trickle"]
 
 #: Log-probability given to a generated token when the script does not say otherwise.
 DEFAULT_TOKEN_LOGPROB = -0.05
@@ -90,6 +93,22 @@ class Behaviour:
     message: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    payload: Any = None
+
+
+def raw_json(payload: Any) -> Behaviour:
+    """HTTP 200 whose JSON body is exactly ``payload`` (for malformed completions)."""
+    return Behaviour("raw", payload=payload)
+
+
+def redirect(location: str, code: int = 302, body: str = "redirect body") -> Behaviour:
+    """An HTTP redirect to ``location``, with a body a client must never show."""
+    return status(code, body, headers={"Location": location})
+
+
+def trickle(interval_s: float = 0.05) -> Behaviour:
+    """HTTP 200 that announces a long body and sends one byte every ``interval_s``, until stopped."""
+    return Behaviour("trickle", delay_s=0.0, payload=interval_s)
 
 
 def reply(
@@ -476,10 +495,29 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             if behaviour.kind == "status":
                 error = {"message": behaviour.message, "type": "test_error", "code": behaviour.status}
                 self._send_json(behaviour.status, {"error": error}, behaviour.headers)
+            elif behaviour.kind == "raw":
+                self._send_raw(200, json.dumps(behaviour.payload).encode(), "application/json")
+            elif behaviour.kind == "trickle":
+                self._trickle(float(behaviour.payload))
             elif behaviour.kind == "malformed":
                 self._send_raw(200, b'{"id": "chatcmpl-broken", "choices": [', "application/json")
             else:
                 self._send_json(200, _completion_body(behaviour, recorded))
+
+        def _trickle(self, interval_s: float) -> None:
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000000")
+                self.end_headers()
+                self.wfile.write(b"{")
+                self.wfile.flush()
+                while not server._stopping.wait(interval_s):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+            except OSError:
+                pass  # the client gave up, as it should
+            self.close_connection = True
 
         def _record(self, raw: bytes) -> RecordedRequest:
             try:
