@@ -22,7 +22,7 @@ from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, template_names
 from judges.settings import Settings
 from judges.tasks import get_task, task_names
-from judges.types import JudgeResult, Sampling
+from judges.types import JudgeResult, Sampling, text_problem
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +70,24 @@ def _spec_for(args: argparse.Namespace):
     if args.backend is not None and get_backend(args.backend).local:
         return local_spec(args.model, args.backend)
     return get_spec(args.model)
+
+
+_TEXT_ARGUMENTS = (
+    ("--instruction", "instruction"),
+    ("--criteria", "criteria"),
+    ("--image-description", "image_description"),
+)
+
+
+def _argument_problem(args: argparse.Namespace) -> str:
+    """Text arguments that are not valid UTF-8 (the shell passed raw bytes), named by their option."""
+    named = [(flag, getattr(args, attr)) for flag, attr in _TEXT_ARGUMENTS]
+    named += [(f"--response #{i + 1}", text) for i, text in enumerate(args.response)]
+    for flag, value in named:
+        problem = text_problem(flag, value) if isinstance(value, str) else ""
+        if problem:
+            return problem + "."
+    return ""
 
 
 def run_judge(args: argparse.Namespace, settings: Settings) -> JudgeResult:
@@ -131,7 +149,8 @@ def _print_human(result: JudgeResult) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 also when the output was unscored)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
+    # Without -v only the one ``error:`` line speaks; retries and re-asks are logged with -v.
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.ERROR)
     if args.command == "list":
         print("judges:   " + ", ".join(judge_names()))
         print("modes:    " + ", ".join(task_names()))
@@ -143,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JudgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    problem = _argument_problem(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         result = run_judge(args, settings)
     except JudgeError as exc:

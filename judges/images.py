@@ -34,7 +34,8 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> ImagePar
         max_pixels: Largest accepted width x height.
 
     Returns:
-        The image, re-encoded as PNG unless it already was a PNG or JPEG.
+        The image, re-encoded as PNG unless it already was a PNG or an RGB/greyscale JPEG (a CMYK
+        JPEG is converted to an RGB JPEG).
 
     Raises:
         ImageError: The file is missing, is not an image, is truncated or is too large.
@@ -77,6 +78,9 @@ def _from_bytes(data: bytes, label: str, max_pixels: int) -> ImagePart:
             fmt = probe.format
             _check_size(probe.width, probe.height, label, max_pixels)
             probe.load()
+            if fmt == "JPEG" and probe.mode not in ("RGB", "L"):
+                # CMYK (and YCCK) JPEGs are rejected by some providers: send plain RGB.
+                return _as_jpeg(probe.convert("RGB"))
             if fmt in ("PNG", "JPEG"):
                 return ImagePart(data, f"image/{fmt.lower()}", probe.width, probe.height)
             return _from_pil(probe, max_pixels)
@@ -98,6 +102,12 @@ def _from_pil(image: Image.Image, max_pixels: int) -> ImagePart:
     buffer = io.BytesIO()
     _web_safe(image).save(buffer, format="PNG")
     return ImagePart(buffer.getvalue(), "image/png", image.width, image.height)
+
+
+def _as_jpeg(image: Image.Image) -> ImagePart:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=95)
+    return ImagePart(buffer.getvalue(), "image/jpeg", image.width, image.height)
 
 
 def _web_safe(image: Image.Image) -> Image.Image:

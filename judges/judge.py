@@ -34,10 +34,17 @@ from judges.types import (
     TextPart,
     Usage,
     VerdictDistribution,
+    sampling_problems,
+    text_problem,
 )
 from judges.verdicts import Verdict, VerdictSpace
 
 log = logging.getLogger(__name__)
+
+#: Bounds of the repetition options: beyond them a judgment is hundreds of requests (and memory).
+MAX_SAMPLES = 20
+MAX_SHUFFLES = 20
+MAX_REASKS = 5
 
 #: The assistant text a forward-pass verdict continues from: the verdict token comes next.
 FORWARD_PREFIX = '{"Analysis": "", "Judgement": "[['
@@ -124,8 +131,10 @@ class Judge:
 
     def _check_options(self) -> None:
         opts, caps = self.options, self.backend.capabilities
-        if opts.samples < 1 or opts.shuffles < 0 or opts.max_reasks < 0:
-            raise ConfigError("samples must be >= 1, shuffles and max_reasks >= 0.")
+        problems = options_problems(opts)
+        if problems:
+            # Field names stay as written (``samples``, ``top_p``), so the message starts with one.
+            raise ConfigError("; ".join(problems) + ". Change these options and try again.")
         if opts.swap and self.task.reorder != "swap":
             raise ConfigError(
                 f"Position swap applies to {_supporting('swap')} only; use shuffles for {_supporting('shuffle')}."
@@ -363,6 +372,29 @@ class Judge:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def options_problems(options: JudgeOptions) -> list[str]:
+    """Every out-of-bounds option, each as a sentence fragment naming it ([] when all is well).
+
+    Checked before any request is built, so an absurd value ends in one clear message instead
+    of a crash or an allocation of a billion requests.
+    """
+
+    def whole(value: object, low: int, high: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+    problems = []
+    if not whole(options.samples, 1, MAX_SAMPLES):
+        problems.append(f"samples must be a whole number from 1 to {MAX_SAMPLES}, got {options.samples!r}")
+    if not whole(options.shuffles, 0, MAX_SHUFFLES):
+        problems.append(f"shuffles must be a whole number from 0 to {MAX_SHUFFLES}, got {options.shuffles!r}")
+    if not whole(options.max_reasks, 0, MAX_REASKS):
+        problems.append(f"max_reasks must be a whole number from 0 to {MAX_REASKS}, got {options.max_reasks!r}")
+    problems += sampling_problems(options.sampling)
+    if options.criteria is not None:
+        problems += [p for p in [text_problem("criteria", options.criteria)] if p]
+    return problems
 
 
 def _supporting(reorder: str) -> str:

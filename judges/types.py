@@ -6,6 +6,7 @@ ZeroGPU boundary, compared in tests and written to a run file without defensive 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
@@ -134,6 +135,49 @@ class Sampling:
     seed: int | None = None
     logprobs: bool = True
     top_logprobs: int = 5
+
+
+#: Bounds of the decoding parameters (OpenAI's own: temperature 0..2, at most 20 top log-probabilities).
+MAX_TEMPERATURE = 2.0
+MAX_TOKENS_LIMIT = 131_072
+MAX_TOP_LOGPROBS = 20
+
+
+def sampling_problems(sampling: Sampling) -> list[str]:
+    """What is out of bounds in ``sampling``, each as a sentence naming the field ([] when all is well)."""
+    problems = []
+
+    def real(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+    t, p = sampling.temperature, sampling.top_p
+    if t is not None and not (real(t) and 0 <= t <= MAX_TEMPERATURE):
+        problems.append(f"temperature must be a number from 0 to {MAX_TEMPERATURE:g}, got {t!r}")
+    if p is not None and not (real(p) and 0 < p <= 1):
+        problems.append(f"top_p must be a number above 0 and at most 1, got {p!r}")
+    if not (isinstance(sampling.max_tokens, int) and 1 <= sampling.max_tokens <= MAX_TOKENS_LIMIT):
+        problems.append(
+            f"max_tokens must be a whole number from 1 to {MAX_TOKENS_LIMIT:,}, got {sampling.max_tokens!r}"
+        )
+    if not (isinstance(sampling.top_logprobs, int) and 0 <= sampling.top_logprobs <= MAX_TOP_LOGPROBS):
+        problems.append(
+            f"top_logprobs must be a whole number from 0 to {MAX_TOP_LOGPROBS}, got {sampling.top_logprobs!r}"
+        )
+    if sampling.seed is not None and not (isinstance(sampling.seed, int) and abs(sampling.seed) < 2**63):
+        problems.append(f"seed must be a whole number below 2**63, got {sampling.seed!r}")
+    return problems
+
+
+def text_problem(field_name: str, text: str) -> str:
+    """Why ``text`` cannot be sent (it cannot be encoded as UTF-8), naming ``field_name``; "" when it can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (
+            f"{field_name} holds a character that is not valid text ({text[exc.start]!r} at position "
+            f"{exc.start}, often a broken emoji or bytes that are not UTF-8); remove it or re-save the text as UTF-8"
+        )
+    return ""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from judges.errors import BadInput
 from judges.images import ImageSource, load_image
 from judges.parsing import parse_with
 from judges.prompts import PromptSetting, Template, render_prompt
-from judges.types import ImagePart, Message, ParseResult, Task, TextPart
+from judges.types import ImagePart, Message, ParseResult, Task, TextPart, text_problem
 from judges.verdicts import LETTERS, Verdict, VerdictSpace
 
 #: How a task varies the order its responses are shown in, to measure and cancel position bias.
@@ -121,15 +121,21 @@ class BaseTask:
     prompt_section: str = ""
 
     def _validate(self, instruction: str, responses: Sequence[str]) -> tuple[str, tuple[str, ...]]:
-        if not (instruction or "").strip():
+        if not isinstance(instruction, str) or not instruction.strip():
             raise BadInput("The instruction is empty. Write what the answering model was asked.")
         texts = tuple(r if isinstance(r, str) else "" for r in responses)
         if not self.min_responses <= len(texts) <= self.max_responses:
             raise BadInput(f"{self.title} mode takes {self.response_range()} responses, got {len(texts)}.")
+        problem = text_problem("The instruction", instruction)
+        if problem:
+            raise BadInput(problem + ".")
         for i, text in enumerate(texts):
+            which = "The response" if len(texts) == 1 else f"Response {LETTERS[i]}"
             if not text.strip():
-                which = "The response" if len(texts) == 1 else f"Response {LETTERS[i]}"
                 raise BadInput(f"{which} is empty. Paste the answer to judge, or remove the box.")
+            problem = text_problem(which, text)
+            if problem:
+                raise BadInput(problem + ".")
         return instruction, texts
 
     def response_range(self) -> str:
@@ -152,6 +158,10 @@ class BaseTask:
                 an image that cannot be used.
         """
         instruction, texts = self._validate(instruction, responses)
+        if image_description is not None:
+            problem = text_problem("The image description", image_description)
+            if problem:
+                raise BadInput(problem + ".")
         parts = tuple(load_image(image) for image in images if image is not None)
         return self._build(instruction, texts, parts, image_description)
 
