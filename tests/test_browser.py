@@ -7,7 +7,6 @@ Screenshots land in ``test-artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -141,66 +140,7 @@ def test_batch_example_shows_four_boxes(page):
     expect(page.locator("#judge-response-5")).to_be_hidden()
 
 
-def test_leaderboard_modes_and_csv(page):
-    from playwright.sync_api import expect
-
-    page.get_by_role("tab", name="Leaderboard").click()
-    expect(cell(page, 0, 0)).not_to_be_empty()
-    expect(page.locator("#lb-caption")).to_contain_text("pearson")
-    score_rows = page.locator("#lb-table [role=grid]").get_attribute("aria-rowcount")
-
-    page.locator("#lb-mode").get_by_text("Batch (rank 2-8 responses)").click()
-    expect(page.locator("#lb-caption")).to_contain_text("normalized_levenshtein")
-    expect(page.locator("#lb-metric input")).to_have_value("normalized_levenshtein ↓")
-    # Lower is better: the first row has the smallest Average.
-    averages = []
-    rows = int(page.locator("#lb-table [role=grid]").get_attribute("aria-rowcount")) - 1
-    for r in range(rows):
-        text = cell(page, r, 1).inner_text().strip()
-        if text not in ("", "–"):
-            averages.append(float(text))
-    assert averages == sorted(averages) and len(averages) >= 2
-    assert any("[paper]" in cell(page, r, 0).inner_text() for r in range(rows))
-    expect(page.locator("#lb-bars .js-plotly-plot")).to_be_visible()
-    shot(page, "leaderboard")
-
-    with page.expect_download() as download:
-        page.locator("#lb-download").click()
-    path = download.value.path()
-    with open(path, newline="") as handle:
-        table = list(csv.reader(handle))
-    assert download.value.suggested_filename == "leaderboard-batch-normalized_levenshtein.csv"
-    assert table[0][:3] == ["Judge", "Average", "95% CI"]
-    assert len(table) - 1 == rows
-    assert [r[0] for r in table[1:]] == [cell(page, r, 0).inner_text().strip() for r in range(rows)]
-    assert score_rows is not None
-
-
-def test_submit_a_run_in_the_browser(page, tmp_path):
-    from playwright.sync_api import expect
-
-    from tests.support.submissions import submission
-
-    files = submission(tmp_path, "browser-score-run", "Browser-Judge", source="mllmj-hq-score-gpt-4v")
-    page.get_by_role("tab", name="Leaderboard").click()
-    expect(cell(page, 0, 0)).not_to_be_empty()
-    expect(page.locator("#lb-refresh")).to_be_visible()
-    page.get_by_text("Submit a run").click()
-    page.locator("#lb-submit-files input[type=file]").set_input_files([str(f) for f in files])
-    expect(page.locator("#lb-submit-files")).to_contain_text("judgments.jsonl")
-    page.locator("#lb-submit-button").click()
-    expect(page.locator("#lb-submit-message")).to_contain_text("Accepted run browser-score-run")
-    expect(page.locator("#lb-table")).to_contain_text("Browser-Judge [unverified]")
-    expect(page.locator("#lb-bars")).to_contain_text("Browser-Judge")  # the plots follow
-    shot(page, "submit")
-
-
-def test_about_tab(page):
-    from playwright.sync_api import expect
-
-    page.get_by_role("tab", name="About").click()
-    expect(page.locator("#about-text")).to_contain_text("MLLM-as-a-Judge")
-    shot(page, "about")
+# The Leaderboard and About tabs' browser tests are in tests/test_leaderboard_browser.py.
 
 
 # ---------------------------------------------------------------------- issue 10: the Judge tab as a visitor meets it

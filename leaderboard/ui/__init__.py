@@ -4,7 +4,9 @@ Rooms:
 
 * :mod:`~leaderboard.ui.tab`: the widgets and their wiring (build_leaderboard_tab, build_about_tab);
   the only module here that imports gradio;
-* :mod:`~leaderboard.ui.table`: filtering, pivoting, sorting and formatting the long table;
+* :mod:`~leaderboard.ui.table`: filtering, min n, ranks with ties, pivoting, sorting and formatting the long table;
+* :mod:`~leaderboard.ui.views`: the view (benchmark, task, subsets, filters), its default comparable form, the URL;
+* :mod:`~leaderboard.ui.comparable`: tables the engine recomputes on demand (same items only, another min n);
 * :mod:`~leaderboard.ui.samples`: the sample view (one item, its label, each judge's verdict);
 * :mod:`~leaderboard.ui.plots`: the plotly figures;
 * :mod:`~leaderboard.ui.about`: the About tab's prose, its metric table from the registry.
@@ -25,6 +27,14 @@ _HOMES: dict[str, str] = {
     "filter_rows": "table",
     "style_table": "table",
     "table_caption": "table",
+    "rank_with_ties": "table",
+    "inflation_table": "table",
+    "View": "views",
+    "default_view": "views",
+    "view_from_query": "views",
+    "view_to_query": "views",
+    "same_items_table": "comparable",
+    "judge_inputs": "samples",
     "write_csv": "table",
     "sample_view": "samples",
     "sample_state": "samples",

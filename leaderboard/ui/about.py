@@ -82,12 +82,29 @@ CAVEATS = f"""\
 """
 
 
+def benchmark_table() -> str:
+    """A markdown table of every registered benchmark: title, tasks, subsets, source datasets, release."""
+    from leaderboard.benchmarks import BENCHMARKS
+
+    lines = ["| benchmark | tasks | subsets | source datasets | release |", "|---|---|---|---|---|"]
+    for b in BENCHMARKS.values():
+        datasets = ", ".join(b.dataset_order) or "-"
+        lines.append(
+            f"| **{b.title}** (`{b.name}`) | {', '.join(b.modes)} | {', '.join(b.subsets)} | {datasets} | "
+            f"`{b.repo_id}` |"
+        )
+    return "\n".join(lines)
+
+
 def metric_table() -> str:
-    """A markdown table of every metric: name, mode, direction, definition."""
+    """A markdown table of every metric: readable name and name, task, direction, definition."""
+    from leaderboard.ui.table import metric_title
+
     direction = {True: "higher", False: "lower", None: "descriptive"}
-    lines = ["| metric | mode | better | definition |", "|---|---|---|---|"]
+    lines = ["| metric | task | better | definition |", "|---|---|---|---|"]
     lines += [
-        f"| `{m.name}` | {', '.join(tasks_of_kind(m.kind))} | {direction[m.higher_is_better]} | {m.definition} |"
+        f"| {metric_title(m.name)} (`{m.name}`) | {', '.join(tasks_of_kind(m.kind))} | "
+        f"{direction[m.higher_is_better]} | {m.definition} |"
         for m in METRICS
     ]
     return "\n".join(lines)
@@ -121,6 +138,7 @@ def about_markdown() -> str:
     return "\n\n".join(
         [
             BENCHMARK,
+            "## Every benchmark\n\n" + benchmark_table(),
             HEADLINE,
             "## Every metric\n\n" + metric_table(),
             CAVEATS,

@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 
 from leaderboard.benchmarks import dataset_sort_key
 from leaderboard.metrics.registry import METRICS_BY_NAME
-from leaderboard.schema import AVERAGE, POOLED, PROVENANCE_PAPER
+from leaderboard.schema import AVERAGE, POOLED
+from leaderboard.ui.table import metric_title, row_label
 
 #: A colour-blind-safe qualitative palette (Okabe-Ito), one colour per judge run.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -31,8 +32,8 @@ def _empty(message: str) -> go.Figure:
 
 
 def series_label(judge: str, provenance: str, subset: str) -> str:
-    """Legend text of one judge run: ``GPT-4V (hq)`` or ``LLaVA-1.6-34B (paper)``."""
-    return f"{judge} ({'paper' if provenance == PROVENANCE_PAPER else subset})"
+    """Legend text of one judge run, the table's row label: ``GPT-4V (hq)``, ``LLaVA-1.6-34B (all) [paper]``."""
+    return row_label(judge, provenance, subset)
 
 
 def _series(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -58,9 +59,16 @@ def _whiskers(group: pd.DataFrame) -> dict:
     value = group["value"].astype(float)
     plus = (group["ci_high"].astype(float) - value).clip(lower=0)
     minus = (value - group["ci_low"].astype(float)).clip(lower=0)
+    # A zero-width interval (one item, a constant resample) is no certainty: draw no whisker for it.
+    zero = (plus + minus) == 0
+    plus, minus = plus.mask(zero), minus.mask(zero)
     if plus.isna().all():
         return {}
-    return dict(type="data", array=plus.fillna(0).tolist(), arrayminus=minus.fillna(0).tolist(), thickness=1.2)
+
+    def values(side: pd.Series) -> list[float | None]:
+        return [None if pd.isna(x) else float(x) for x in side]
+
+    return dict(type="data", array=values(plus), arrayminus=values(minus), thickness=1.2)
 
 
 def _bar(label: str, group: pd.DataFrame, index: int, **options) -> go.Bar:
@@ -187,6 +195,39 @@ def bias_bars(rows: pd.DataFrame, metrics: tuple[str, ...]) -> go.Figure:
             text="Bias and reliability (average over datasets; 0 = no bias for signed columns)", font=dict(size=14)
         ),
         xaxis=dict(categoryorder="array", categoryarray=present, title=None),
+        legend=dict(orientation="h", y=-0.2),
+        margin=dict(l=50, r=20, t=50, b=40),
+        font=FONT,
+        template="plotly_white",
+    )
+    return fig
+
+
+def inflation_bars(frame: pd.DataFrame, metric: str) -> go.Figure:
+    """The HQ inflation view: each judge's value on the full benchmark beside its value on HQ.
+
+    Args:
+        frame: :func:`leaderboard.ui.table.inflation_table` (Judge, all, hq, hq - all).
+        metric: The metric shown.
+    """
+    if frame.empty:
+        return _empty(f"No judge has {metric} values on both the full benchmark and HQ.")
+    fig = go.Figure()
+    for i, subset in enumerate(("all", "hq")):
+        fig.add_trace(
+            go.Bar(
+                name="full benchmark (all)" if subset == "all" else "HQ subset (hq)",
+                x=frame["Judge"].tolist(),
+                y=frame[subset].astype(float).tolist(),
+                marker_color=PALETTE[i],
+                hovertemplate="%{x}: %{y:.3f}<extra>" + subset + "</extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        height=380,
+        title=dict(text=f"{metric_title(metric)}: the same judge on HQ and on all items", font=dict(size=14)),
+        yaxis=dict(title=metric),
         legend=dict(orientation="h", y=-0.2),
         margin=dict(l=50, r=20, t=50, b=40),
         font=FONT,

@@ -86,12 +86,12 @@ def _agrees(mode: str, verdict: object, human: str) -> str:
     return "yes" if judged == human else "no"
 
 
-_ITEM_CACHE: dict[tuple[str, str, str], dict] = {}
+_ITEM_CACHE: dict[tuple[str, ...], dict] = {}
 _ITEM_LOCK = threading.Lock()
 
 
 def _benchmark_item(benchmark_dir: Path, mode: str, subset: str, item_id: str, benchmark: str | None = None):
-    key = (str(benchmark_dir), mode, subset)
+    key = (str(benchmark_dir), benchmark or "", mode, subset)
     with _ITEM_LOCK:
         if key not in _ITEM_CACHE:
             items, _path, _problems = get_benchmark(benchmark).read_items(benchmark_dir, mode, subset)
@@ -185,3 +185,45 @@ def sample_state(
     ids = [value for _, value in items]
     item = item if item in ids else (ids[0] if ids else None)
     return SampleState(subsets, subset, datasets, dataset, items, item)
+
+
+@dataclass(frozen=True)
+class JudgeInputs:
+    """A benchmark item as the Judge tab's form takes it.
+
+    Attributes:
+        mode: The task.
+        instruction: What the answering models were asked.
+        responses: The answers, in the order the judge saw them.
+        image_path: The item's image when it is on disk, else None.
+        message: One Markdown line saying what was filled in (or why nothing could be).
+    """
+
+    mode: str
+    instruction: str
+    responses: tuple[str, ...]
+    image_path: str | None
+    message: str
+
+
+def judge_inputs(
+    mode: str, subset: str | None, item_id: str | None, benchmark_dir: Path | None, benchmark: str | None = None
+) -> JudgeInputs | None:
+    """The Judge tab's inputs for one sample-view item, read from the local benchmark copy.
+
+    Returns:
+        None when there is no item or no copy (``BENCHMARK_DIR``), or the item is not in it;
+        otherwise the item's instruction, responses and image (None when the image is not on disk).
+    """
+    if not item_id or not subset or benchmark_dir is None:
+        return None
+    try:
+        item = _benchmark_item(Path(benchmark_dir), mode, subset, item_id, benchmark)
+    except (OSError, ValueError):
+        return None
+    if item is None:
+        return None
+    image = str(item.image_path) if Path(item.image_path).is_file() else None
+    where = "with its image" if image else "without its image (not in the local copy)"
+    message = f"Item `{item_id}` ({subset}) is in the Judge tab {where}: choose a judge and press Judge."
+    return JudgeInputs(mode, item.instruction, tuple(item.responses), image, message)

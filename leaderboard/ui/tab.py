@@ -1,14 +1,19 @@
 """The Space's "Leaderboard" and "About" tabs: widgets and wiring only.
 
-Every table, choice and figure comes from :mod:`leaderboard.ui.table`, :mod:`leaderboard.ui.samples`
-and :mod:`leaderboard.ui.plots`; the numbers come from the engine through
-:class:`leaderboard.board.LazyLeaderboard`. This is the only module of the package that imports gradio. The public
-``/leaderboard`` API returns the table for a mode::
+Every table, choice and figure comes from :mod:`leaderboard.ui.table`, :mod:`leaderboard.ui.views`,
+:mod:`leaderboard.ui.samples` and :mod:`leaderboard.ui.plots`; the numbers come from the engine
+through :class:`leaderboard.board.LazyLeaderboard`. This is the only module of the package that
+imports gradio.
+
+The tab opens on a comparable view (:func:`leaderboard.ui.views.default_view`: one benchmark, one
+task, one subset) or on the view the page's query string names, and writes every change back into
+the URL. The public ``/leaderboard`` API returns the table of a view::
 
     client.predict("pair", api_name="/leaderboard")  # -> (table, caption, csv file)
 
-with optional further inputs: metric, families, provenances, subsets, columns. ``/refresh`` reloads
-the runs (re-pulling ``RUNS_REPO``) and ``/submit`` checks and stores an uploaded run::
+with optional further inputs, in this order: metric, families, provenances, subsets (empty: all),
+columns, benchmark, search (``;`` = or), min n, same items only. ``/refresh`` reloads the runs
+(re-pulling ``RUNS_REPO``) and ``/submit`` checks and stores an uploaded run::
 
     client.predict(api_name="/refresh")  # -> status line
     client.predict([handle_file("manifest.json"), handle_file("judgments.jsonl")], api_name="/submit")
@@ -21,27 +26,44 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from judges.tasks import task_label
+from judges.tasks import get_task, task_label
 from leaderboard.board import LazyLeaderboard, problems_summary, refresh_leaderboard
 from leaderboard.metrics.registry import BIAS_METRICS, HEADLINE_METRIC, metrics_for
-from leaderboard.schema import MODES, PROVENANCE_UNVERIFIED, SUBSETS
+from leaderboard.schema import DEFAULT_BENCHMARK, MODES, PROVENANCE_UNVERIFIED, SUBSETS
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME
 from leaderboard.submissions.check import DEFAULT_MAX_BYTES
 from leaderboard.submissions.panel import submit_run
 from leaderboard.ui import plots
-from leaderboard.ui.samples import sample_state, sample_view
+from leaderboard.ui.comparable import same_items_table, table_at_min_n
+from leaderboard.ui.samples import judge_inputs, sample_state, sample_view
 from leaderboard.ui.table import (
-    DEFAULT_COLUMNS,
     OPTIONAL_COLUMNS,
     PROVENANCES,
     family_choices,
     filter_rows,
+    inflation_table,
+    metric_choices,
     metric_label,
+    metric_tooltip,
     resolve_metric,
     style_table,
     table_caption,
     wide_table,
     write_csv,
+)
+from leaderboard.ui.views import (
+    DEFAULT_MIN_N,
+    DEFAULT_MODE,
+    View,
+    benchmark_choices,
+    default_subset,
+    default_view,
+    fit_view,
+    has_view_query,
+    mode_choices,
+    query_js,
+    subset_choices,
+    view_from_query,
 )
 
 SUBMIT_HELP = f"""
@@ -58,8 +80,19 @@ maintainers re-run it.
 if TYPE_CHECKING:
     from judges.settings import Settings
 
-#: The task the table opens on.
-DEFAULT_MODE = "score"
+#: The ids app.py gives the Judge and Leaderboard tabs (``gr.Tab(id=...)``).
+JUDGE_TAB = "judge"
+LEADERBOARD_TAB = "leaderboard"
+#: The Judge tab's form, by elem_id: what "Open in the Judge tab" fills in.
+JUDGE_FORM_IDS = {
+    "image": "judge-image",
+    "mode": "judge-mode",
+    "instruction": "judge-instruction",
+    "count": "judge-count",
+    "response": "judge-response-",
+}
+#: The URL's keys, in the order of the controls handed to the URL writer.
+URL_CONTROLS = ("benchmark", "mode", "subsets", "metric", "families", "provenances", "search", "min_n", "same_items")
 
 
 def _static_metric_choices(mode: str) -> list[tuple[str, str]]:
@@ -75,53 +108,124 @@ def _filter(label: str, choices: list[str], elem_id: str, **options) -> gr.Dropd
     return gr.Dropdown(choices, value=[], multiselect=True, label=label, info="Empty: all", elem_id=elem_id, **options)
 
 
+def _judge_form(demo: gr.Blocks) -> dict[str, Any] | None:
+    """The Judge tab's form components (found by elem_id), or None when the page has no Judge tab."""
+    by_id = {getattr(block, "elem_id", None): block for block in demo.blocks.values()}
+    form: dict[str, Any] = {key: by_id.get(elem_id) for key, elem_id in JUDGE_FORM_IDS.items() if key != "response"}
+    responses = []
+    i = 1
+    while f"{JUDGE_FORM_IDS['response']}{i}" in by_id:
+        responses.append(by_id[f"{JUDGE_FORM_IDS['response']}{i}"])
+        i += 1
+    if any(v is None for v in form.values()) or not responses:
+        return None
+    form["responses"] = responses
+    return form
+
+
 def build_leaderboard_tab(
-    demo: gr.Blocks, store: LazyLeaderboard, benchmark_dir: Path | None = None, settings: Settings | None = None
+    demo: gr.Blocks,
+    store: LazyLeaderboard,
+    benchmark_dir: Path | None = None,
+    settings: Settings | None = None,
+    *,
+    tabs: gr.Tabs | None = None,
 ) -> None:
     """Render the Leaderboard tab inside the current ``gr.Tab`` and fill it when the page loads.
 
     Args:
-        demo: The enclosing Blocks (its ``load`` event fills the table).
+        demo: The enclosing Blocks (its ``load`` event fills the table; the Judge tab's form is
+            looked up in it for "Open in the Judge tab").
         store: Loads the engine's table on first use, and again on Refresh or after a submission.
         benchmark_dir: Local copy of the benchmark texts (``BENCHMARK_DIR``) for the sample view.
         settings: Where submissions are stored and pushed (default: the store's settings).
+        tabs: The page's Tabs (ids :data:`JUDGE_TAB`, :data:`LEADERBOARD_TAB`): a leaderboard link
+            opens on this tab, and a sample opened in the Judge tab switches to it. None: no switching.
     """
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=True, elem_id="lb-view-row"):
+        benchmark = gr.Dropdown(
+            [(DEFAULT_BENCHMARK, DEFAULT_BENCHMARK)],
+            value=DEFAULT_BENCHMARK,
+            label="Benchmark",
+            allow_custom_value=True,
+            scale=1,
+            elem_id="lb-benchmark",
+        )
         mode = gr.Radio(
-            [(task_label(m), m) for m in MODES], value=DEFAULT_MODE, label="Mode", scale=2, elem_id="lb-mode"
+            # Every registered task is valid input (API callers); the page narrows the choices at load.
+            [(task_label(m), m) for m in MODES],
+            value=DEFAULT_MODE,
+            label="Task",
+            scale=2,
+            elem_id="lb-mode",
+        )
+        subsets = gr.Dropdown(
+            list(SUBSETS),
+            value=[SUBSETS[0]],
+            multiselect=True,
+            label="Subset",
+            info="One subset keeps rows comparable; empty: all",
+            allow_custom_value=True,
+            scale=1,
+            elem_id="lb-subsets",
         )
         metric = gr.Dropdown(
             _static_metric_choices(DEFAULT_MODE),
             value=HEADLINE_METRIC[DEFAULT_MODE],
             label="Metric",
-            # API callers may pass any mode's metric; an unknown one falls back to the headline metric.
+            info=metric_tooltip(HEADLINE_METRIC[DEFAULT_MODE]),
+            # API callers may pass any metric; one without values in the view falls back to the headline.
             allow_custom_value=True,
             scale=2,
             elem_id="lb-metric",
         )
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=True, elem_id="lb-filter-row"):
+        search = gr.Textbox(
+            "",
+            label="Search judges",
+            placeholder="gpt; llava (separate alternatives with ;)",
+            scale=2,
+            elem_id="lb-search",
+        )
         # Choices of the family filter arrive with the data at page load; API callers may name families directly.
-        families = _filter("Judge family", [], "lb-families", allow_custom_value=True)
-        provenances = _filter("Provenance", list(PROVENANCES), "lb-provenance")
-        subsets = _filter("Subset", list(SUBSETS), "lb-subsets")
+        families = _filter("Judge family", [], "lb-families", allow_custom_value=True, scale=1)
+        provenances = _filter("Provenance", list(PROVENANCES), "lb-provenance", scale=1)
+    with gr.Row(equal_height=True, elem_id="lb-rule-row"):
+        min_n = gr.Slider(
+            0,
+            50,
+            value=DEFAULT_MIN_N,
+            step=1,
+            label="Minimum n per dataset cell",
+            info="Cells on fewer labelled, parsed items show –",
+            scale=1,
+            elem_id="lb-min-n",
+        )
+        same_items = gr.Checkbox(
+            False,
+            label="Same items only",
+            info="Recompute every shown run on the items all of them judged",
+            scale=1,
+            elem_id="lb-same-items",
+        )
     with gr.Accordion("Columns", open=False):
         columns = gr.CheckboxGroup(
-            list(OPTIONAL_COLUMNS), value=list(DEFAULT_COLUMNS), show_label=False, elem_id="lb-columns"
+            list(OPTIONAL_COLUMNS), value=list(View().columns), show_label=False, elem_id="lb-columns"
         )
     table = gr.Dataframe(
         label="Leaderboard",
         interactive=False,
-        show_search="filter",
-        pinned_columns=2,
+        pinned_columns=1,
         max_height=520,
         wrap=False,
         buttons=["fullscreen", "copy"],
         elem_id="lb-table",
     )
-    with gr.Row(equal_height=False):
+    with gr.Row(equal_height=False, elem_id="lb-caption-row"):
         caption = gr.Markdown(elem_id="lb-caption")
-        download = gr.DownloadButton("Download CSV", size="sm", scale=0, min_width=160, elem_id="lb-download")
-        refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120, elem_id="lb-refresh")
+        with gr.Row(elem_id="lb-actions"):
+            download = gr.DownloadButton("Download CSV", size="sm", scale=0, min_width=150, elem_id="lb-download")
+            refresh = gr.Button("Refresh", size="sm", scale=0, min_width=110, elem_id="lb-refresh")
     status = gr.Markdown(elem_id="lb-status")
 
     with gr.Accordion("Plots", open=True), gr.Tabs():
@@ -131,6 +235,13 @@ def build_leaderboard_tab(
             heat = gr.Plot(show_label=False, elem_id="lb-heatmap")
         with gr.Tab("Bias"):
             bias = gr.Plot(show_label=False, elem_id="lb-bias")
+        with gr.Tab("HQ vs all"):
+            gr.Markdown(
+                "The same judge on the HQ subset (items chosen where judges agreed with people) and on the "
+                "full benchmark: the gap is how much HQ inflates agreement."
+            )
+            inflation = gr.Plot(show_label=False, elem_id="lb-inflation")
+            inflation_rows = gr.Dataframe(interactive=False, max_height=260, elem_id="lb-inflation-table")
 
     with gr.Accordion("Samples: one benchmark item, every judge's verdict", open=False):
         with gr.Row():
@@ -143,6 +254,14 @@ def build_leaderboard_tab(
                 sample_verdicts = gr.Dataframe(interactive=False, label="Verdicts", max_height=260)
                 sample_texts = gr.Markdown()
             sample_image = gr.Image(label="Image", interactive=False, visible=False, scale=2)
+        form = _judge_form(demo)
+        open_in_judge = gr.Button(
+            "Open this item in the Judge tab",
+            size="sm",
+            visible=form is not None and benchmark_dir is not None,
+            elem_id="lb-sample-open",
+        )
+        open_message = gr.Markdown(elem_id="lb-sample-open-message")
 
     with gr.Accordion("Submit a run", open=False, elem_id="lb-submit"):
         gr.Markdown(SUBMIT_HELP)
@@ -155,45 +274,124 @@ def build_leaderboard_tab(
         submit = gr.Button("Submit", variant="primary", elem_id="lb-submit-button")
         submit_message = gr.Markdown(elem_id="lb-submit-message")
 
-    filters = [mode, metric, families, provenances, subsets, columns]
+    # The /leaderboard API's inputs: the first six keep the order older callers use.
+    filters = [mode, metric, families, provenances, subsets, columns, benchmark, search, min_n, same_items]
+    url_controls = [benchmark, mode, subsets, metric, families, provenances, search, min_n, same_items]
+
+    def view_of(
+        mode_value,
+        metric_value=None,
+        family_values=None,
+        provenance_values=None,
+        subset_values=None,
+        column_values=None,
+        benchmark_value=None,
+        search_value="",
+        min_n_value=DEFAULT_MIN_N,
+        same_value=False,
+    ) -> View:
+        return View(
+            benchmark=benchmark_value or DEFAULT_BENCHMARK,
+            mode=mode_value,
+            subsets=tuple(subset_values or ()),
+            metric=metric_value or "",
+            families=tuple(family_values or ()),
+            provenances=tuple(provenance_values or ()),
+            search=search_value or "",
+            min_n=int(min_n_value or 0),
+            same_items=bool(same_value),
+            columns=tuple(View().columns if column_values is None else column_values),
+        )
+
+    def view_table(view: View):
+        """The long table the view reads, and a note for the caption (same items only, min n)."""
+        data = store.get()
+        source, applied = table_at_min_n(data, view.min_n, store.n_resamples)
+        note = ""
+        if view.same_items:
+            source, note = same_items_table(data, view, store.n_resamples)
+        return source, (None if applied else view.min_n), note
 
     # -- the table
-    def show_table(mode_value, metric_value, family_values, provenance_values, subset_values, column_values):
-        data = store.get()
-        chosen = resolve_metric(data.table, mode_value, metric_value)
-        wide = wide_table(
-            data.table,
-            mode_value,
-            chosen,
-            families=family_values,
-            provenances=provenance_values,
-            subsets=subset_values,
-            columns=column_values,
-        )
-        path = write_csv(wide, mode_value, chosen)
-        return style_table(wide), table_caption(data.table, mode_value, chosen, wide), str(path)
+    def show_table(*values):
+        view = view_of(*values)
+        source, ui_min_n, note = view_table(view)
+        options = view.filters()
+        chosen = resolve_metric(source, view.mode, view.metric, **options)
+        wide = wide_table(source, view.mode, chosen, columns=list(view.columns), min_n=ui_min_n, **options)
+        path = write_csv(wide, view.mode, chosen)
+        text = table_caption(source, view.mode, chosen, wide, min_n=view.min_n, **options)
+        return style_table(wide), f"{text} {note}".strip(), str(path)
 
-    def show_plots(mode_value, metric_value, family_values, provenance_values, subset_values):
-        data = store.get()
-        chosen = resolve_metric(data.table, mode_value, metric_value)
-        rows = filter_rows(
-            data.table, mode_value, families=family_values, provenances=provenance_values, subsets=subset_values
-        )
+    def show_plots(*values):
+        view = view_of(*values)
+        source, ui_min_n, _note = view_table(view)
+        options = view.filters()
+        chosen = resolve_metric(source, view.mode, view.metric, **options)
+        from leaderboard.ui.table import apply_min_n
+
+        rows = apply_min_n(filter_rows(source, view.mode, **options), ui_min_n)
+        everything = store.get().table  # HQ next to all ignores the subset selector by design
+        hq = inflation_table(everything, view.mode, chosen, benchmark=view.benchmark)
         return (
             plots.dataset_bars(rows, chosen),
             plots.heatmap(rows, chosen),
-            plots.bias_bars(rows, BIAS_METRICS[mode_value]),
+            plots.bias_bars(rows, BIAS_METRICS[view.mode]),
+            plots.inflation_bars(hq, chosen),
+            hq,
         )
 
-    def on_mode(mode_value):
-        return gr.Dropdown(choices=_static_metric_choices(mode_value), value=HEADLINE_METRIC[mode_value])
+    def metric_update(view: View, keep: str | None = None):
+        table_now = store.get().table
+        choices = metric_choices(table_now, view.mode, **view.filters()) or _static_metric_choices(view.mode)
+        chosen = resolve_metric(table_now, view.mode, keep, **view.filters())
+        return gr.Dropdown(choices=choices, value=chosen, info=metric_tooltip(chosen))
 
-    def on_families():
-        return gr.Dropdown(choices=family_choices(store.get().table))
+    def on_benchmark(benchmark_value):
+        table_now = store.get().table
+        modes = mode_choices(table_now, benchmark_value)
+        mode_value = DEFAULT_MODE if DEFAULT_MODE in [m for _, m in modes] else modes[0][1]
+        subset = default_subset(table_now, benchmark_value, mode_value)
+        view = View(benchmark=benchmark_value, mode=mode_value, subsets=(subset,) if subset else ())
+        return (
+            gr.Radio(choices=modes, value=mode_value),
+            gr.Dropdown(choices=subset_choices(table_now, benchmark_value, mode_value), value=list(view.subsets)),
+            metric_update(view),
+        )
 
-    def on_load():
-        # The first load also says which stored runs had problems (a refresh says it in its status).
-        return on_families(), problems_summary(store.get())
+    def on_mode(benchmark_value, mode_value):
+        table_now = store.get().table
+        subset = default_subset(table_now, benchmark_value, mode_value)
+        view = View(benchmark=benchmark_value, mode=mode_value, subsets=(subset,) if subset else ())
+        return (
+            gr.Dropdown(choices=subset_choices(table_now, benchmark_value, mode_value), value=list(view.subsets)),
+            metric_update(view),
+        )
+
+    def on_view_filter(*values):
+        view = view_of(*values)
+        return metric_update(view, view.metric)
+
+    def on_load(request: gr.Request):
+        data = store.get()
+        params = dict(request.query_params) if request is not None else {}
+        view = fit_view(data.table, view_from_query(params, default_view(data.table)))
+        opened_on_link = has_view_query(params)
+        updates = [
+            gr.Dropdown(choices=benchmark_choices(data.table), value=view.benchmark),
+            gr.Radio(choices=mode_choices(data.table, view.benchmark), value=view.mode),
+            gr.Dropdown(choices=subset_choices(data.table, view.benchmark, view.mode), value=list(view.subsets)),
+            metric_update(view, view.metric or None),
+            gr.Dropdown(choices=family_choices(data.table), value=list(view.families)),
+            gr.Dropdown(value=list(view.provenances)),
+            view.search,
+            view.min_n,
+            view.same_items,
+            problems_summary(data),
+        ]
+        if tabs is not None:
+            updates.append(gr.Tabs(selected=LEADERBOARD_TAB) if opened_on_link else gr.update())
+        return updates
 
     # -- the sample view
     def sample_outputs(mode_value, subset=None, dataset=None, item=None):
@@ -219,26 +417,55 @@ def build_leaderboard_tab(
         sample_texts,
         sample_image,
     ]
+    private: dict[str, Any] = dict(api_visibility="private")
     table_event: dict[str, Any] = dict(fn=show_table, inputs=filters, outputs=[table, caption, download])
     plot_event: dict[str, Any] = dict(
-        fn=show_plots, inputs=filters[:5], outputs=[bars, heat, bias], api_visibility="private"
+        fn=show_plots, inputs=filters, outputs=[bars, heat, bias, inflation, inflation_rows], **private
     )
+    url_event: dict[str, Any] = dict(fn=None, inputs=url_controls, outputs=None, js=query_js(URL_CONTROLS), **private)
 
-    # Page load: the table first (what people came for), then filters, plots and samples.
-    loaded = demo.load(**table_event, api_name="leaderboard_initial", api_visibility="private")
-    loaded.then(on_load, None, [families, status], api_name="leaderboard_families", api_visibility="private").then(
-        **plot_event, api_name="leaderboard_plots_initial"
-    ).then(sample_outputs, mode, sample_targets, api_name="leaderboard_samples_initial", api_visibility="private")
+    def after(event, name: str, *, samples: bool = False):
+        """Redraw the table, then the plots, then write the view into the URL (and the samples)."""
+        drawn = event.then(**table_event, api_name=f"leaderboard_{name}_table", **private)
+        plotted = drawn.then(**plot_event, api_name=f"leaderboard_{name}_plots")
+        plotted.then(**url_event, api_name=f"leaderboard_{name}_url")
+        if samples:
+            plotted.then(sample_outputs, mode, sample_targets, api_name=f"leaderboard_{name}_samples", **private)
 
-    changed = mode.input(on_mode, mode, metric, api_name="leaderboard_mode", api_visibility="private", queue=False)
-    changed.then(**table_event, api_name="leaderboard").then(**plot_event, api_name="leaderboard_plots_mode").then(
-        sample_outputs, mode, sample_targets, api_name="leaderboard_samples_mode", api_visibility="private"
+    # Page load: the view (from the URL or the default), then the table, plots and samples.
+    load_outputs = [*url_controls, status, *([tabs] if tabs is not None else [])]
+    loaded = demo.load(on_load, None, load_outputs, api_name="leaderboard_view_initial", **private)
+    after(loaded, "initial", samples=True)
+
+    # The public API: the table of a view, from its inputs alone.
+    api = gr.Button(visible=False, elem_id="lb-api")
+    api.click(**table_event, api_name="leaderboard")
+
+    changed_benchmark = benchmark.input(
+        on_benchmark, benchmark, [mode, subsets, metric], api_name="leaderboard_benchmark", **private
     )
-    for i, control in enumerate((metric, families, provenances, subsets)):
-        control.input(**table_event, api_name=f"leaderboard_filter_{i}", api_visibility="private").then(
-            **plot_event, api_name=f"leaderboard_plots_filter_{i}"
-        )
-    columns.input(**table_event, api_name="leaderboard_columns", api_visibility="private")
+    after(changed_benchmark, "benchmark", samples=True)
+    changed_mode = mode.input(on_mode, [benchmark, mode], [subsets, metric], api_name="leaderboard_mode", **private)
+    after(changed_mode, "mode", samples=True)
+    for name, control in (("subsets", subsets), ("families", families), ("provenances", provenances)):
+        event = control.input(on_view_filter, filters, metric, api_name=f"leaderboard_{name}", **private)
+        after(event, name)
+    searched = search.submit(on_view_filter, filters, metric, api_name="leaderboard_search", **private)
+    after(searched, "search")
+    searched_blur = search.blur(on_view_filter, filters, metric, api_name="leaderboard_search_blur", **private)
+    after(searched_blur, "search_blur")
+    chosen = metric.input(
+        lambda *v: gr.Dropdown(info=metric_tooltip(view_of(*v).metric)),
+        filters,
+        metric,
+        api_name="leaderboard_metric",
+        **private,
+    )
+    after(chosen, "metric")
+    noop: dict[str, Any] = dict(fn=lambda: None, inputs=None, outputs=None, queue=False, **private)
+    after(min_n.release(**noop, api_name="leaderboard_min_n"), "min_n")
+    after(same_items.input(**noop, api_name="leaderboard_same_items"), "same_items")
+    columns.input(**table_event, api_name="leaderboard_columns", **private)
 
     # -- reloading: Refresh, and a stored submission (the store is reloaded, then every view redrawn)
     def do_refresh():
@@ -248,14 +475,20 @@ def build_leaderboard_tab(
         return submit_run(files, store, settings).message
 
     def redraw(event, name):
-        event.then(**table_event, api_name=f"leaderboard_{name}_table", api_visibility="private").then(
-            on_families, None, families, api_name=f"leaderboard_{name}_families", api_visibility="private"
-        ).then(**plot_event, api_name=f"leaderboard_{name}_plots").then(
+        families_event = event.then(
+            lambda: gr.Dropdown(choices=family_choices(store.get().table)),
+            None,
+            families,
+            api_name=f"leaderboard_{name}_families",
+            **private,
+        )
+        drawn = families_event.then(**table_event, api_name=f"leaderboard_{name}_table", **private)
+        drawn.then(**plot_event, api_name=f"leaderboard_{name}_plots").then(
             sample_outputs,  # keeps the chosen item when it still exists
             [mode, sample_subset, sample_dataset, sample_item],
             sample_targets,
             api_name=f"leaderboard_{name}_samples",
-            api_visibility="private",
+            **private,
         )
 
     # One reload at a time, server-wide: a refresh pulls RUNS_REPO and recomputes the table.
@@ -268,26 +501,74 @@ def build_leaderboard_tab(
         [mode, sample_subset],
         sample_targets,
         api_name="leaderboard_sample_subset",
-        api_visibility="private",
+        **private,
     )
     sample_dataset.input(
         lambda m, s, d: sample_outputs(m, s, d),
         [mode, sample_subset, sample_dataset],
         sample_targets,
         api_name="leaderboard_sample_dataset",
-        api_visibility="private",
+        **private,
     )
     sample_item.input(
         sample_outputs,
         [mode, sample_subset, sample_dataset, sample_item],
         sample_targets,
         api_name="leaderboard_sample_item",
-        api_visibility="private",
+        **private,
     )
+
+    # -- from a sample to the Judge tab
+    if form is not None:
+        responses = form["responses"]
+
+        def open_item(mode_value, subset, item, benchmark_value):
+            found = judge_inputs(mode_value, subset, item, benchmark_dir, benchmark_value)
+            if found is None:
+                keep = [gr.update()] * (4 + len(responses))
+                return [*keep, "This item's texts are not in the local benchmark copy.", *_stay()]
+            texts = [*found.responses, *[""] * (len(responses) - len(found.responses))][: len(responses)]
+            kind = get_task(found.mode)
+            # Only a task with a variable number of responses has a count to set.
+            count = len(texts) if kind.min_responses == kind.max_responses else len(found.responses)
+            return [
+                found.image_path,
+                found.mode,
+                found.instruction,
+                gr.update() if kind.min_responses == kind.max_responses else count,
+                *texts,
+                found.message,
+                *_switch(),
+            ]
+
+        def _stay() -> list:
+            return [gr.update()] if tabs is not None else []
+
+        def _switch() -> list:
+            return [gr.Tabs(selected=JUDGE_TAB)] if tabs is not None else []
+
+        open_in_judge.click(
+            open_item,
+            [mode, sample_subset, sample_item, benchmark],
+            [
+                form["image"],
+                form["mode"],
+                form["instruction"],
+                form["count"],
+                *responses,
+                open_message,
+                *([tabs] if tabs is not None else []),
+            ],
+            api_name="leaderboard_open_in_judge",
+            **private,
+        )
 
 
 def build_about_tab() -> None:
-    """Render the About tab: the engine's prose (benchmark, metric definitions, adding a judge, citation)."""
+    """Render the About tab: the benchmarks, metric definitions, adding a judge, citations."""
     from leaderboard.ui.about import about_markdown
 
     gr.Markdown(about_markdown(), elem_id="about-text")
+
+
+__all__ = ["JUDGE_TAB", "LEADERBOARD_TAB", "build_about_tab", "build_leaderboard_tab"]

@@ -40,7 +40,7 @@ def test_an_accepted_run_is_stored_in_runs_dir_and_listed_at_once(tmp_path):
     stored = json.loads((tmp_path / "runs" / "my-pair-run" / "manifest.json").read_text())
     assert stored["provenance"] == PROVENANCE_UNVERIFIED
     rows = unverified_rows(store)
-    assert list(rows["Judge"]) == [f"My-Judge{UNVERIFIED_MARK}"] and list(rows["Run"]) == ["my-pair-run"]
+    assert list(rows["Judge"]) == [f"My-Judge (hq){UNVERIFIED_MARK}"] and list(rows["Run"]) == ["my-pair-run"]
     # The embedded runs are still there beside RUNS_DIR.
     assert default_assets_dir() in store.get().sources
     assert not (default_assets_dir() / "runs" / "my-pair-run").exists()

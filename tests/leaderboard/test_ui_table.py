@@ -106,9 +106,9 @@ def table() -> pd.DataFrame:
 def test_metric_choices_put_the_headline_first(table):
     names = [n for _, n in metric_choices(table, "pair")]
     assert names[0] == "accuracy_without_tie" and "position_bias" in names and "pearson" not in names
-    assert metric_label("normalized_levenshtein") == "normalized_levenshtein ↓"
-    assert metric_label("pearson") == "pearson ↑"
-    assert metric_label("tie_rate") == "tie_rate"
+    assert metric_label("normalized_levenshtein").endswith(" ↓")
+    assert metric_label("pearson").startswith("Pearson") and metric_label("pearson").endswith(" ↑")
+    assert "_" not in metric_label("tie_rate") and not metric_label("tie_rate").endswith(("↑", "↓"))
 
 
 def test_resolve_metric_falls_back_to_the_headline(table):
@@ -128,8 +128,13 @@ def test_families(table):
 
 def test_wide_table_pivots_and_sorts_best_first(table):
     wide = wide_table(table, "pair")
-    assert list(wide.columns[:3]) == ["Judge", "Average", "95% CI"]
-    assert list(wide["Judge"]) == [f"Gemini-1.0-Pro-Vision{PAPER_MARK}", "GPT-4o", "GPT-4V"]  # NaN last
+    assert list(wide.columns[:4]) == ["Judge", "Rank", "Average", "95% CI"]
+    assert list(wide["Judge"]) == [
+        f"Gemini-1.0-Pro-Vision (all){PAPER_MARK}",
+        "GPT-4o (all)",
+        "GPT-4V (hq)",
+    ]  # NaN last
+    assert list(wide["Rank"]) == [1, 2, pd.NA]
     gpt = wide.iloc[1]
     assert (gpt["COCO"], gpt["Math"], gpt["95% CI"], gpt["Coverage"], gpt["n"]) == (
         0.7,
@@ -144,18 +149,19 @@ def test_wide_table_pivots_and_sorts_best_first(table):
 
 def test_lower_is_better_sorts_ascending(table):
     wide = wide_table(table, "batch")
-    assert list(wide["Judge"]) == ["LLaVA-1.6-34B", "GPT-4o"]
+    assert list(wide["Judge"]) == ["LLaVA-1.6-34B (all)", "GPT-4o (all)"]
 
 
 def test_pooled_only_metric_is_ranked_by_pooled(table):
     wide = wide_table(table, "score", "pearson_pooled")
-    assert list(wide.columns[:2]) == ["Judge", "Pooled"] and wide.iloc[0]["Pooled"] == 0.3
+    assert list(wide.columns[:3]) == ["Judge", "Rank", "Pooled"] and wide.iloc[0]["Pooled"] == 0.3
 
 
 def test_filters(table):
-    assert list(wide_table(table, "pair", families=["Gemini"])["Judge"]) == [f"Gemini-1.0-Pro-Vision{PAPER_MARK}"]
-    assert list(wide_table(table, "pair", provenances=[PROVENANCE_RUN])["Judge"]) == ["GPT-4o"]
-    assert list(wide_table(table, "pair", subsets=["hq"])["Judge"]) == ["GPT-4V"]
+    gemini = f"Gemini-1.0-Pro-Vision (all){PAPER_MARK}"
+    assert list(wide_table(table, "pair", families=["Gemini"])["Judge"]) == [gemini]
+    assert list(wide_table(table, "pair", provenances=[PROVENANCE_RUN])["Judge"]) == ["GPT-4o (all)"]
+    assert list(wide_table(table, "pair", subsets=["hq"])["Judge"]) == ["GPT-4V (hq)"]
     assert wide_table(table, "pair", subsets=["hard"]).empty
     assert set(filter_rows(table, "pair", metrics=["tie_rate"])["metric"]) == {"tie_rate"}
 
@@ -163,15 +169,15 @@ def test_filters(table):
 def test_column_selection(table):
     narrow = wide_table(table, "pair", columns=[])
     assert list(narrow.columns) == ["Judge", "Average"]
-    runs = wide_table(table, "pair", columns=["Run", "Family", "Reason"])
+    runs = wide_table(table, "pair", columns=["Run", "Family", "Reason"])  # no Rank asked for
     assert list(runs.columns) == ["Judge", "Average", "Family", "Run", "Reason"]
     with_cis = wide_table(table, "pair", columns=["Datasets", "Dataset CIs"])
-    assert with_cis.set_index("Judge").loc["GPT-4o", "COCO"] == "0.700 [0.600, 0.800]"
-    assert with_cis.set_index("Judge").loc["GPT-4o", "Math"] == "0.500"
+    assert with_cis.set_index("Judge").loc["GPT-4o (all)", "COCO"] == "0.700 [0.600, 0.800]"
+    assert with_cis.set_index("Judge").loc["GPT-4o (all)", "Math"] == "0.500"
 
 
 def test_descriptive_metrics_sort_by_judge(table):
-    assert list(wide_table(table, "pair", "tie_rate")["Judge"]) == ["GPT-4V"]
+    assert list(wide_table(table, "pair", "tie_rate")["Judge"]) == ["GPT-4V (hq)"]
 
 
 def test_styling_marks_paper_rows_and_formats(table):
@@ -187,7 +193,8 @@ def test_styling_marks_paper_rows_and_formats(table):
 def test_caption_and_csv(table, tmp_path):
     wide = wide_table(table, "batch")
     caption = table_caption(table, "batch", None, wide)
-    assert "normalized_levenshtein** (lower is better)" in caption and "2 row(s)" in caption
+    assert "normalized_levenshtein** (lower is better)" in caption and "2 row(s), best first" in caption
+    assert "Rank = 1 + rows whose 95% interval lies entirely better" in caption
     path = write_csv(wide, "batch", "normalized_levenshtein", tmp_path)
     back = pd.read_csv(path)
     assert list(back.columns) == list(wide.columns) and len(back) == 2
@@ -314,12 +321,12 @@ def test_runs_dir_adds_to_the_embedded_runs_and_refresh_picks_up_new_runs(tmp_pa
     first = store.get()
     assert first.sources == (default_assets_dir(), runs_dir)
     judges = set(wide_table(first.table, "score")["Judge"])
-    assert {"Local-Judge", "GPT-4V"} <= judges  # RUNS_DIR no longer hides the embedded runs
+    assert {"Local-Judge (hq)", "GPT-4V (hq)"} <= judges  # RUNS_DIR no longer hides the embedded runs
 
     submission(runs_dir, "late-pair-run", "Late-Judge")  # written after the first load
-    assert store.get() is first and "Late-Judge" not in set(wide_table(store.get().table, "pair")["Judge"])
+    assert store.get() is first and "Late-Judge (hq)" not in set(wide_table(store.get().table, "pair")["Judge"])
     fresh = store.refresh()
-    assert store.get() is fresh and "Late-Judge" in set(wide_table(fresh.table, "pair")["Judge"])
+    assert store.get() is fresh and "Late-Judge (hq)" in set(wide_table(fresh.table, "pair")["Judge"])
     assert refresh_summary(fresh).startswith(f"Reloaded {len(first.runs) + 1} runs from 2 folder(s).")
 
     # A broken line in a stored run: the rest loads, and the status names the file and line.
@@ -328,7 +335,7 @@ def test_runs_dir_adds_to_the_embedded_runs_and_refresh_picks_up_new_runs(tmp_pa
     summary = refresh_summary(store.refresh())
     assert "1 input problem was skipped" in summary
     assert "`late-pair-run/judgments.jsonl:" in summary and str(tmp_path) not in summary
-    assert "Late-Judge" in set(wide_table(store.get().table, "pair")["Judge"])
+    assert "Late-Judge (hq)" in set(wide_table(store.get().table, "pair")["Judge"])
     assert problems_summary(first) == "" and "late-pair-run" in problems_summary(store.get())
 
 
