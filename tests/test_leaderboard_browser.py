@@ -24,6 +24,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
     runs_dir = tmp_path_factory.mktemp("lb-space") / "runs"
+    runs_dir.mkdir()  # an empty RUNS_DIR, so the page lists no "folder not found" problem
     with launched_app(Settings.from_env({"RUNS_DIR": str(runs_dir)})) as app_:
         yield app_
 
