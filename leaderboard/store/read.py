@@ -215,9 +215,33 @@ def _records_frame(
             "self_consistency": _nested_number(column("consistency")[keep], "agreement", bool_ok=False),
             "swap_consistent": _nested_number(column("swap")[keep], "consistent", bool_ok=True),
             "latency_s": _numbers(column("latency_s")[keep]),
+            **probability_columns(column("probabilities")[keep]),
         }
     )
     return frame, problems
+
+
+def probability_columns(values: np.ndarray) -> dict[str, pd.Series]:
+    """The verdict distributions of records as three columns (see :class:`judges.types.VerdictDistribution`).
+
+    ``probabilities`` is the label -> probability mapping (None where a record has none or it is not
+    a mapping of numbers), ``expected_score`` the probability-weighted score and ``confidence`` the
+    probability of the chosen label (NaN where not stored). The metrics read these columns for
+    ``pearson_expected``, ``ece`` and ``brier``.
+    """
+    probs = np.full(len(values), None, dtype=object)
+    expected, confidence = np.full(len(values), np.nan), np.full(len(values), np.nan)
+    for i in np.flatnonzero([isinstance(v, dict) for v in values]):
+        inner = values[i].get("probabilities")
+        if isinstance(inner, dict) and inner and all(_number(p) >= 0 for p in inner.values()):
+            probs[i] = {str(k): float(p) for k, p in inner.items()}
+        expected[i] = _number(values[i].get("expected_score"))
+        confidence[i] = _number(values[i].get("confidence"))
+    return {
+        "probabilities": pd.Series(probs, dtype=object),
+        "expected_score": pd.Series(expected, dtype="float64"),
+        "confidence": pd.Series(confidence, dtype="float64"),
+    }
 
 
 def _number(value: object) -> float:
