@@ -11,7 +11,9 @@ with a few resamples and extrapolated linearly in (judgments x (resamples + 1));
 construction (it accumulates per-item counts, then applies the same closed-form statistics). The
 table says which loop numbers are extrapolated.
 
-Run: ``python bench/bench_leaderboard.py [--sizes 10000 100000 1000000] [--loop-resamples 5]``.
+Run: ``python bench/bench_leaderboard.py [--sizes 10000 100000 1000000] [--loop-resamples 5] [--probabilities]``
+(``--probabilities``: score and pair judgments also carry verdict distributions, which adds the
+item-weight bootstrap of ``pearson_expected``, ``ece`` and ``brier``).
 """
 
 from __future__ import annotations
@@ -47,8 +49,26 @@ def _perms(n: int, rng: np.random.Generator, size: int) -> np.ndarray:
     return np.array(["".join(row) for row in letters[order]], dtype=object)
 
 
-def synthetic(total: int, seed: int = 0) -> tuple[list[Run], pd.DataFrame]:
-    """Runs and labels with ``total`` judgments in all."""
+def _distributions(verdict: np.ndarray, mode: str, rng: np.random.Generator) -> list[dict | None]:
+    """A verdict distribution per judgment (score and pair), peaked on the verdict, as a runner stores it."""
+    labels = ("1", "2", "3", "4", "5") if mode == "score" else ("A", "B", "tie")
+    if mode == "batch":
+        return [None] * len(verdict)
+    raw = rng.dirichlet(np.ones(len(labels)), len(verdict))
+    out: list[dict | None] = []
+    for v, p in zip(verdict, raw, strict=True):
+        if v is None:
+            out.append(None)
+            continue
+        p = 0.5 * p
+        p[labels.index(str(v))] += 0.5
+        probs = {label: float(x) for label, x in zip(labels, p, strict=True)}
+        out.append({"probabilities": probs, "confidence": probs[str(v)]})
+    return out
+
+
+def synthetic(total: int, seed: int = 0, probabilities: bool = False) -> tuple[list[Run], pd.DataFrame]:
+    """Runs and labels with ``total`` judgments in all (with verdict distributions when ``probabilities``)."""
     rng = np.random.default_rng(seed)
     per_run = max(total // (N_JUDGES * len(MODES)), 14)
     runs: list[Run] = []
@@ -72,6 +92,7 @@ def synthetic(total: int, seed: int = 0) -> tuple[list[Run], pd.DataFrame]:
         label_frames.append(
             pd.DataFrame(
                 {
+                    "benchmark": "mllm-as-a-judge",
                     "mode": mode,
                     "subset": "all",
                     "item_id": items,
@@ -96,6 +117,14 @@ def synthetic(total: int, seed: int = 0) -> tuple[list[Run], pd.DataFrame]:
             unparsed = rng.random(per_run) < 0.03
             verdict = np.where(unparsed, None, verdict)
             verdict = np.array([int(v) if isinstance(v, np.integer) else v for v in verdict], dtype=object)
+            extra = {}
+            if probabilities:
+                dists = _distributions(verdict, mode, rng)
+                extra = {
+                    "probabilities": pd.Series([d and d["probabilities"] for d in dists], dtype=object),
+                    "expected_score": np.nan,
+                    "confidence": [d["confidence"] if d else np.nan for d in dists],
+                }
             records = pd.DataFrame(
                 {
                     "item_id": pd.Series(items, dtype=object),
@@ -106,6 +135,7 @@ def synthetic(total: int, seed: int = 0) -> tuple[list[Run], pd.DataFrame]:
                     "self_consistency": np.nan,
                     "swap_consistent": np.nan,
                     "latency_s": np.nan,
+                    **extra,
                 }  # fmt: skip
             )
             manifest = Manifest(
@@ -219,6 +249,11 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--loop-resamples", type=int, default=5)
     parser.add_argument("--io", action="store_true", help="also time loading the runs from disk (writes a temp dir)")
+    parser.add_argument(
+        "--probabilities",
+        action="store_true",
+        help="give score and pair judgments verdict distributions (adds pearson_expected, ece, brier)",
+    )
     args = parser.parse_args()
 
     loop_runs, loop_labels = synthetic(args.sizes[0], seed=1)
@@ -230,7 +265,7 @@ def main() -> None:
     print("| judgments | leaderboard rows | compute_rows (s) | load from disk (s) | plain loop (s) | speed-up |")
     print("|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
-        runs, labels = synthetic(size)
+        runs, labels = synthetic(size, probabilities=args.probabilities)
         compute_rows(runs[:3], labels, n_resamples=10)  # warm imports and caches
         t0 = time.perf_counter()
         table = compute_rows(runs, labels, n_resamples=args.resamples)

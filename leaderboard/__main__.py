@@ -4,10 +4,12 @@ Commands:
     import-mllm-judge SRC_DIR [--out assets] [--from-hub]
         Import the released MLLM-as-a-Judge data into stored runs and a label table, re-parsing every
         raw verdict with judges.parsing, and print what could not be parsed, per file.
-    table [--runs DIR ...] [--labels CSV ...] [--format csv|markdown] [--mode MODE ...] [--metric NAME ...]
+    table [--runs DIR ...] [--no-embedded] [--labels CSV ...] [--format csv|markdown] [--mode MODE ...]
+          [--metric NAME ...] [--benchmark NAME ...] [--subset SUBSET ...] [--min-n N]
           [--no-reference] [--resamples N] [--seed S]
-        Print the leaderboard in long form (columns: judge, mode, metric, dataset, value, ci_low,
-        ci_high, n, coverage, provenance, subset, setting, run_id, reason).
+        Print the leaderboard in long form (columns: see leaderboard.schema.COLUMNS), every benchmark
+        by default. ``--runs`` adds folders of runs to the embedded ones. Every figure is recomputed
+        from the stored records on each call.
 
 More subcommands (``run``) register themselves through :func:`build_parser`'s ``subparsers``.
 """
@@ -73,13 +75,28 @@ def _cmd_table(args: argparse.Namespace) -> int:
     from leaderboard.metrics import build_leaderboard
     from leaderboard.store.sources import default_assets_dir
 
-    sources = [Path(p) for p in (args.runs or [default_assets_dir()])]
+    embedded = [] if args.no_embedded else [default_assets_dir()]
+    sources = [*embedded, *(Path(p) for p in args.runs or [])]
+    if not sources:
+        print("error: --no-embedded needs at least one --runs DIR", file=sys.stderr)
+        return 2
+    if args.min_n < 1:
+        print(f"error: --min-n must be at least 1 (1 keeps every cell), got {args.min_n}", file=sys.stderr)
+        return 2
     # Labels travel with the runs' sources; the embedded table is the fallback when none do.
     labels, loaded = load_inputs(sources, args.labels or [])
     _report_problems(loaded.problems)
     reference = None if args.no_reference else reference_rows(args.reference)
     table = build_leaderboard(
-        loaded.runs, labels, reference, modes=args.mode, n_resamples=args.resamples, seed=args.seed
+        loaded.runs,
+        labels,
+        reference,
+        modes=args.mode,
+        n_resamples=args.resamples,
+        seed=args.seed,
+        min_n=args.min_n,
+        benchmarks=args.benchmark,
+        subsets=args.subset,
     )
     if args.metric:
         table = table[table["metric"].isin(args.metric)]
@@ -105,10 +122,10 @@ def _report_problems(problems: Sequence[object], limit: int = 20) -> None:
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     """The argument parser and its subparsers (so that other modules can add commands)."""
-    from leaderboard.benchmarks import BENCHMARKS
+    from leaderboard.benchmarks import BENCHMARKS, benchmark_names
     from leaderboard.metrics import METRIC_NAMES
     from leaderboard.runner.cli import add_run_arguments, run_command
-    from leaderboard.schema import MODES
+    from leaderboard.schema import DEFAULT_MIN_N, MODES, SUBSETS
 
     parser = argparse.ArgumentParser(prog="python -m leaderboard", description="MLLM-as-a-Judge leaderboard data.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -126,11 +143,26 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
             imp.set_defaults(func=_cmd_import, benchmark_name=bench.name)
 
     tab = sub.add_parser("table", help="print the leaderboard in long form")
-    tab.add_argument("--runs", action="append", help="folder with stored runs (repeatable; default: embedded assets)")
+    tab.add_argument("--runs", action="append", help="folder with stored runs, added to the embedded ones (repeatable)")
+    tab.add_argument("--no-embedded", action="store_true", help="leave out the embedded runs (then give --runs)")
     tab.add_argument("--labels", action="append", help="extra label CSV (repeatable)")
     tab.add_argument("--format", choices=("csv", "markdown"), default="csv")
     tab.add_argument("--mode", action="append", choices=MODES, help="only these modes (repeatable)")
     tab.add_argument("--metric", action="append", choices=METRIC_NAMES, help="only these metrics (repeatable)")
+    tab.add_argument(
+        "--benchmark",
+        action="append",
+        choices=benchmark_names(),
+        help="only these benchmarks (repeatable; default all)",
+    )
+    subsets = sorted({*SUBSETS, *(s for b in BENCHMARKS.values() for s in b.subsets)})
+    tab.add_argument("--subset", action="append", choices=subsets, help="only these subsets (repeatable; default all)")
+    tab.add_argument(
+        "--min-n",
+        type=int,
+        default=DEFAULT_MIN_N,
+        help=f"a cell on fewer items has no value and is left out of Average (default {DEFAULT_MIN_N}; 1: keep all)",
+    )
     tab.add_argument("--no-reference", action="store_true", help="leave out the paper's reported numbers")
     tab.add_argument("--reference", help="CSV of reported numbers (default: the embedded one)")
     tab.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (0: no intervals)")

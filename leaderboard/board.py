@@ -4,9 +4,11 @@
 ones, ``RUNS_DIR``, ``RUNS_REPO``, the submissions folder) and which label tables go with them, reads
 the runs (:mod:`leaderboard.store.read`; bad input never stops it, it is listed in ``problems``),
 computes the table (:mod:`leaderboard.metrics`) and adds every registered benchmark's reference rows
-(:mod:`leaderboard.benchmarks`). ``python -m leaderboard table`` and the Space use the same rules.
-:class:`LazyLeaderboard` loads on first use or in the background, and again on refresh; readers keep
-the previous data while a refresh runs.
+(:mod:`leaderboard.benchmarks`). ``python -m leaderboard table`` and the Space use the same rules,
+including the minimum number of items a cell needs to show a value (``min_n``; a UI control can ask
+:meth:`LazyLeaderboard.table` for another threshold, which recomputes from the loaded runs and
+caches the result). :class:`LazyLeaderboard` loads on first use or in the background, and again on
+refresh; readers keep the previous data while a refresh runs.
 """
 
 from __future__ import annotations
@@ -56,9 +58,17 @@ def reference_rows(path: str | Path | None = None) -> pd.DataFrame:
     from leaderboard.benchmarks import BENCHMARKS, get_benchmark
     from leaderboard.metrics import METRIC_NAMES
 
+    def tagged(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        # Every reference row names its benchmark, whether or not the benchmark's reader does.
+        out = frame.copy()
+        given = out["benchmark"] if "benchmark" in out.columns else pd.Series(index=out.index, dtype=object)
+        out["benchmark"] = given.where(given.notna() & (given.astype(str) != ""), name)
+        return out
+
     if path is not None:
-        return get_benchmark().reference_rows(path, known_metrics=METRIC_NAMES)
-    frames = [b.reference_rows(known_metrics=METRIC_NAMES) for b in BENCHMARKS.values()]
+        bench = get_benchmark()
+        return tagged(bench.reference_rows(path, known_metrics=METRIC_NAMES), bench.name)
+    frames = [tagged(b.reference_rows(known_metrics=METRIC_NAMES), b.name) for b in BENCHMARKS.values()]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
@@ -72,6 +82,8 @@ class LeaderboardData:
         runs: The loaded runs (their records give each judge's verdict per item).
         problems: Input problems met while loading, as text.
         sources: The folders of runs it was loaded from.
+        min_n: The minimum items per cell ``table`` was computed with.
+        reference: The reference rows ``table`` includes (kept to rebuild it with another ``min_n``).
     """
 
     table: pd.DataFrame
@@ -79,6 +91,8 @@ class LeaderboardData:
     runs: tuple = ()
     problems: tuple[str, ...] = ()
     sources: tuple[Path, ...] = ()
+    min_n: int = 10
+    reference: pd.DataFrame | None = None
 
 
 def load_leaderboard(
@@ -86,6 +100,7 @@ def load_leaderboard(
     *,
     sources: Sequence[str | Path] | None = None,
     n_resamples: int = 1000,
+    min_n: int | None = None,
 ) -> LeaderboardData:
     """Load stored runs, labels and the paper's numbers and build the long table with the engine.
 
@@ -95,23 +110,52 @@ def load_leaderboard(
             pulls ``RUNS_REPO``.
         sources: Folders of runs to read instead of those ``settings`` names.
         n_resamples: Bootstrap resamples for the intervals.
+        min_n: Minimum items per cell (default :data:`leaderboard.schema.DEFAULT_MIN_N`).
 
     Returns:
         The loaded data. Bad input never stops loading; it is listed in ``problems``.
     """
     from leaderboard.metrics import build_leaderboard
+    from leaderboard.schema import DEFAULT_MIN_N
     from leaderboard.store.sources import leaderboard_sources
 
+    min_n = DEFAULT_MIN_N if min_n is None else min_n
     folders = [Path(s) for s in sources] if sources is not None else leaderboard_sources(settings)
     # The same rules as `python -m leaderboard table` (load_inputs).
     labels, loaded = load_inputs(folders)
-    table = build_leaderboard(loaded.runs, labels, reference_rows(), n_resamples=n_resamples)
+    reference = reference_rows()
+    table = build_leaderboard(loaded.runs, labels, reference, n_resamples=n_resamples, min_n=min_n)
     problems = tuple(str(p) for p in loaded.problems)
     if problems:
         logger.warning("%d problem(s) while loading runs; first: %s", len(problems), problems[0])
     return LeaderboardData(
-        table=table, labels=labels, runs=tuple(loaded.runs), problems=problems, sources=tuple(folders)
+        table=table,
+        labels=labels,
+        runs=tuple(loaded.runs),
+        problems=problems,
+        sources=tuple(folders),
+        min_n=min_n,
+        reference=reference,
     )
+
+
+def table_with_min_n(data: LeaderboardData, min_n: int, *, n_resamples: int = 1000) -> pd.DataFrame:
+    """The long table of ``data`` recomputed with another minimum n (the loaded runs, no reloading).
+
+    Args:
+        data: Loaded data.
+        min_n: Minimum items per cell (1 keeps every cell).
+        n_resamples: Bootstrap resamples (the same seed as ``data.table``, so unchanged cells keep
+            their intervals).
+
+    Returns:
+        ``data.table`` itself when ``min_n`` is the one it was built with, else a new table.
+    """
+    from leaderboard.metrics import build_leaderboard
+
+    if int(min_n) == data.min_n:
+        return data.table
+    return build_leaderboard(list(data.runs), data.labels, data.reference, n_resamples=n_resamples, min_n=int(min_n))
 
 
 @dataclass
@@ -128,12 +172,15 @@ class LazyLeaderboard:
         n_resamples: Bootstrap resamples for the intervals.
         sources: Returns the folders to read, instead of ``leaderboard_sources(settings)`` (tests,
             another Hub endpoint).
+        min_n: Minimum items per cell of the loaded table (None: the default, 10).
     """
 
     settings: Settings | None = None
     n_resamples: int = 1000
     sources: Callable[[], Sequence[str | Path]] | None = None
+    min_n: int | None = None
     _data: LeaderboardData | None = field(default=None, init=False, repr=False)
+    _by_min_n: dict[int, tuple[LeaderboardData, pd.DataFrame]] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -146,7 +193,29 @@ class LazyLeaderboard:
         return leaderboard_sources(self.settings)
 
     def _load(self) -> LeaderboardData:
-        return load_leaderboard(self.settings, sources=self.run_sources(), n_resamples=self.n_resamples)
+        return load_leaderboard(
+            self.settings, sources=self.run_sources(), n_resamples=self.n_resamples, min_n=self.min_n
+        )
+
+    def table(self, min_n: int | None = None) -> pd.DataFrame:
+        """The long table with minimum n ``min_n`` (None: the loaded one), recomputed once per value.
+
+        What a "minimum n" control calls: the first call per threshold recomputes from the loaded
+        runs (about a second for the embedded runs), later calls return the cached table; a refresh
+        drops the cache.
+        """
+        data = self.get()
+        if min_n is None or int(min_n) == data.min_n:
+            return data.table
+        with self._lock:
+            entry = self._by_min_n.get(int(min_n))
+        if entry is not None and entry[0] is data:
+            return entry[1]
+        table = table_with_min_n(data, int(min_n), n_resamples=self.n_resamples)
+        with self._lock:
+            # Entries computed from a previous load are stale: the identity check above skips them.
+            self._by_min_n[int(min_n)] = (data, table)
+        return table
 
     def get(self) -> LeaderboardData:
         """The loaded data, loading it now if nobody has."""

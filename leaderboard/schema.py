@@ -73,10 +73,20 @@ COLUMNS: tuple[Column, ...] = (
         True,
         "imported from the released data | run with this project | unverified submission | reported in paper.",
     ),
+    Column(
+        "benchmark",
+        "string",
+        True,
+        f"The benchmark the row is measured on (a name in leaderboard.benchmarks; {DEFAULT_BENCHMARK!r} by default).",
+    ),
     Column("subset", "string", True, "Benchmark subset the run covers: all, hq (agreement inflated) or hard."),
     Column("setting", "string", False, "Prompt setting of the run (no-cot, cot-figure, ...)."),
     Column("run_id", "string", False, "The stored run the row comes from ('paper' for reference rows)."),
     Column("reason", "string", False, "Why value is NaN, or a caveat."),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+#: The columns that make rows comparable: two rows are ranked against each other only when these agree.
+COMPARABLE_KEYS: tuple[str, ...] = ("benchmark", "mode", "subset", "metric", "dataset")
+#: The smallest number of items a per-dataset cell needs to show a value (``--min-n``).
+DEFAULT_MIN_N = 10
 SHOWN_COLUMNS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.shown)

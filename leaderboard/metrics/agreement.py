@@ -21,6 +21,8 @@ import pandas as pd
 from judges.verdicts import Choice, Ranking, Scale, VerdictSpace
 from leaderboard.errors import LeaderboardError
 from leaderboard.metrics import bias as B
+from leaderboard.metrics import calibration as C
+from leaderboard.metrics import kappa as K
 from leaderboard.metrics import tables as M
 
 
@@ -40,6 +42,9 @@ class Joined:
     length_ranks: np.ndarray | None  # rankings: average ranks of those lengths, computed once per label row
     self_consistency: np.ndarray
     swap_consistent: np.ndarray
+    item_ids: np.ndarray | None = None  # the records' item ids (paired comparisons align on them)
+    probs: np.ndarray | None = None  # (N, K) verdict distributions over the kind's classes; NaN rows: none
+    expected: np.ndarray | None = None  # stored expected score per record (NaN: none)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ class Family:
         stats: Maps counts (..., K) to {metric: values (...)} (+ optional "n:<metric>" and "reason:<metric>").
         metrics: Metric names to emit from ``stats``.
         pooled: Metric names also emitted for the whole run (dataset "Pooled"), name -> source stat.
+        features: When set, (N, F) per-record features: a cell's "table" is the sum of its records'
+            features and ``stats`` maps such sums (..., F); ``codes`` and ``n_categories`` are then
+            unused and the bootstrap draws item weights instead of a multinomial table.
     """
 
     name: str
@@ -65,6 +73,7 @@ class Family:
     stats: Callable[[np.ndarray], dict[str, np.ndarray]]
     metrics: tuple[str, ...]
     pooled: tuple[tuple[str, str], ...] = ()
+    features: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -82,10 +91,21 @@ class Agreement(Protocol):
     Attributes:
         missing: The encoding of "no verdict" / "no label".
         needs_length_ranks: Whether :meth:`length_figure` reads ``Joined.length_ranks``.
+        classes: The labels a stored verdict distribution gives probabilities for, in class order
+            (calibration metrics compare the distribution with the human label's class).
     """
 
     missing: object
     needs_length_ranks: bool
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Probability labels in class order."""
+        ...
+
+    def class_index(self, encoded: np.ndarray) -> np.ndarray:
+        """The class (index into :attr:`classes`) of encoded verdicts or labels; -1 where none."""
+        ...
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         """Stored verdicts or canonical label strings (object array, None for none) -> the encoding."""
@@ -148,12 +168,32 @@ class ScaleAgreement:
     def parsed(self, encoded: np.ndarray) -> np.ndarray:
         return ~np.isnan(encoded)
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(str(v) for v in self.space.values)
+
+    def class_index(self, encoded: np.ndarray) -> np.ndarray:
+        code = np.nan_to_num(np.asarray(encoded, dtype=float), nan=-1.0) - self.space.low
+        return np.where((code >= 0) & (code < len(self.space.values)), code, -1).astype(np.int64)
+
     def families(self, j: Joined, usable: np.ndarray, everything: np.ndarray) -> list[Family]:
         k, low = len(self.space.values), self.space.low
         codes = np.where(usable, (np.nan_to_num(j.verdict) - low) * k + (np.nan_to_num(j.human) - low), 0)
-        metrics = ("pearson", "spearman", "kendall", "exact_agreement", "within1_agreement", "mean_score_difference")
+        metrics = (
+            "pearson", "spearman", "kendall", "exact_agreement", "within1_agreement", "quadratic_weighted_kappa",
+            "mean_score_difference",
+        )  # fmt: skip
         pooled = (("pearson_pooled", "pearson"), ("spearman_pooled", "spearman"), ("kendall_pooled", "kendall"))
-        return [Family("agree", j.labeled, usable, codes.astype(np.int64), k * k, _score_stats, metrics, pooled)]
+        families = [Family("agree", j.labeled, usable, codes.astype(np.int64), k * k, _score_stats, metrics, pooled)]
+        if j.expected is not None:
+            use = usable & np.isfinite(j.expected)
+            if use.any():
+                features = C.expected_features(np.nan_to_num(j.expected), np.nan_to_num(j.human.astype(float)))
+                zeros = np.zeros(len(use), dtype=np.int64)
+                families.append(
+                    Family("expected", j.labeled, use, zeros, 1, C.expected_stats, ("pearson_expected",), (), features)
+                )
+        return families
 
     def length_figure(
         self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int
@@ -161,15 +201,37 @@ class ScaleAgreement:
         return _pearson_figure(group, B.single_length(j.lengths), values.astype(float), mask, n_cells)
 
 
+def _resampled(counts: np.ndarray) -> bool:
+    """Whether stats are asked for a bootstrap batch (B, C, K): only values are read then, never reasons.
+
+    NaN reasons are strings in object arrays; building them for 1,000 resamples of every cell would
+    cost more than the metrics themselves.
+    """
+    return np.ndim(counts) > 2
+
+
 def _score_stats(counts: np.ndarray) -> dict[str, np.ndarray]:
     s = M.score_table_stats(counts.reshape(*counts.shape[:-1], 5, 5))
+    s["quadratic_weighted_kappa"] = K.kappa_table(counts.reshape(*counts.shape[:-1], 5, 5), _QUADRATIC)
+    if _resampled(counts):
+        return s
     why = _correlation_reasons(s["n"], s["judge_constant"], s["human_constant"])
     plain = np.where(s["n"] == 0, M.NO_ITEMS, "").astype(object)
     for name in ("pearson", "spearman", "kendall"):
         s[f"reason:{name}"] = why
     for name in ("exact_agreement", "within1_agreement", "mean_score_difference"):
         s[f"reason:{name}"] = plain
+    s["reason:quadratic_weighted_kappa"] = _kappa_reasons(s["n"])
     return s
+
+
+_QUADRATIC = K.quadratic_weights(5)
+_NOMINAL = K.nominal_weights(3)
+
+
+def _kappa_reasons(n: np.ndarray) -> np.ndarray:
+    # Only read where the value is NaN: no items, or one shared class (chance explains everything).
+    return np.where(n == 0, M.NO_ITEMS, K.CHANCE_ONLY).astype(object)
 
 
 # --------------------------------------------------------------------------- choice
@@ -197,12 +259,19 @@ class ChoiceAgreement:
     def parsed(self, encoded: np.ndarray) -> np.ndarray:
         return ~np.isnan(encoded)
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.space.labels)
+
+    def class_index(self, encoded: np.ndarray) -> np.ndarray:
+        return np.nan_to_num(np.asarray(encoded, dtype=float), nan=-1.0).astype(np.int64)
+
     def families(self, j: Joined, usable: np.ndarray, everything: np.ndarray) -> list[Family]:
         k = len(self.space.labels)
         codes = np.where(usable, np.nan_to_num(j.verdict) * k + np.nan_to_num(j.human), 0).astype(np.int64)
         metrics = (
             "accuracy_with_tie", "accuracy_without_tie", "accuracy_without_tie_human_only", "macro_f1",
-            "human_choose_a_rate", "position_bias", "human_tie_rate",
+            "cohen_kappa", "human_choose_a_rate", "position_bias", "human_tie_rate",
         )  # fmt: skip
         judge_codes = np.nan_to_num(j.verdict).astype(np.int64)
         return [
@@ -220,8 +289,12 @@ class ChoiceAgreement:
 
 def _pair_stats(counts: np.ndarray) -> dict[str, np.ndarray]:
     s = M.pair_table_stats(counts.reshape(*counts.shape[:-1], 3, 3))
+    s["cohen_kappa"] = K.kappa_table(counts.reshape(*counts.shape[:-1], 3, 3), _NOMINAL)
     s["n:accuracy_without_tie"] = s["n_without_tie"]
     s["n:accuracy_without_tie_human_only"] = s["n_without_human_tie"]
+    if _resampled(counts):
+        return s
+    s["reason:cohen_kappa"] = _kappa_reasons(s["n"])
     empty = np.where(s["n"] == 0, M.NO_ITEMS, "").astype(object)
     for name in ("accuracy_with_tie", "macro_f1", "human_choose_a_rate", "position_bias", "human_tie_rate"):
         s[f"reason:{name}"] = empty
@@ -255,6 +328,16 @@ class RankingAgreement:
     def parsed(self, encoded: np.ndarray) -> np.ndarray:
         return np.asarray(pd.notna(encoded), dtype=bool)
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        # A ranking's distribution is over the letter ranked first (judges.types.VerdictDistribution).
+        return tuple(chr(65 + k) for k in range(8))
+
+    def class_index(self, encoded: np.ndarray) -> np.ndarray:
+        first = [ord(v[0]) - 65 if isinstance(v, str) and v else -1 for v in encoded]
+        code = np.asarray(first, dtype=np.int64)
+        return np.where((code >= 0) & (code < 8), code, -1)
+
     def families(self, j: Joined, usable: np.ndarray, everything: np.ndarray) -> list[Family]:
         distance = np.zeros(len(j.run_idx))
         distance[usable] = M.normalized_levenshtein_many(j.verdict[usable], j.human[usable])
@@ -262,11 +345,10 @@ class RankingAgreement:
 
         def lev_stats(counts: np.ndarray, values: np.ndarray = values) -> dict[str, np.ndarray]:
             total = counts.sum(-1)
-            return {
-                "normalized_levenshtein": M.mean_from_counts(counts, values),
-                "n": total,
-                "reason:normalized_levenshtein": np.where(total == 0, M.NO_ITEMS, "").astype(object),
-            }
+            out = {"normalized_levenshtein": M.mean_from_counts(counts, values), "n": total}
+            if not _resampled(counts):
+                out["reason:normalized_levenshtein"] = np.where(total == 0, M.NO_ITEMS, "").astype(object)
+            return out
 
         return [
             Family(

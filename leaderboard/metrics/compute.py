@@ -1,16 +1,23 @@
 """Stored runs -> the long leaderboard table (one row per run x metric x dataset), with bootstrap CIs.
 
-For each mode, every run's judgments are joined with the human labels on ``(split, item_id)``, counted
-into small contingency tables per (run, dataset) with ``np.bincount``, and every metric is computed
-from those tables (:mod:`leaderboard.metrics.tables`). Confidence intervals come from 1,000 multinomial
-resamples of each table (the item bootstrap, stratified by dataset for the ``Average`` rows), drawn
-from a generator seeded by ``(seed, run_id)`` so that adding a run never moves another run's interval.
+For each (mode, benchmark), every run's judgments are joined with the human labels on ``(benchmark,
+subset, item_id)`` (the run's manifest names its benchmark and its subset, ``split``), counted into
+small contingency tables per (run, dataset) with ``np.bincount``, and every metric is computed from
+those tables (:mod:`leaderboard.metrics.tables`). Metrics of verdict probabilities sum per-item
+features instead (:mod:`leaderboard.metrics.calibration`). Confidence intervals come from 1,000
+multinomial resamples of each table (the item bootstrap, stratified by dataset for the ``Average``
+rows), drawn from a generator seeded by ``(seed, run_id)`` so that adding a run never moves another
+run's interval.
 
-Rows follow :data:`leaderboard.schema.COLUMNS`. ``Average`` = unweighted mean of the per-dataset
-values (datasets without a value are skipped and named in ``reason``); its ``n`` is the sum and its
-``coverage`` the pooled share. A row exists for a (run, dataset) cell whenever the cell has judgments
-that the metric could use (labelled items for agreement metrics), so a cell where nothing parsed shows
-NaN with coverage 0 instead of vanishing.
+Rows follow :data:`leaderboard.schema.COLUMNS`. Dataset display names come from the run's benchmark.
+**Minimum n**: a cell (a dataset, or ``Pooled``) resting on fewer than ``min_n`` items (default
+:data:`~leaderboard.schema.DEFAULT_MIN_N`) has no value and no interval (NaN, reason ``n < 10``), so
+no number on one or two items is shown as if it meant something. ``Average`` = unweighted mean of the
+per-dataset values that remain (skipped datasets are named in ``reason``; an Average over fewer
+datasets than the benchmark has says ``partial``); its ``n`` is the sum and its ``coverage`` the
+pooled share. A row exists for a (run, dataset) cell whenever the cell has judgments that the metric
+could use (labelled items for agreement metrics), so a cell where nothing parsed shows NaN with
+coverage 0 instead of vanishing.
 """
 
 from __future__ import annotations
@@ -19,22 +26,53 @@ import os
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from judges.tasks import get_task
-from leaderboard.benchmarks import dataset_sort_key, display_dataset
+from leaderboard.benchmarks import BenchmarkError, benchmark_names, display_dataset, get_benchmark
 from leaderboard.metrics import bias as B
+from leaderboard.metrics import calibration as C
 from leaderboard.metrics import tables as M
 from leaderboard.metrics.agreement import Agreement, Family, Joined, agreement_for
 from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
-from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, MODES, POOLED
-from leaderboard.store.labels import empty_labels
+from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, DEFAULT_BENCHMARK, DEFAULT_MIN_N, MODES, POOLED
+from leaderboard.store.labels import empty_labels, with_benchmark
 from leaderboard.store.read import Run
 
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
+
+
+def too_few(min_n: int) -> str:
+    """The reason of a cell blanked by the minimum-n rule."""
+    return f"n < {min_n}"
+
+
+def run_benchmark(run: Run) -> str:
+    """The benchmark a run was made on (its manifest's, the default when it names none)."""
+    return run.manifest.benchmark or DEFAULT_BENCHMARK
+
+
+def _known_benchmark(name: str):
+    try:
+        return get_benchmark(name)
+    except BenchmarkError:
+        return None
+
+
+def _display(benchmark: str):
+    """The dataset display function of a benchmark (the registry-wide one for an unknown name)."""
+    bench = _known_benchmark(benchmark)
+    return bench.display_dataset if bench is not None else display_dataset
+
+
+def _n_datasets(benchmark: str) -> int:
+    """How many source datasets a benchmark has (0 when unknown: no partial-average marking)."""
+    bench = _known_benchmark(benchmark)
+    return len(bench.dataset_order) if bench is not None else 0
 
 
 def _label_positions(runs: Sequence[Run], lab: pd.DataFrame) -> np.ndarray:
@@ -64,10 +102,41 @@ def _human_codes(agreement: Agreement, lab: pd.DataFrame) -> tuple[np.ndarray, n
     return agreement.encode(known), usable
 
 
-def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agreement) -> Joined:
+def _probability_matrix(agreement: Agreement, values: pd.Series | None) -> np.ndarray | None:
+    """(N, K) distributions over the agreement's classes, renormalised; NaN rows where none (None: no record has one)."""
+    if values is None:
+        return None
+    present = np.flatnonzero(values.notna().to_numpy())
+    if len(present) == 0:
+        return None
+    classes = agreement.classes
+    out = np.full((len(values), len(classes)), np.nan)
+    raw = values.to_numpy(dtype=object)
+    rows = np.array([[float(d.get(c, 0.0)) for c in classes] for d in raw[present]], dtype=float)
+    total = rows.sum(1, keepdims=True)
+    good = (total[:, 0] > 0) & np.isfinite(total[:, 0])
+    out[present[good]] = rows[good] / total[good]
+    return out if good.any() else None
+
+
+def _expected_scores(agreement: Agreement, rec: pd.DataFrame, probs: np.ndarray | None) -> np.ndarray | None:
+    """The stored expected score, else the distribution's mean when the classes are numbers."""
+    stored = rec["expected_score"].to_numpy(dtype=float) if "expected_score" in rec.columns else None
+    derived = None
+    if probs is not None and all(c.lstrip("-").isdigit() for c in agreement.classes):
+        derived = probs @ np.array([float(c) for c in agreement.classes])
+    if stored is None:
+        return derived
+    if derived is not None:
+        stored = np.where(np.isfinite(stored), stored, derived)
+    return stored if np.isfinite(stored).any() else None
+
+
+def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark: str) -> Joined:
     rec = pd.concat([r.records for r in runs], ignore_index=True)
     sizes = [len(r.records) for r in runs]
-    lab = labels[labels["mode"] == mode].drop_duplicates(["subset", "item_id"]).reset_index(drop=True)
+    lab = labels[(labels["mode"] == mode) & (labels["benchmark"] == benchmark)]
+    lab = lab.drop_duplicates(["subset", "item_id"]).reset_index(drop=True)
     pos = _label_positions(runs, lab)
     at = np.where(pos >= 0, pos, len(lab))  # the extra last row stands for "no label row"
     human_rows, usable_rows = _human_codes(agreement, lab)
@@ -76,7 +145,8 @@ def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agree
     label_ds = np.append(lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), "")[at]
     raw_ds = np.where(label_ds != "", label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
     codes, uniques = pd.factorize(pd.Series(raw_ds, dtype=object))
-    shown_codes, shown_names = pd.factorize(pd.Series([display_dataset(u) for u in uniques], dtype=object))
+    display = _display(benchmark)
+    shown_codes, shown_names = pd.factorize(pd.Series([display(u) for u in uniques], dtype=object))
     ds_code = np.asarray(shown_codes, dtype=np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
     # Lengths are parsed once per label row and gathered.
     per_row = B.lengths_matrix([*lab["response_lengths"].fillna("").astype(str), ""])
@@ -84,6 +154,7 @@ def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agree
     ranks = B.length_ranks(per_row)[at] if agreement.needs_length_ranks else None
     verdict = agreement.encode(rec["verdict"].to_numpy(dtype=object))
     parsed = agreement.parsed(verdict)
+    probs = _probability_matrix(agreement, rec["probabilities"] if "probabilities" in rec.columns else None)
     return Joined(
         runs=tuple(runs),
         run_idx=np.repeat(np.arange(len(runs)), sizes),
@@ -97,10 +168,21 @@ def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agree
         length_ranks=ranks,
         self_consistency=rec["self_consistency"].to_numpy(dtype=float),
         swap_consistent=rec["swap_consistent"].to_numpy(dtype=float),
+        item_ids=rec["item_id"].astype(str).to_numpy(dtype=object),
+        probs=probs,
+        expected=_expected_scores(agreement, rec, probs),
     )
 
 
 # --------------------------------------------------------------------------- row building
+
+
+@dataclass(frozen=True)
+class _Options:
+    n_boot: int
+    seed: int
+    level: float
+    min_n: int
 
 
 def _cell_counts(j: Joined, mask: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
@@ -108,6 +190,14 @@ def _cell_counts(j: Joined, mask: np.ndarray, codes: np.ndarray, k: int) -> np.n
     r, d = len(j.runs), max(len(j.datasets), 1)
     flat = (j.run_idx[mask] * d + j.ds_code[mask]) * k + codes[mask].astype(np.int64)
     return np.bincount(flat, minlength=r * d * k).reshape(r, d, k)
+
+
+def _cell_sums(j: Joined, mask: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """Feature sums of shape (R, D, F) over records in ``mask``."""
+    r, d = len(j.runs), max(len(j.datasets), 1)
+    group = j.run_idx[mask] * d + j.ds_code[mask]
+    sums = [np.bincount(group, features[mask, f], r * d) for f in range(features.shape[1])]
+    return np.stack(sums, axis=-1).reshape(r, d, features.shape[1])
 
 
 def _rng(seed: int, run_id: str, family: str) -> np.random.Generator:
@@ -122,9 +212,38 @@ def _reason_for(metric: str, stats: dict[str, np.ndarray], idx: np.ndarray) -> l
     return [""] * len(idx)
 
 
-def _family_rows(j: Joined, fam: Family, n_boot: int, seed: int, level: float) -> list[dict]:
-    counts = _cell_counts(j, fam.use, fam.codes, fam.n_categories)
+def _feature_boot(j: Joined, fam: Family, r: int, cells: np.ndarray, n_boot: int, rng) -> np.ndarray:
+    """Resampled feature sums (B, len(cells), F) of run ``r``: item weights per cell times its features."""
+    assert fam.features is not None  # only called for feature families
+    out = np.zeros((n_boot, len(cells), fam.features.shape[1]))
+    mine = fam.use & (j.run_idx == r)
+    for c, cell in enumerate(cells):
+        rows = np.flatnonzero(mine & (j.ds_code == cell))
+        out[:, c] = M.item_weight_resample(len(rows), n_boot, rng) @ fam.features[rows]
+    return out
+
+
+def _blank_small(values, boots, n, reasons: list[str], min_n: int):
+    """The minimum-n rule on one metric's cells: values, resamples and reasons with small cells blanked."""
+    small = n < min_n
+    if not small.any():
+        return values, boots, reasons
+    values = np.where(small, np.nan, values)
+    if boots is not None:
+        boots = np.where(small[None, :], np.nan, boots)
+    # A cell with no item at all keeps its own reason (nothing parsed, no label ...), which says more.
+    reasons = [
+        too_few(min_n) if s and not (k == 0 and why) else why for s, k, why in zip(small, n, reasons, strict=True)
+    ]
+    return values, boots, reasons
+
+
+def _family_rows(j: Joined, fam: Family, opt: _Options) -> list[dict]:
     zeros = np.zeros(len(j.run_idx), dtype=np.int64)
+    if fam.features is None:
+        counts = _cell_counts(j, fam.use, fam.codes, fam.n_categories)
+    else:
+        counts = _cell_sums(j, fam.use, fam.features)
     base = _cell_counts(j, fam.base, zeros, 1)[..., 0]
     parsed_base = _cell_counts(j, fam.base & j.parsed, zeros, 1)[..., 0]
 
@@ -136,28 +255,37 @@ def _family_rows(j: Joined, fam: Family, n_boot: int, seed: int, level: float) -
         rows: list[dict] = []
         table = counts[r, cells]
         point = fam.stats(table)
-        boot = fam.stats(M.multinomial_resample(table, n_boot, _rng(seed, run.run_id, fam.name)))
+        rng = _rng(opt.seed, run.run_id, fam.name)
+        if fam.features is None:
+            boot = fam.stats(M.multinomial_resample(table, opt.n_boot, rng))
+        else:
+            boot = fam.stats(_feature_boot(j, fam, r, cells, opt.n_boot, rng))
         cov = parsed_base[r, cells] / base[r, cells]
         pooled_cov = parsed_base[r, cells].sum() / base[r, cells].sum()
         names = [j.datasets[c] for c in cells]
         for metric in fam.metrics:
             values, boots = np.asarray(point[metric], dtype=float), np.asarray(boot[metric], dtype=float)
             n = np.asarray(point.get(f"n:{metric}", point["n"]), dtype=float)
-            lo, hi = M.percentile_interval(boots, level)
             reasons = _reason_for(metric, point, np.arange(len(cells)))
+            values, boots, reasons = _blank_small(values, boots, n, reasons, opt.min_n)
+            lo, hi = M.percentile_interval(boots, opt.level)
             for c, name in enumerate(names):
                 rows.append(_row(run, metric, name, values[c], lo[c], hi[c], n[c], cov[c], reasons[c]))
-            rows.append(_average_row(run, metric, values, boots, n, pooled_cov, names, level))
+            rows.append(_average_row(run, metric, values, boots, n, pooled_cov, names, reasons, opt.level, opt.min_n))
         if fam.pooled:
             total = table.sum(0, keepdims=True)
             p_point = fam.stats(total)
-            p_boot = fam.stats(M.multinomial_resample(total, n_boot, _rng(seed, run.run_id, fam.name + "/pooled")))
+            p_rng = _rng(opt.seed, run.run_id, fam.name + "/pooled")
+            p_boot = fam.stats(M.multinomial_resample(total, opt.n_boot, p_rng))
             for metric, source in fam.pooled:
-                lo, hi = M.percentile_interval(np.asarray(p_boot[source], dtype=float), level)
-                reason = _reason_for(source, p_point, np.array([0]))[0]
-                rows.append(
-                    _row(run, metric, POOLED, p_point[source][0], lo[0], hi[0], p_point["n"][0], pooled_cov, reason)
-                )
+                n = np.asarray(p_point["n"], dtype=float)
+                reasons = _reason_for(source, p_point, np.array([0]))
+                values, boots, reasons = _blank_small(
+                    np.asarray(p_point[source], dtype=float), np.asarray(p_boot[source], dtype=float), n, reasons,
+                    opt.min_n,
+                )  # fmt: skip
+                lo, hi = M.percentile_interval(boots, opt.level)
+                rows.append(_row(run, metric, POOLED, values[0], lo[0], hi[0], n[0], pooled_cov, reasons[0]))
         return rows
 
     # Runs are independent (each has its own seeded generator) and numpy releases the GIL for most
@@ -184,6 +312,7 @@ def _row(run: Run, metric: str, dataset: str, value, lo, hi, n, cov, reason: str
         "n": int(n) if np.isfinite(n) else None,
         "coverage": float(cov),
         "provenance": m.provenance,
+        "benchmark": run_benchmark(run),
         "subset": m.split,
         "setting": m.setting,
         "run_id": m.run_id,
@@ -191,11 +320,38 @@ def _row(run: Run, metric: str, dataset: str, value, lo, hi, n, cov, reason: str
     }
 
 
-def _average_row(run, metric, values, boots, n, pooled_cov, names, level) -> dict:
+def average_reason(used: Sequence[str], skipped: Sequence[tuple[str, str]], n_benchmark: int, min_n: int) -> str:
+    """The ``reason`` of an Average row: how many datasets it averages, and which it skipped and why.
+
+    Args:
+        used: The datasets averaged.
+        skipped: ``(dataset, why)`` of the cells left out (NaN values).
+        n_benchmark: How many datasets the benchmark has (0: unknown).
+        min_n: The minimum-n threshold (cells blanked by it are listed apart).
+
+    Returns:
+        e.g. ``partial: unweighted mean over 9 of 14 datasets; skipped (n < 10): WIT``.
+    """
+    count = len(used)
+    if n_benchmark > 0 and count < n_benchmark:
+        text = f"partial: unweighted mean over {count} of {n_benchmark} datasets"
+    else:
+        text = f"unweighted mean over {count} dataset{'s' if count != 1 else ''}"
+    small = [name for name, why in skipped if why == too_few(min_n)]
+    other = [name for name, why in skipped if why != too_few(min_n)]
+    if small:
+        text += f"; skipped ({too_few(min_n)}): {', '.join(small)}"
+    if other:
+        text += f"; skipped (no value): {', '.join(other)}"
+    return text
+
+
+def _average_row(run, metric, values, boots, n, pooled_cov, names, reasons, level, min_n) -> dict:
     use = np.isfinite(values)
-    skipped = [name for name, ok in zip(names, use, strict=True) if not ok]
     if not use.any():
-        return _row(run, metric, AVERAGE, np.nan, np.nan, np.nan, 0, pooled_cov, "no dataset has a value")
+        small = [name for name, why in zip(names, reasons, strict=True) if why == too_few(min_n)]
+        why = "no dataset has a value" + (f" ({too_few(min_n)}: {', '.join(small)})" if small else "")
+        return _row(run, metric, AVERAGE, np.nan, np.nan, np.nan, 0, pooled_cov, why)
     lo: Any = np.nan
     hi: Any = np.nan
     if boots is not None:
@@ -204,10 +360,9 @@ def _average_row(run, metric, values, boots, n, pooled_cov, names, level) -> dic
         with np.errstate(invalid="ignore", divide="ignore"):
             avg_boot = np.where(finite, sub, 0).sum(1) / finite.sum(1)
         lo, hi = M.percentile_interval(avg_boot, level)
-    count = int(use.sum())
-    reason = f"unweighted mean over {count} dataset{'s' if count != 1 else ''}"
-    if skipped:
-        reason += f"; skipped (no value): {', '.join(skipped)}"
+    used = [name for name, ok in zip(names, use, strict=True) if ok]
+    skipped = [(name, why) for name, ok, why in zip(names, use, reasons, strict=True) if not ok]
+    reason = average_reason(used, skipped, _n_datasets(run_benchmark(run)), min_n)
     return _row(run, metric, AVERAGE, values[use].mean(), lo, hi, n[use].sum(), pooled_cov, reason)
 
 
@@ -216,27 +371,52 @@ def _parse_stats(counts: np.ndarray) -> dict[str, np.ndarray]:
     return {"parse_failure_rate": M._safe_divide(counts[..., 1], n), "n": n}
 
 
-def _families(j: Joined, agreement: Agreement) -> list[Family]:
+def _calibration_family(j: Joined, agreement: Agreement, usable: np.ndarray) -> Family | None:
+    """``ece`` and ``brier`` over the usable records that carry a verdict distribution."""
+    if j.probs is None:
+        return None
+    k = j.probs.shape[1]
+    judge, human = agreement.class_index(j.verdict), agreement.class_index(j.human)
+    use = usable & np.isfinite(j.probs).all(1) & (judge >= 0) & (judge < k) & (human >= 0) & (human < k)
+    if not use.any():
+        return None
+    features = np.zeros((len(use), 2 + C.N_BINS))
+    features[use] = C.calibration_features(j.probs[use], judge[use], human[use])
+    zeros = np.zeros(len(use), dtype=np.int64)
+    return Family("calibration", j.labeled, use, zeros, 1, C.calibration_stats, ("ece", "brier"), (), features)
+
+
+def metric_families(j: Joined, agreement: Agreement) -> list[Family]:
+    """Every family of interval metrics of joined records: parse failures, the kind's, calibration."""
     everything = np.ones(len(j.run_idx), dtype=bool)
     parse = Family(
         "parse", everything, everything, (~j.parsed).astype(np.int64), 2, _parse_stats, ("parse_failure_rate",)
     )
-    return [parse, *agreement.families(j, j.parsed & j.labeled, everything)]
+    usable = j.parsed & j.labeled
+    calibration = _calibration_family(j, agreement, usable)
+    return [parse, *agreement.families(j, usable, everything), *([calibration] if calibration else [])]
 
 
-def _mode_rows(
-    runs: Sequence[Run], labels: pd.DataFrame, mode: str, n_boot: int, seed: int, level: float
-) -> list[dict]:
+def joined(runs: Sequence[Run], labels: pd.DataFrame | None, mode: str, benchmark: str) -> tuple[Joined, Agreement]:
+    """The records of ``runs`` (one mode, one benchmark) joined with their labels, and their agreement.
+
+    Used by :mod:`leaderboard.metrics.paired` to compare runs on the items they share.
+    """
     agreement = agreement_for(get_task(mode).verdicts)
-    j = _join(runs, labels, mode, agreement)
+    labels = with_benchmark(empty_labels() if labels is None else labels)
+    return _join(runs, labels, mode, agreement, benchmark), agreement
+
+
+def _group_rows(runs: Sequence[Run], labels: pd.DataFrame, mode: str, benchmark: str, opt: _Options) -> list[dict]:
+    j, agreement = joined(runs, labels, mode, benchmark)
     rows: list[dict] = []
-    for fam in _families(j, agreement):
-        rows.extend(_family_rows(j, fam, n_boot, seed, level))
-    rows.extend(_descriptive_rows(j, agreement, level))
+    for fam in metric_families(j, agreement):
+        rows.extend(_family_rows(j, fam, opt))
+    rows.extend(_descriptive_rows(j, agreement, opt))
     return rows
 
 
-def _descriptive_rows(j: Joined, agreement: Agreement, level: float) -> list[dict]:
+def _descriptive_rows(j: Joined, agreement: Agreement, opt: _Options) -> list[dict]:
     """length_bias, human_length_correlation, self_consistency, swap_consistency (no intervals)."""
     d = max(len(j.datasets), 1)
     n_cells = len(j.runs) * d
@@ -248,7 +428,9 @@ def _descriptive_rows(j: Joined, agreement: Agreement, level: float) -> list[dic
     ):
         figure = agreement.length_figure(j, mask, values, group, n_cells)
         if figure is not None:
-            figures.append((metric, figure.value, figure.n, figure.reason, mask))
+            # Coverage counts every judgment of the cell, unscored ones too, as for every other metric.
+            base = np.ones(len(group), dtype=bool) if metric == "length_bias" else mask
+            figures.append((metric, figure.value, figure.n, figure.reason, base))
     for metric, values in (("self_consistency", j.self_consistency), ("swap_consistency", j.swap_consistent)):
         value, n = B.grouped_mean(group, values, n_cells)
         if (n > 0).any():
@@ -263,14 +445,12 @@ def _descriptive_rows(j: Joined, agreement: Agreement, level: float) -> list[dic
                 continue
             at = r * d + cells
             cov = parsed[at] / base[at]
-            for k, cell in enumerate(cells):
-                rows.append(
-                    _row(run, metric, j.datasets[cell], value[at[k]], np.nan, np.nan, n[at[k]], cov[k], reason[at[k]])
-                )
+            values, _, reasons = _blank_small(value[at], None, n[at], [str(x) for x in reason[at]], opt.min_n)
+            names = [j.datasets[c] for c in cells]
+            for k, name in enumerate(names):
+                rows.append(_row(run, metric, name, values[k], np.nan, np.nan, n[at[k]], cov[k], reasons[k]))
             pooled = parsed[at].sum() / base[at].sum()
-            rows.append(
-                _average_row(run, metric, value[at], None, n[at], pooled, [j.datasets[c] for c in cells], level)
-            )
+            rows.append(_average_row(run, metric, values, None, n[at], pooled, names, reasons, opt.level, opt.min_n))
     return rows
 
 
@@ -282,47 +462,70 @@ def compute_rows(
     n_resamples: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
 ) -> pd.DataFrame:
     """Every computed leaderboard row of ``runs`` (no reference rows).
 
     Args:
-        runs: Loaded runs (:func:`leaderboard.store.read.load_runs`).
+        runs: Loaded runs (:func:`leaderboard.store.read.load_runs`), of any benchmarks.
         labels: The label table; None or empty leaves only label-free metrics.
         modes: Modes to include (default all).
         n_resamples: Bootstrap resamples per cell (0 for no intervals).
         seed: Base seed of the bootstrap.
         level: Coverage of the intervals.
+        min_n: A cell on fewer items has no value (reason ``n < min_n``) and is left out of Average;
+            1 keeps every cell.
 
     Returns:
         A DataFrame with :data:`leaderboard.schema.COLUMN_NAMES`, sorted.
     """
-    labels = empty_labels() if labels is None else labels
+    labels = with_benchmark(empty_labels() if labels is None else labels)
+    opt = _Options(max(n_resamples, 1), seed, level, max(int(min_n), 0))
     rows: list[dict] = []
     for mode in modes or MODES:
         mode_runs = [r for r in runs if r.manifest.mode == mode and len(r.records)]
-        if mode_runs:
-            rows.extend(_mode_rows(mode_runs, labels, mode, max(n_resamples, 1), seed, level))
+        for benchmark in dict.fromkeys(run_benchmark(r) for r in mode_runs):
+            group = [r for r in mode_runs if run_benchmark(r) == benchmark]
+            rows.extend(_group_rows(group, labels, mode, benchmark, opt))
     frame = pd.DataFrame(rows, columns=list(COLUMN_NAMES))
     if n_resamples <= 0:
         frame[["ci_low", "ci_high"]] = np.nan
     return finish_table(frame)
 
 
+def _dataset_key(benchmark: str, display: str) -> tuple[int, int, str]:
+    """Datasets in their benchmark's order, unknown ones after by name, Average and Pooled last."""
+    if display == AVERAGE:
+        return (2, 0, "")
+    if display == POOLED:
+        return (3, 0, "")
+    bench = _known_benchmark(benchmark)
+    if bench is not None and display in bench.dataset_order:
+        return (0, bench.dataset_order.index(display), "")
+    return (1, 0, display.lower())
+
+
 def finish_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cast to the column dtypes and sort: mode, provenance, judge, run, metric, dataset."""
+    """Cast to the column dtypes and sort: benchmark, mode, provenance, judge, run, metric, dataset.
+
+    Rows without a benchmark (reference rows made before the column existed) get the default one.
+    """
     frame = frame.reindex(columns=list(COLUMN_NAMES))
+    frame["benchmark"] = frame["benchmark"].where(frame["benchmark"].notna(), DEFAULT_BENCHMARK)
     for col in COLUMNS:
         frame[col.name] = frame[col.name].astype(col.dtype)
     if frame.empty:
         return frame.reset_index(drop=True)
+    bench_order = {b: i for i, b in enumerate(benchmark_names())}
     key = pd.DataFrame(
         {
+            "b": frame["benchmark"].map(lambda b: (bench_order.get(b, len(bench_order)), b)),
             "m": frame["mode"].map({m: i for i, m in enumerate(MODES)}).fillna(9),
             "p": (frame["provenance"] == "reported in paper").astype(int),
             "j": frame["judge"].str.lower(),
             "r": frame["run_id"],
             "x": frame["metric"].map({m: i for i, m in enumerate(METRIC_NAMES)}).fillna(99),
-            "d": frame["dataset"].map(lambda d: dataset_sort_key(str(d))),
+            "d": [_dataset_key(str(b), str(d)) for b, d in zip(frame["benchmark"], frame["dataset"], strict=True)],
         }
     )
     order = key.sort_values(list(key.columns), kind="stable").index
@@ -338,23 +541,38 @@ def build_leaderboard(
     n_resamples: int = 1000,
     seed: int = 0,
     level: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+    benchmarks: Sequence[str] | None = None,
+    subsets: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Computed rows plus the paper's reference rows (kept as separate rows, never mixed in).
+    """Computed rows plus reference rows (kept as separate rows, never mixed in).
 
     Args:
         runs: Loaded runs.
         labels: The label table.
-        reference: Rows from a benchmark's ``reference_rows``, or None for none.
+        reference: Rows from the benchmarks' ``reference_rows``, or None for none.
         modes: Modes to include (default all).
         n_resamples: Bootstrap resamples.
         seed: Base seed.
         level: Interval coverage.
+        min_n: Minimum items per cell (see :func:`compute_rows`).
+        benchmarks: Only these benchmarks (default every one).
+        subsets: Only these subsets (default every one).
 
     Returns:
         The long leaderboard table.
     """
-    computed = compute_rows(runs, labels, modes=modes, n_resamples=n_resamples, seed=seed, level=level)
+    chosen = [
+        r
+        for r in runs
+        if (benchmarks is None or run_benchmark(r) in benchmarks) and (subsets is None or r.manifest.split in subsets)
+    ]
+    computed = compute_rows(chosen, labels, modes=modes, n_resamples=n_resamples, seed=seed, level=level, min_n=min_n)
     if reference is None or reference.empty:
         return computed
-    ref = reference if modes is None else reference[reference["mode"].isin(list(modes))]
-    return finish_table(pd.concat([computed, ref], ignore_index=True))
+    ref = finish_table(reference)
+    keep = np.ones(len(ref), dtype=bool)
+    for column, allowed in (("mode", modes), ("benchmark", benchmarks), ("subset", subsets)):
+        if allowed is not None:
+            keep &= ref[column].isin(list(allowed)).to_numpy()
+    return finish_table(pd.concat([computed, ref[keep]], ignore_index=True))

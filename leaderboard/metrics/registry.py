@@ -12,7 +12,7 @@ shows for each task (by its verdict kind), the one a table opens on. To add a me
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from judges.tasks import TASKS, get_task
 
@@ -28,7 +28,11 @@ class MetricSpec:
         higher_is_better: True, False, or None for descriptive (bias) columns.
         needs_labels: Whether it compares with human labels.
         has_ci: Whether rows carry a bootstrap interval.
-        definition: One-sentence definition shown on the About tab.
+        definition: One-sentence definition shown on the About tab (and as a tooltip).
+        title: A readable name for selectors and headers ("Pearson r").
+        ideal: For descriptive metrics (``higher_is_better`` None), the value of an unbiased judge
+            when there is one (0 for position bias): tables sort those by distance from it.
+        needs_probabilities: Whether it needs the verdict probabilities a run may store.
     """
 
     name: str
@@ -37,6 +41,9 @@ class MetricSpec:
     needs_labels: bool
     has_ci: bool
     definition: str
+    title: str = ""
+    ideal: float | None = None
+    needs_probabilities: bool = False
 
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -69,6 +76,25 @@ METRICS: tuple[MetricSpec, ...] = (
         True,
         True,
         "Share of items where the judge's score is within 1 point of the human score.",
+    ),
+    MetricSpec(
+        "quadratic_weighted_kappa",
+        "scale",
+        True,
+        True,
+        True,
+        "Cohen's kappa with quadratic weights ((i - j) / 4)^2 between judge and human scores: 1 - "
+        "observed / chance-expected weighted disagreement (1 = perfect, 0 = chance).",
+    ),
+    MetricSpec(
+        "pearson_expected",
+        "scale",
+        True,
+        True,
+        True,
+        "Pearson correlation between the probability-weighted expected score (sum of k x p(k) over "
+        "the verdict distribution) and the human score, per source dataset; runs with verdict probabilities.",
+        needs_probabilities=True,
     ),
     MetricSpec(
         "pearson_pooled",
@@ -138,6 +164,15 @@ METRICS: tuple[MetricSpec, ...] = (
         "Unweighted mean of the F1 scores of A, B and tie (classes absent from both judge and human are left out).",
     ),
     MetricSpec(
+        "cohen_kappa",
+        "choice",
+        True,
+        True,
+        True,
+        "Cohen's kappa over the three classes A, B and tie: (observed agreement - chance agreement) / "
+        "(1 - chance agreement), chance from the judge's and the human's label frequencies.",
+    ),
+    MetricSpec(
         "choose_a_rate", "choice", None, False, True, "Share of the judge's parsed verdicts that pick A (label-free)."
     ),
     MetricSpec(
@@ -198,6 +233,28 @@ METRICS: tuple[MetricSpec, ...] = (
         "The same correlation computed with the human labels instead of the judge's verdicts.",
     ),
     MetricSpec(
+        "ece",
+        "any",
+        False,
+        True,
+        True,
+        "Expected calibration error of the verdict probabilities: items in 10 equal-width bins of "
+        "the chosen label's probability; sum over bins of |accuracy - mean probability| weighted by "
+        "the bin's share of items (0 = calibrated). Runs with verdict probabilities.",
+        needs_probabilities=True,
+    ),
+    MetricSpec(
+        "brier",
+        "any",
+        False,
+        True,
+        True,
+        "Multi-class Brier score: mean over items of the sum over labels of (probability - 1 if it "
+        "is the human label else 0)^2 (0 = certain and right, 2 = certain and wrong). Runs with "
+        "verdict probabilities.",
+        needs_probabilities=True,
+    ),
+    MetricSpec(
         "parse_failure_rate",
         "any",
         False,
@@ -223,6 +280,41 @@ METRICS: tuple[MetricSpec, ...] = (
         "Share of pair judgments whose verdict is the same after swapping A and B (runs that judged both orders).",
     ),
 )
+#: Readable names (selectors, headers); the definition is the tooltip.
+_TITLES: dict[str, str] = {
+    "pearson": "Pearson r",
+    "spearman": "Spearman rho",
+    "kendall": "Kendall tau-b",
+    "exact_agreement": "Exact agreement",
+    "within1_agreement": "Within-1 agreement",
+    "quadratic_weighted_kappa": "Quadratic-weighted kappa",
+    "pearson_expected": "Pearson r (expected score)",
+    "pearson_pooled": "Pearson r (pooled)",
+    "spearman_pooled": "Spearman rho (pooled)",
+    "kendall_pooled": "Kendall tau-b (pooled)",
+    "mean_score_difference": "Mean score difference",
+    "accuracy_with_tie": "Accuracy (w. tie)",
+    "accuracy_without_tie": "Accuracy (w.o. tie)",
+    "accuracy_without_tie_human_only": "Accuracy (w.o. human ties)",
+    "macro_f1": "Macro-F1",
+    "cohen_kappa": "Cohen's kappa",
+    "choose_a_rate": "Chooses A",
+    "human_choose_a_rate": "Humans choose A",
+    "position_bias": "Position bias",
+    "tie_rate": "Tie rate",
+    "human_tie_rate": "Human tie rate",
+    "normalized_levenshtein": "Normalized Levenshtein",
+    "length_bias": "Length bias",
+    "human_length_correlation": "Human length correlation",
+    "ece": "Calibration error (ECE)",
+    "brier": "Brier score",
+    "parse_failure_rate": "Parse failures",
+    "self_consistency": "Self-consistency",
+    "swap_consistency": "Swap consistency",
+}
+#: Where a descriptive metric has an unbiased value (its distance from it is what matters).
+_IDEALS: dict[str, float] = {"mean_score_difference": 0.0, "position_bias": 0.0, "length_bias": 0.0}
+METRICS = tuple(replace(m, title=_TITLES[m.name], ideal=_IDEALS.get(m.name)) for m in METRICS)
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRICS_BY_NAME: dict[str, MetricSpec] = {m.name: m for m in METRICS}
 
@@ -264,6 +356,12 @@ def tasks_of_kind(kind: str) -> list[str]:
 HEADLINE_METRIC: dict[str, str] = {name: HEADLINE_BY_KIND[task.verdicts.kind] for name, task in TASKS.items()}
 #: The bias view's metrics of each task.
 BIAS_METRICS: dict[str, tuple[str, ...]] = {name: BIAS_BY_KIND[task.verdicts.kind] for name, task in TASKS.items()}
+
+
+def metric_title(name: str) -> str:
+    """The readable name of a metric (the name itself when unknown)."""
+    spec = METRICS_BY_NAME.get(name)
+    return spec.title if spec is not None and spec.title else name
 
 
 def metric_spec(name: str) -> MetricSpec:

@@ -433,6 +433,19 @@ def multinomial_resample(tables: np.ndarray, n_resamples: int, rng: np.random.Ge
     return rng.multinomial(n, p, size=(n_resamples, len(tables)))
 
 
+def item_weight_resample(n: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap resamples of ``n`` items as weights: how often each item is drawn, shape (B, n).
+
+    For metrics of per-item features (probabilities are continuous, so no small table holds them),
+    ``weights @ features`` gives each resample's feature sums; a row of weights is one item-level
+    resample drawn with replacement.
+    """
+    if n == 0:
+        return np.zeros((n_resamples, 0), dtype=np.int64)
+    idx = rng.integers(0, n, size=(n_resamples, n)) + (np.arange(n_resamples, dtype=np.int64) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=n_resamples * n).reshape(n_resamples, n)
+
+
 def percentile_interval(boot: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval over axis 0, ignoring NaN resamples (NaN where none is finite).
 

@@ -1,7 +1,8 @@
 """The human-label table: its columns, and reading, writing and merging it.
 
 Human labels live here, not in runs: a run stores verdicts keyed by item id, and the leaderboard joins
-them with this table on ``(mode, subset, item_id)``. How a benchmark's release spells its labels, and
+them with this table on ``(benchmark, mode, subset, item_id)`` (the run's benchmark is its manifest's
+``benchmark``). How a benchmark's release spells its labels, and
 how they become the canonical form below, is the benchmark's business (:mod:`leaderboard.benchmarks`). A run whose manifest says ``split = "hq"`` is
 joined with the ``hq`` rows, because the curated subsets carry their own copies of the labels.
 
@@ -10,6 +11,8 @@ The table is one CSV (``assets/benchmark/labels.csv``), figures only:
 =================  ==========================================================================
 column             meaning
 =================  ==========================================================================
+benchmark          the benchmark the item belongs to (a name in :mod:`leaderboard.benchmarks`);
+                   absent or empty in older files, which means ``mllm-as-a-judge``
 mode               score, pair or batch
 subset             all (the full benchmark), hq or hard
 item_id            score_id / pair_id / id of the released data, as a string
@@ -30,11 +33,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from leaderboard.schema import SUBSETS
+from leaderboard.schema import DEFAULT_BENCHMARK, SUBSETS
 
 logger = logging.getLogger(__name__)
 
 LABEL_COLUMNS: tuple[str, ...] = (
+    "benchmark",
     "mode",
     "subset",
     "item_id",
@@ -47,6 +51,7 @@ LABEL_COLUMNS: tuple[str, ...] = (
 )
 __all__ = [
     "LABEL_COLUMNS",
+    "LABEL_KEY",
     "SUBSETS",
     "empty_labels",
     "find_label_files",
@@ -55,8 +60,11 @@ __all__ = [
     "load_label_tables",
     "merge_labels",
     "read_labels",
+    "with_benchmark",
     "write_labels",
 ]
+#: The columns that identify a label row.
+LABEL_KEY: tuple[str, ...] = ("benchmark", "mode", "subset", "item_id")
 
 # --------------------------------------------------------------------------- the table
 
@@ -64,6 +72,23 @@ __all__ = [
 def empty_labels() -> pd.DataFrame:
     """An empty label table with the right columns."""
     return pd.DataFrame({c: pd.Series(dtype="object") for c in LABEL_COLUMNS})
+
+
+def with_benchmark(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``benchmark`` column, empty or missing values set to the default benchmark.
+
+    Label tables written before benchmarks had names have no such column: all their rows are
+    :data:`~leaderboard.schema.DEFAULT_BENCHMARK`'s.
+    """
+    out = frame.copy()
+    if "benchmark" not in out.columns:
+        out["benchmark"] = DEFAULT_BENCHMARK
+    else:
+        name = out["benchmark"].astype(object)
+        out["benchmark"] = name.where(name.notna() & (name.astype(str).str.strip() != ""), DEFAULT_BENCHMARK).astype(
+            str
+        )
+    return out
 
 
 def lengths_to_text(lengths: Sequence[int] | None) -> str:
@@ -88,7 +113,7 @@ def read_labels(path: str | Path) -> pd.DataFrame:
     Raises:
         ValueError: A required column is missing; the message names it.
     """
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = with_benchmark(pd.read_csv(path, dtype=str, keep_default_na=False))
     missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -109,9 +134,9 @@ def write_labels(frame: pd.DataFrame, path: str | Path) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = frame[list(LABEL_COLUMNS)].copy()
+    out = with_benchmark(frame)[list(LABEL_COLUMNS)].copy()
     out["_num"] = pd.to_numeric(out["item_id"], errors="coerce")
-    out = out.sort_values(["mode", "subset", "_num", "item_id"], kind="stable").drop(columns="_num")
+    out = out.sort_values(["benchmark", "mode", "subset", "_num", "item_id"], kind="stable").drop(columns="_num")
     out.to_csv(path, index=False, lineterminator="\n")
 
 
@@ -122,13 +147,13 @@ def merge_labels(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
         frames: Label tables, lowest priority first.
 
     Returns:
-        One table with unique ``(mode, subset, item_id)`` keys.
+        One table with unique :data:`LABEL_KEY` keys (``benchmark`` filled in where a table lacks it).
     """
-    frames = [f for f in frames if f is not None and len(f)]
+    frames = [with_benchmark(f) for f in frames if f is not None and len(f)]
     if not frames:
         return empty_labels()
     merged = pd.concat(frames, ignore_index=True)
-    merged = merged.drop_duplicates(["mode", "subset", "item_id"], keep="last")
+    merged = merged.drop_duplicates(list(LABEL_KEY), keep="last")
     return merged.reset_index(drop=True)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,7 +71,7 @@ def table(tmp_path) -> pd.DataFrame:
     labels["n_responses"] = labels["n_responses"].astype(int)
     loaded = load_runs([src], labels)
     assert loaded.problems == ()
-    return compute_rows(loaded.runs, labels, n_resamples=200)
+    return compute_rows(loaded.runs, labels, n_resamples=200, min_n=1)
 
 
 def value(table: pd.DataFrame, metric: str, dataset: str, run_id: str | None = None) -> pd.Series:
@@ -92,6 +94,9 @@ def test_score_rows_by_hand(table):
     average = value(table, "pearson", "Average")
     assert average["value"] == pytest.approx(0.8) and average["n"] == 7 and average["coverage"] == pytest.approx(7 / 8)
     assert value(table, "kendall", "COCO")["value"] == pytest.approx(1 / 3)
+    # four disagreements by one point (weight 1/16 each): .25; chance: 1/4 per cell of the 4 x 4 block,
+    # sum of (i - j)^2 over it 40 -> 40 / 64; kappa = 1 - .25 / .625
+    assert value(table, "quadratic_weighted_kappa", "COCO")["value"] == pytest.approx(0.6)
     assert value(table, "exact_agreement", "C.C.")["value"] == pytest.approx(1.0)
     assert value(table, "within1_agreement", "COCO")["value"] == pytest.approx(1.0)
     # pooled over 7 items: judge (1,2,3,4,1,2,3), human (2,1,4,3,1,2,3)
@@ -107,6 +112,9 @@ def test_pair_rows_by_hand(table):
     assert authors["value"] == pytest.approx(2 / 3) and authors["n"] == 3
     assert value(table, "accuracy_without_tie_human_only", "WIT")["value"] == pytest.approx(0.5)
     assert value(table, "macro_f1", "WIT")["value"] == pytest.approx((0.5 + 2 / 3) / 3)
+    # judge rows A (1, 1, 0), B (0, 1, 0), tie (1, 0, 0) against human A, B, tie: p_o = 2/4; margins
+    # judge (2, 1, 1), human (2, 2, 0) -> p_e = (4 + 2) / 16; kappa = (.5 - .375) / .625
+    assert value(table, "cohen_kappa", "WIT")["value"] == pytest.approx(0.2)
     assert value(table, "choose_a_rate", "WIT")["value"] == pytest.approx(0.5)
     assert value(table, "human_choose_a_rate", "WIT")["value"] == pytest.approx(0.5)
     assert value(table, "position_bias", "WIT")["value"] == pytest.approx(0.0)
@@ -133,9 +141,9 @@ def test_intervals_bracket_values_and_are_reproducible(tmp_path, table):
     labels = pd.read_csv(src / "benchmark" / "labels.csv", dtype=str, keep_default_na=False)
     labels["n_responses"] = labels["n_responses"].astype(int)
     runs = load_runs([src], labels).runs
-    again = compute_rows(runs, labels, n_resamples=200)
+    again = compute_rows(runs, labels, n_resamples=200, min_n=1)
     pd.testing.assert_frame_equal(table, again)
-    only_score = compute_rows([r for r in runs if r.run_id == "s1"], labels, n_resamples=200)
+    only_score = compute_rows([r for r in runs if r.run_id == "s1"], labels, n_resamples=200, min_n=1)
     mine = table[table["run_id"] == "s1"].reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, only_score)  # other runs never move a run's interval
 
@@ -150,7 +158,7 @@ def test_degenerate_cells_are_nan_with_a_reason_and_skipped_in_average(tmp_path)
     )
     write_run(tmp_path / "c", Manifest("c", "Constant", "score", PROVENANCE_RUN),
               [Judgment("1", "coco", 3), Judgment("2", "coco", 3), Judgment("3", "WIT", 1), Judgment("4", "WIT", 5)])  # fmt: skip
-    table = compute_rows(load_runs([tmp_path], labels).runs, labels, n_resamples=50)
+    table = compute_rows(load_runs([tmp_path], labels).runs, labels, n_resamples=50, min_n=1)
     coco = value(table, "pearson", "COCO")
     assert math.isnan(coco["value"]) and "constant" in coco["reason"] and math.isnan(coco["ci_low"])
     average = value(table, "pearson", "Average")
@@ -188,7 +196,7 @@ def test_hq_runs_are_labelled(tmp_path):
         Manifest("h", "J", "pair", PROVENANCE_RUN, split="hq"),
         [Judgment("1", "coco", "A"), Judgment("2", "coco", "A")],
     )
-    table = compute_rows(load_runs([tmp_path], labels).runs, labels, n_resamples=20)
+    table = compute_rows(load_runs([tmp_path], labels).runs, labels, n_resamples=20, min_n=1)
     assert set(table["subset"]) == {"hq"}
     assert "agreement inflated" in value(table, "accuracy_with_tie", "COCO")["reason"]
     assert value(table, "accuracy_with_tie", "COCO")["value"] == pytest.approx(0.5)
@@ -222,9 +230,116 @@ def test_cli_table_csv_on_the_embedded_assets():
 
 def test_cli_table_markdown_on_given_runs(tmp_path):
     src = tiny_source(tmp_path)
-    out = run_cli("table", "--runs", str(src), "--format", "markdown", "--mode", "pair", "--no-reference")
+    out = run_cli(
+        "table", "--runs", str(src), "--no-embedded", "--min-n", "1", "--format", "markdown", "--mode", "pair",
+        "--no-reference",
+    )  # fmt: skip
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("| judge | mode | metric | dataset | value |")
     assert any("| accuracy_without_tie | WIT | 0.667 |" in line for line in lines)
     assert all("| pair |" in line for line in lines[2:])
+
+
+# --------------------------------------------------------------------------- minimum n, benchmarks
+
+
+def score_source(root: Path, benchmark: str | None = None, n_coco: int = 12, n_wit: int = 3) -> pd.DataFrame:
+    """A score run on ``n_coco`` COCO items (judge = human + noise) and ``n_wit`` WIT items; its labels."""
+    human = [1 + (k % 5) for k in range(n_coco + n_wit)]
+    judge = [h if k % 3 else min(h + 1, 5) for k, h in enumerate(human)]
+    datasets = ["coco"] * n_coco + ["WIT"] * n_wit
+    rows = label_rows(
+        "score", [(str(k), d, str(h), 1, "") for k, (d, h) in enumerate(zip(datasets, human, strict=True))]
+    )
+    labels = pd.DataFrame(rows, columns=list(LABEL_COLUMNS))
+    if benchmark is not None:
+        labels["benchmark"] = benchmark
+    manifest = Manifest("m", "Judge M", "score", PROVENANCE_RUN, **({"benchmark": benchmark} if benchmark else {}))
+    write_run(
+        root / "runs" / "m",
+        manifest,
+        [Judgment(str(k), d, j) for k, (d, j) in enumerate(zip(datasets, judge, strict=True))],
+    )
+    write_labels(labels, root / "benchmark" / "labels.csv")
+    return labels
+
+
+def test_a_cell_under_min_n_has_no_value_no_interval_and_is_left_out_of_average(tmp_path):
+    labels = score_source(tmp_path)
+    runs = load_runs([tmp_path], labels).runs
+    table = compute_rows(runs, labels, n_resamples=100)
+    wit = value(table, "pearson", "WIT")
+    assert math.isnan(wit["value"]) and math.isnan(wit["ci_low"]) and math.isnan(wit["ci_high"])
+    assert wit["reason"] == "n < 10" and wit["n"] == 3 and wit["coverage"] == pytest.approx(1.0)
+    coco = value(table, "pearson", "COCO")
+    assert coco["n"] == 12 and np.isfinite(coco["value"]) and coco["ci_low"] < coco["ci_high"]
+    average = value(table, "pearson", "Average")
+    assert average["value"] == pytest.approx(coco["value"]) and average["n"] == 12
+    assert average["reason"] == "partial: unweighted mean over 1 of 14 datasets; skipped (n < 10): WIT"
+    # Every per-dataset row of every metric follows the rule.
+    per_dataset = table[table["dataset"] == "WIT"]
+    assert per_dataset["value"].isna().all() and (per_dataset["reason"] == "n < 10").all()
+    # A lower threshold brings the cell back with the same numbers it would have had.
+    loose = compute_rows(runs, labels, n_resamples=100, min_n=3)
+    assert np.isfinite(value(loose, "pearson", "WIT")["value"])
+    assert value(loose, "pearson", "COCO")["ci_low"] == coco["ci_low"]
+    assert "skipped" not in value(loose, "pearson", "Average")["reason"]
+
+
+def test_runs_join_the_labels_of_their_own_benchmark(tmp_path):
+    labels = score_source(tmp_path / "one")
+    other = score_source(tmp_path / "two", benchmark="other-bench")
+    # The same item ids in both benchmarks, with other human labels in the second.
+    other["human_label"] = "3"
+    both = pd.concat([labels.assign(benchmark=None), other], ignore_index=True)
+    runs = load_runs([tmp_path / "one", tmp_path / "two"]).runs
+    table = compute_rows(runs, both, n_resamples=20, min_n=1)
+    assert set(table["benchmark"]) == {"mllm-as-a-judge", "other-bench"}
+    mine = table[(table["benchmark"] == "mllm-as-a-judge") & (table["metric"] == "exact_agreement")]
+    theirs = table[(table["benchmark"] == "other-bench") & (table["metric"] == "pearson")]
+    # the judge adds a point on items 0, 3, 6 and 9, except on 9 where the human already gave 5
+    assert mine.set_index("dataset").loc["COCO", "value"] == pytest.approx(9 / 12)
+    assert "constant" in theirs.set_index("dataset").loc["COCO", "reason"]  # every human label is 3 there
+    # A benchmark outside the registry is shown, without a count of its datasets.
+    assert theirs.set_index("dataset").loc["Average", "reason"].startswith("no dataset has a value")
+
+
+def test_a_label_table_without_a_benchmark_column_is_the_default_benchmarks(tmp_path):
+    from leaderboard.store.labels import merge_labels, read_labels
+
+    labels = score_source(tmp_path)
+    path = tmp_path / "old.csv"
+    labels.drop(columns=["benchmark"]).to_csv(path, index=False)
+    old = read_labels(path)
+    assert list(old.columns) == list(LABEL_COLUMNS) and set(old["benchmark"]) == {"mllm-as-a-judge"}
+    merged = merge_labels([old, old.assign(benchmark="other-bench")])
+    assert len(merged) == 2 * len(old)  # the same ids in two benchmarks are two rows
+
+
+def test_build_leaderboard_narrows_to_benchmarks_and_subsets(tmp_path):
+    labels = score_source(tmp_path)
+    runs = load_runs([tmp_path], labels).runs
+    full = build_leaderboard(runs, labels, reference_rows(), n_resamples=10)
+    assert set(full["benchmark"]) == {"mllm-as-a-judge"}
+    assert build_leaderboard(runs, labels, reference_rows(), n_resamples=10, benchmarks=["polaris"]).empty
+    hq = build_leaderboard(runs, labels, reference_rows(), n_resamples=10, subsets=["hq"])
+    assert hq.empty  # the run and the reference rows are on "all"
+
+
+def test_cli_takes_min_n_benchmark_and_subset_and_merges_runs_with_the_embedded_ones(tmp_path):
+    score_source(tmp_path)
+    args = ["table", "--runs", str(tmp_path), "--resamples", "20", "--no-reference", "--mode", "score"]
+    out = run_cli(*args, "--metric", "pearson")
+    assert out.returncode == 0, out.stderr
+    frame = pd.read_csv(io.StringIO(out.stdout))
+    assert "m" in set(frame["run_id"]) and len(set(frame["run_id"])) > 1  # the embedded runs are there too
+    wit = frame[(frame["run_id"] == "m") & (frame["dataset"] == "WIT")].iloc[0]
+    assert math.isnan(wit["value"]) and wit["reason"] == "n < 10"
+    loose = pd.read_csv(io.StringIO(run_cli(*args, "--metric", "pearson", "--min-n", "2").stdout))
+    assert np.isfinite(loose[(loose["run_id"] == "m") & (loose["dataset"] == "WIT")].iloc[0]["value"])
+    only_all = pd.read_csv(io.StringIO(run_cli(*args, "--subset", "all").stdout))
+    assert set(only_all["subset"]) == {"all"} and "m" in set(only_all["run_id"])
+    bench = pd.read_csv(io.StringIO(run_cli(*args, "--benchmark", "mllm-as-a-judge").stdout))
+    assert set(bench["benchmark"]) == {"mllm-as-a-judge"}
+    assert run_cli("table", "--min-n", "0").returncode == 2

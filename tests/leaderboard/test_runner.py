@@ -95,7 +95,7 @@ def lines_of(run_dir: Path) -> list[dict]:
 
 def table_for(run_dir: Path, labels):
     loaded = load_runs([run_dir], labels)
-    return build_leaderboard(loaded.runs, labels, None, n_resamples=0)
+    return build_leaderboard(loaded.runs, labels, None, n_resamples=0, min_n=1)
 
 
 def value(table, metric: str, dataset: str) -> float:

@@ -82,7 +82,7 @@ def test_a_valid_run_is_stored_as_unverified_and_appears_in_the_leaderboard(labe
     assert stored.run_dir == shown / "my-judge-pair-1" and stored.pushed is None
     loaded = load_runs([shown], labels)
     assert not [p for p in loaded.problems if "item" in p.reason]
-    table = build_leaderboard(loaded.runs, labels, None, n_resamples=0)
+    table = build_leaderboard(loaded.runs, labels, None, n_resamples=0, min_n=1)
     rows = table[(table["run_id"] == "my-judge-pair-1") & (table["metric"] == "accuracy_with_tie")]
     assert set(rows["provenance"]) == {PROVENANCE_UNVERIFIED} and set(rows["judge"]) == {"My-Judge"}
     assert float(rows[rows["dataset"] == "COCO"]["value"].iloc[0]) == pytest.approx(3 / 4)

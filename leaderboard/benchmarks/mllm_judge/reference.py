@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from leaderboard.benchmarks.mllm_judge.datasets import display_dataset
-from leaderboard.schema import AVERAGE, COLUMN_NAMES, PROVENANCE_PAPER
+from leaderboard.schema import AVERAGE, COLUMN_NAMES, DEFAULT_BENCHMARK, PROVENANCE_PAPER
 from leaderboard.store.sources import default_assets_dir
 
 REFERENCE_FILE = Path("reference") / "reported_results.csv"
@@ -73,6 +73,7 @@ def reference_rows(path: str | Path | None = None, *, known_metrics: Iterable[st
             "n": pd.array([None] * len(raw), dtype="Int64"),
             "coverage": np.nan,
             "provenance": PROVENANCE_PAPER,
+            "benchmark": DEFAULT_BENCHMARK,
             "subset": "all",
             "setting": "no-cot",
             "run_id": "paper",
