@@ -21,6 +21,11 @@ A run lives in a folder ``<root>/runs/<run_id>/`` with two files:
     ``probabilities`` (a VerdictDistribution as a dict), ``swap`` (a SwapOutcome as a dict),
     ``consistency`` (a ConsistencyOutcome as a dict), ``latency_s``.
 
+Every manifest field has its type (strings, ``sampling`` and ``source`` JSON objects nesting at most
+:data:`MAX_MANIFEST_DEPTH` levels, ``schema_version`` a whole number), checked on every load; a run id
+is a safe folder name (no leading dot, at most :data:`MAX_RUN_ID_LENGTH` characters). Lines are
+standard JSON: NaN and Infinity are written as null. :func:`strict_json` is the parser for uploads.
+
 Human labels are not stored in runs (see :mod:`leaderboard.store.labels`). Reading never stops at bad
 input (:mod:`leaderboard.store.read`); writing refuses an invalid verdict
 (:mod:`leaderboard.store.write`).
@@ -30,7 +35,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
+import reprlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
@@ -105,7 +112,58 @@ def new_run_id(judge: str, mode: str, setting: str) -> str:
         e.g. ``gpt-4o-pair-no-cot-20260101T120000Z-3fa2``.
     """
     stamp = utc_now().replace("-", "").replace(":", "")
-    return f"{slug(judge)}-{mode}-{slug(setting)}-{stamp}-{secrets.token_hex(2)}"
+    # A run id must not start with a dot (see _manifest_problem); a judge named ".x" is rare but possible.
+    return f"{slug(judge).lstrip('.') or 'x'}-{mode}-{slug(setting)}-{stamp}-{secrets.token_hex(2)}"
+
+
+# --------------------------------------------------------------------------- strict JSON
+
+#: Most levels of objects and lists one uploaded JSON value may nest (a runner's manifest nests 5,
+#: a judgment 3).
+MAX_JSON_DEPTH = 32
+
+
+def _refuse_constant(name: str) -> float:
+    raise RunFormatError(f"{name} is not a JSON number; write null for an unknown value")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise RunFormatError(f"{text[:40]} is too large for a number; write a smaller value or null")
+    return number
+
+
+def strict_json(text: str | bytes, what: str) -> Any:
+    """Parse ``text`` as standard JSON only: no NaN or Infinity, no number beyond a float's range,
+    at most :data:`MAX_JSON_DEPTH` levels of nesting.
+
+    Python's own parser takes ``NaN`` and ``Infinity`` as numbers, reads ``1e400`` as infinity and
+    fails with a RecursionError on deep nesting; uploads are refused for all three, said plainly.
+
+    Args:
+        text: The JSON text.
+        what: How to name it in a message ("manifest.json", "judgments.jsonl line 3").
+
+    Raises:
+        RunFormatError: Not valid JSON, or one of the cases above; the message says what to fix.
+    """
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RunFormatError as exc:
+        raise RunFormatError(f"{what}: {exc}") from None
+    except RecursionError:
+        raise RunFormatError(
+            f"{what}: JSON nested far too deeply to read (at most {MAX_JSON_DEPTH} levels are expected); "
+            "write flat objects"
+        ) from None
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8, a number too long to convert
+        raise RunFormatError(
+            f"{what}: not valid JSON ({getattr(exc, 'msg', exc)}); check it with a JSON validator"
+        ) from None
+    if nesting_depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise RunFormatError(f"{what}: JSON nested more than {MAX_JSON_DEPTH} levels deep; write flat objects")
+    return value
 
 
 # --------------------------------------------------------------------------- manifest
@@ -176,26 +234,118 @@ class Manifest:
                 message says what to change.
         """
         if not isinstance(data, Mapping):
-            raise RunFormatError("manifest.json must hold a JSON object")
+            raise RunFormatError(f"manifest.json must hold a JSON object, not {_kind(data)}")
         version = data.get("schema_version")
+        if type(version) is not int:
+            raise RunFormatError(
+                f"schema_version must be a whole number (this code reads {sorted(SUPPORTED_SCHEMA_VERSIONS)}), "
+                f"not {_kind(version)} ({_shown(version)}); fix it in manifest.json"
+            )
         if version not in SUPPORTED_SCHEMA_VERSIONS:
             raise RunFormatError(
-                f"schema_version {version!r} is not supported (this code reads "
+                f"schema_version {_shown(version)} is not supported (this code reads "
                 f"{sorted(SUPPORTED_SCHEMA_VERSIONS)}); upgrade the leaderboard package or re-create "
                 "the run with this version"
             )
         known = {f.name for f in fields(cls)}
-        missing = [k for k in ("run_id", "judge", "mode", "provenance") if not data.get(k)]
+        missing = [k for k in _REQUIRED if data.get(k) is None or data.get(k) == ""]
         if missing:
             raise RunFormatError(f"manifest lacks {', '.join(missing)}; add them (see leaderboard/store/format.py)")
-        unknown = sorted(set(data) - known)
+        unknown = sorted(str(k) for k in set(data) - known)
         if unknown:
             logger.debug("manifest keys ignored: %s", unknown)
         kwargs = {k: data[k] for k in known if k in data and data[k] is not None}
         return cls(**kwargs)
 
 
+_REQUIRED = ("run_id", "judge", "mode", "provenance")
+#: Most levels of objects and lists a manifest's ``sampling`` or ``source`` may nest (the richest
+#: stored today nests 2); a deeper one is refused on load before anything recurses into it.
+MAX_MANIFEST_DEPTH = 16
+#: Longest run id: it is a folder name (255 bytes on common file systems) and may get a suffix.
+MAX_RUN_ID_LENGTH = 200
+_RUN_ID = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
+
+
+def _kind(value: object) -> str:
+    """How a JSON value reads to a person: 'a list', 'a number', ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 40, 40
+
+
+def _shown(value: object) -> str:
+    """``value`` for a message, cut short: a hostile file can hold megabytes, or a 4000-digit
+    number, in one field."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return "a number with more than 38 digits"
+    return _SHORT.repr(value)
+
+
+def nesting_depth(value: object, limit: int) -> int:
+    """How many levels of objects and lists ``value`` nests, counted up to ``limit + 1`` at most.
+
+    Iterative, so a hostile value cannot exhaust the stack; it stops as soon as ``limit`` is passed.
+    """
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _field_problem(m: Manifest) -> str:
+    """The first field whose type is wrong, said plainly ('' when every field has its type)."""
+    for f in fields(m):
+        value = getattr(m, f.name)
+        if f.name == "schema_version":
+            ok = type(value) is int
+            want = "a whole number"
+        elif f.name in ("sampling", "source"):
+            ok = isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
+            want = "a JSON object"
+        else:
+            ok = isinstance(value, str)
+            want = "a string"
+        if not ok:
+            return f"{f.name} must be {want}, not {_kind(value)} ({_shown(value)}); fix it in manifest.json"
+        if f.name in ("sampling", "source") and nesting_depth(value, MAX_MANIFEST_DEPTH) > MAX_MANIFEST_DEPTH:
+            return (
+                f"{f.name} nests more than {MAX_MANIFEST_DEPTH} levels of objects and lists; "
+                "keep it to a few flat entries"
+            )
+    return ""
+
+
 def _manifest_problem(m: Manifest) -> str:
+    typed = _field_problem(m)
+    if typed:
+        return typed
     if m.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         return f"schema_version {m.schema_version!r} is not supported"
     if m.mode not in MODES:
@@ -204,8 +354,12 @@ def _manifest_problem(m: Manifest) -> str:
         return f"provenance {m.provenance!r} must be one of: {'; '.join(PROVENANCES)}"
     if m.split not in SUBSETS:
         return f"split {m.split!r} is not one of {', '.join(SUBSETS)}"
-    if not re.fullmatch(r"[A-Za-z0-9._~-]+", m.run_id or ""):
-        return f"run_id {m.run_id!r} may use only letters, digits and . _ ~ -"
+    if not _RUN_ID.fullmatch(m.run_id) or len(m.run_id) > MAX_RUN_ID_LENGTH:
+        # A leading dot would make "." and ".." (this folder, the parent) or a hidden folder.
+        return (
+            f"run_id {_shown(m.run_id)} may use only letters, digits and . _ ~ -, must not start "
+            f"with a dot and may be at most {MAX_RUN_ID_LENGTH} characters long"
+        )
     return ""
 
 
@@ -238,6 +392,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN and Infinity are not JSON; "unknown" is what they mean here
     return value
 
 
@@ -275,12 +431,16 @@ class Judgment:
             "probabilities": _plain(self.probabilities),
             "swap": _plain(self.swap),
             "consistency": _plain(self.consistency),
-            "latency_s": self.latency_s,
+            "latency_s": _plain(self.latency_s),
         }
 
     def to_json_line(self) -> str:
-        """One line of JSON, no trailing newline."""
-        return json.dumps(self.to_dict(), ensure_ascii=True, separators=(",", ":"))
+        """One line of JSON, no trailing newline (standard JSON: never NaN or Infinity).
+
+        Raises:
+            ValueError: A value JSON cannot hold (nested too deeply, a number out of range).
+        """
+        return json.dumps(self.to_dict(), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
     @classmethod
     def from_judge_result(cls, item_id: str, dataset: str, result: Any) -> Judgment:

@@ -1,10 +1,13 @@
 """Reading stored runs: read, validate and merge run folders without ever stopping at bad input.
 
 Every problem becomes a :class:`LoadProblem` (file, line, reason) and the rest is kept: a malformed
-JSONL line is skipped; an unknown schema version skips its run; an item id that is not in the
-benchmark is kept for label-free columns only; a verdict outside the mode's labels is counted as
-unscored; a repeated item id keeps its first line; an empty run adds no rows; a torn final line (an
-interrupted write) is ignored. Nothing is dropped silently and nothing is counted twice.
+JSONL line is skipped; an unknown schema version, or any manifest field of the wrong type (checked
+by :meth:`~leaderboard.store.format.Manifest.from_dict`), skips its run; a ``judgments.jsonl`` with
+no ``manifest.json`` beside it is listed; an item id that is not in the benchmark is kept for
+label-free columns only; a verdict outside the mode's labels is counted as unscored; a repeated item
+id keeps its first line; a number that is no finite float (a 400-digit integer, NaN) reads as
+unknown; JSON nested too deeply to parse skips its line or run; an empty run adds no rows; a torn
+final line (an interrupted write) is ignored. Nothing is dropped silently and nothing is counted twice.
 
 This module depends on :mod:`~leaderboard.store.format`, never on the writer.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,7 +97,7 @@ def read_judgment_lines(path: Path) -> tuple[np.ndarray, list[dict], list[LoadPr
         try:
             objects = json.loads("[" + body[:-1].replace("\n", ",") + "]")
             fast = len(objects) == n_lines and all(type(o) is dict for o in objects)
-        except ValueError:
+        except (ValueError, RecursionError):  # a bad line somewhere: found line by line below
             fast = False
     if fast:
         numbers = list(range(1, n_lines + 1))
@@ -109,7 +113,7 @@ def read_judgment_lines(path: Path) -> tuple[np.ndarray, list[dict], list[LoadPr
         number = n_lines + 1
         try:
             rec = json.loads(tail)
-        except ValueError:
+        except (ValueError, RecursionError):
             problems.append(LoadProblem(str(path), number, "last line is incomplete (interrupted write); ignored"))
         else:
             if isinstance(rec, dict):
@@ -124,7 +128,17 @@ def _parse_line(file: str, number: int, line: str, problems: list[LoadProblem]) 
     try:
         rec = json.loads(line)
     except ValueError as exc:  # JSONDecodeError, or a number too long to convert
-        problems.append(LoadProblem(file, number, f"not valid JSON ({getattr(exc, 'msg', exc)}); line skipped"))
+        problems.append(
+            LoadProblem(
+                file,
+                number,
+                f"not valid JSON ({getattr(exc, 'msg', exc)}); line skipped. If the run was cut short "
+                "(a torn write), start the runner on it again: it removes the line and judges the item again",
+            )
+        )
+        return None
+    except RecursionError:
+        problems.append(LoadProblem(file, number, "JSON nested too deeply to read; line skipped"))
         return None
     if not isinstance(rec, dict):
         problems.append(LoadProblem(file, number, "line is not a JSON object; skipped"))
@@ -245,9 +259,14 @@ def probability_columns(values: np.ndarray) -> dict[str, pd.Series]:
 
 
 def _number(value: object) -> float:
+    """A finite float, or NaN for anything else (a 400-digit integer, NaN, Infinity, a string)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return np.nan
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return np.nan
+    return number if math.isfinite(number) else np.nan
 
 
 def _numbers(values: np.ndarray) -> np.ndarray:
@@ -279,17 +298,30 @@ def load_run(run_dir: str | Path) -> tuple[Run | None, list[LoadProblem], str]:
     manifest_path = run_dir / MANIFEST_NAME
     try:
         manifest = Manifest.from_dict(json.loads(manifest_path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
-        return None, [LoadProblem(str(manifest_path), None, f"{exc}; run skipped")], ""
+    except (OSError, ValueError) as exc:  # RunFormatError is a ValueError; so is bad JSON
+        return None, [LoadProblem(str(manifest_path), None, f"{_plain_error(exc)}; run skipped")], ""
+    except RecursionError:
+        why = "manifest.json nests too deeply to read (it should be a flat JSON object); run skipped"
+        return None, [LoadProblem(str(manifest_path), None, why)], ""
     path = run_dir / JUDGMENTS_NAME
     if not path.exists():
         return None, [LoadProblem(str(path), None, "missing judgments file; run skipped")], ""
-    lines, objects, problems, digest = read_judgment_lines(path)
+    try:
+        lines, objects, problems, digest = read_judgment_lines(path)
+    except OSError as exc:
+        return None, [LoadProblem(str(path), None, f"cannot be read ({_plain_error(exc)}); run skipped")], ""
     frame, more = _records_frame(manifest.mode, lines, objects, str(path))
     problems.extend(more)
     if frame.empty:
         problems.append(LoadProblem(str(path), None, "run has no judgments; it adds no rows"))
     return Run(manifest, frame, run_dir), problems, digest
+
+
+def _plain_error(exc: BaseException) -> str:
+    """An exception as a person reads it: an OSError without its ``[Errno N]`` prefix."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 def find_run_dirs(source: str | Path) -> list[Path]:
@@ -298,6 +330,18 @@ def find_run_dirs(source: str | Path) -> list[Path]:
     if (source / MANIFEST_NAME).exists():
         return [source]
     return sorted(p.parent for p in source.rglob(MANIFEST_NAME))
+
+
+def find_orphan_judgments(source: str | Path) -> list[Path]:
+    """Every ``judgments.jsonl`` under ``source`` whose folder holds no ``manifest.json``.
+
+    Such a folder is not a run the loader can read (nothing says which judge or mode it is); it is
+    listed as a problem rather than skipped without a word.
+    """
+    source = Path(source)
+    if (source / MANIFEST_NAME).exists():
+        return []
+    return sorted(p for p in source.rglob(JUDGMENTS_NAME) if not (p.parent / MANIFEST_NAME).exists())
 
 
 def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None) -> LoadResult:
@@ -317,13 +361,32 @@ def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None)
     runs: list[Run] = []
     problems: list[LoadProblem] = []
     seen_dirs: set[Path] = set()
+    seen_orphans: set[Path] = set()
     by_id: dict[str, tuple[str, Path]] = {}
     label_cache: dict[tuple[str, str], pd.Series | None] = {}
     for source in sources:
         if not Path(source).exists():
             problems.append(LoadProblem(str(source), None, "folder not found; nothing loaded from it"))
             continue
-        for run_dir in find_run_dirs(source):
+        try:
+            run_dirs = find_run_dirs(source)
+            orphans = find_orphan_judgments(source)
+        except OSError as exc:
+            problems.append(LoadProblem(str(source), None, f"cannot be searched ({_plain_error(exc)}); skipped"))
+            continue
+        for orphan in orphans:
+            if orphan.parent.resolve() in seen_orphans:
+                continue
+            seen_orphans.add(orphan.parent.resolve())
+            problems.append(
+                LoadProblem(
+                    str(orphan),
+                    None,
+                    f"no {MANIFEST_NAME} beside it, so it is not loaded; add the run's manifest "
+                    "(see leaderboard/store/format.py) or remove the folder",
+                )
+            )
+        for run_dir in run_dirs:
             real = run_dir.resolve()
             if real in seen_dirs:
                 continue

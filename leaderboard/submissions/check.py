@@ -6,7 +6,10 @@ accepts it only when
 
 * it is within the size limit (the zip, and what it unpacks to: no zip bombs);
 * the zip holds nothing else and no member could escape a folder (absolute paths, ``..``, drive
-  letters, backslashes, symbolic links, encrypted members);
+  letters, backslashes, symbolic links, encrypted members), and every member reads back whole (a
+  member whose size or CRC lies is refused as damaged);
+* both files are standard JSON (:func:`leaderboard.store.format.strict_json`: no NaN or Infinity,
+  no number beyond a float's range, no deep nesting);
 * the manifest follows the schema (version, required keys, mode, split, a safe run id) and names a
   benchmark of the registry (:mod:`leaderboard.benchmarks`; none named: the default one) that has
   the run's mode and split;
@@ -24,10 +27,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets
 import stat
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +40,16 @@ from typing import Any
 
 from leaderboard.benchmarks import BenchmarkError, get_benchmark
 from leaderboard.schema import PROVENANCE_UNVERIFIED
-from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Judgment, Manifest, RunFormatError, utc_now
+from leaderboard.store.format import (
+    JUDGMENTS_NAME,
+    MANIFEST_NAME,
+    MAX_RUN_ID_LENGTH,
+    Judgment,
+    Manifest,
+    RunFormatError,
+    strict_json,
+    utc_now,
+)
 from leaderboard.store.read import Run, check_against_labels, find_run_dirs, records_frame
 
 logger = logging.getLogger(__name__)
@@ -47,6 +61,9 @@ _MAX_LISTED = 8
 _RECORD_KEYS = frozenset(
     ("item_id", "dataset", "verdict", "unscored_reason", "probabilities", "swap", "consistency", "latency_s")
 )
+#: What reading a damaged archive raises: zipfile's own error, and those of the decompressors and
+#: the file under it (a member whose stored size or CRC lies, truncated data, an unknown method).
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -115,7 +132,7 @@ def _member_problem(info: zipfile.ZipInfo) -> str:
 def _read_zip(path: Path, max_bytes: int) -> tuple[dict[str, bytes], list[str]]:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _DAMAGED_ZIP as exc:
         return {}, [f"{path.name} is not a readable zip archive ({exc}); zip manifest.json and judgments.jsonl"]
     files: dict[str, bytes] = {}
     with archive:
@@ -136,8 +153,14 @@ def _read_zip(path: Path, max_bytes: int) -> tuple[dict[str, bytes], list[str]]:
                 f"(at the top or in one folder); it holds: {', '.join(names) or 'nothing'}"
             ]
         for info in members:
-            with archive.open(info) as handle:
-                data = handle.read(max_bytes + 1)  # a member lying about its size cannot get past this
+            try:
+                with archive.open(info) as handle:
+                    data = handle.read(max_bytes + 1)  # a member lying about its size cannot get past this
+            except _DAMAGED_ZIP as exc:  # a size or CRC that lies, truncated or corrupt data
+                return {}, [
+                    f"{info.filename} in {path.name} is damaged ({exc or type(exc).__name__}); "
+                    "zip manifest.json and judgments.jsonl again and upload the new archive"
+                ]
             if len(data) > max_bytes:
                 return {}, [f"{info.filename} unpacks to more than the {max_bytes:,} bytes allowed"]
             files[info.filename.rsplit("/", 1)[-1]] = data
@@ -176,7 +199,10 @@ def _read_upload(paths_or_zip: Any, max_bytes: int) -> tuple[dict[str, bytes], l
             return {}, [
                 f"cannot tell what {path.name} is; upload exactly {MANIFEST_NAME} and {JUDGMENTS_NAME} (or a zip of both)"
             ]
-        files[name] = path.read_bytes()
+        try:
+            files[name] = path.read_bytes()
+        except OSError as exc:
+            return {}, [f"{path.name} cannot be read ({exc.strerror or exc}); upload it again"]
     absent = [n for n in RUN_FILES if n not in files]
     if absent:
         return {}, [f"{', '.join(absent)} missing; upload both {MANIFEST_NAME} and {JUDGMENTS_NAME}"]
@@ -188,9 +214,11 @@ def _read_upload(paths_or_zip: Any, max_bytes: int) -> tuple[dict[str, bytes], l
 
 def _manifest(data: bytes) -> tuple[Manifest | None, dict, list[str]]:
     try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        return None, {}, [f"{MANIFEST_NAME} is not valid JSON ({exc}); check it with a JSON validator"]
+        raw = strict_json(data.decode("utf-8"), MANIFEST_NAME)
+    except UnicodeDecodeError as exc:
+        return None, {}, [f"{MANIFEST_NAME} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]
+    except RunFormatError as exc:
+        return None, {}, [str(exc)]
     if not isinstance(raw, dict):
         return None, {}, [f"{MANIFEST_NAME} must hold one JSON object"]
     claimed = raw.get("provenance")
@@ -232,9 +260,9 @@ def _records(data: bytes) -> tuple[list[tuple[int, dict]], list[str], set[str]]:
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
-        except ValueError as exc:  # JSONDecodeError, or a number too long to convert
-            problems.append(f"{JUDGMENTS_NAME} line {number}: not valid JSON ({getattr(exc, 'msg', exc)})")
+            rec = strict_json(line, f"{JUDGMENTS_NAME} line {number}")
+        except RunFormatError as exc:
+            problems.append(str(exc))
             continue
         if not isinstance(rec, dict):
             problems.append(f"{JUDGMENTS_NAME} line {number}: not a JSON object")
@@ -259,10 +287,21 @@ def _judgments(records: list[tuple[int, dict]], kept: Any, datasets: dict[str, s
                 probabilities=rec.get("probabilities") if isinstance(rec.get("probabilities"), dict) else None,
                 swap=rec.get("swap") if isinstance(rec.get("swap"), dict) else None,
                 consistency=rec.get("consistency") if isinstance(rec.get("consistency"), dict) else None,
-                latency_s=rec.get("latency_s") if isinstance(rec.get("latency_s"), (int, float)) else None,
+                latency_s=_seconds(rec.get("latency_s")),
             )
         )
     return tuple(out)
+
+
+def _seconds(value: object) -> float | None:
+    """A latency as stored: a finite, non-negative number of seconds, else unknown (None)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # a 400-digit integer
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def existing_runs(sources: str | Path | Sequence[str | Path] | None) -> dict[str, Path]:
@@ -278,7 +317,7 @@ def existing_runs(sources: str | Path | Sequence[str | Path] | None) -> dict[str
             found.setdefault(run_dir.name, run_dir)
             try:
                 run_id = json.loads((run_dir / MANIFEST_NAME).read_text(encoding="utf-8")).get("run_id")
-            except (OSError, ValueError, AttributeError):
+            except (OSError, ValueError, AttributeError, RecursionError):
                 continue
             if isinstance(run_id, str):
                 found.setdefault(run_id, run_dir)
@@ -343,8 +382,9 @@ def validate_submission(
     if run_id in taken:
         if _same_judgments(taken[run_id], judgments):
             return _reject(f"this run is already on the leaderboard as {run_id!r}; nothing to do", original=original)
+        base = manifest.run_id[: MAX_RUN_ID_LENGTH - len("-sub-000000")]
         while run_id in taken:
-            run_id = f"{manifest.run_id}-sub-{secrets.token_hex(3)}"
+            run_id = f"{base}-sub-{secrets.token_hex(3)}"
         warnings.append(f"run id {manifest.run_id!r} is taken by another run; stored as {run_id!r}")
     source = dict(manifest.source)
     source["submission"] = {"submitted_at": utc_now(), "original_run_id": original, **claimed}
