@@ -3,6 +3,12 @@
 :func:`add_run_arguments` adds its options to a parser, :func:`config_from_args` turns them into a
 :class:`~leaderboard.runner.config.RunConfig`, :func:`run_command` runs it and prints the summary.
 The choices of ``--mode`` and ``--split`` are the benchmarks' (:mod:`leaderboard.benchmarks`).
+
+Exit status (also in ``--help``): 0 complete; 1 the run could not start (bad option, unknown judge,
+a folder holding another run) or its push failed; 3 items still missing after backend errors (start
+again to retry them); 4 the run folder cannot be written or read (disk full, file too large, a
+read-only folder, a file where the folder should be, a damaged manifest): what is stored is kept,
+fix the cause and start the same command again; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,16 +25,38 @@ from typing import Any
 
 from judges.backends.registry import backend_names
 from leaderboard.benchmarks import BENCHMARKS, BenchmarkError, benchmark_names
-from leaderboard.runner.config import EXIT_INCOMPLETE, EXIT_INTERRUPTED, RunConfig, RunnerError
+from leaderboard.runner.config import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_STORAGE,
+    OPTION_BOUNDS,
+    RunConfig,
+    RunnerError,
+    RunStorageError,
+)
 from leaderboard.runner.folder import RunStateError
 from leaderboard.runner.run import run_benchmark
 from leaderboard.schema import DEFAULT_BENCHMARK
 from leaderboard.store.format import RunFormatError
 
+EXIT_STATUS_HELP = (
+    f"Exit status: 0 complete; 1 the run could not start, or its push failed; {EXIT_INCOMPLETE} items still "
+    f"missing after backend errors (start again to retry them); {EXIT_STORAGE} the run folder cannot be written "
+    "or read (disk full, file too large, read-only, not a folder, damaged manifest): what is stored is kept, fix "
+    f"it and start the same command again; {EXIT_INTERRUPTED} interrupted."
+)
+
+
+def _bounds(name: str) -> str:
+    least, most = OPTION_BOUNDS[name]
+    return f"{least:,}..{most:,}"
+
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``run`` command's options to ``parser`` (a subparser of ``python -m leaderboard``)."""
     from judges.prompts import SETTINGS, template_names
+
+    parser.epilog = EXIT_STATUS_HELP
 
     who = parser.add_argument_group("judge (one of)")
     who.add_argument("--judge", help="a judge from the catalog (python -m judges list)")
@@ -47,19 +75,25 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     what.add_argument("--split", choices=splits, default="all", help="lite: a fixed sample of a few items per dataset")
     what.add_argument("--datasets", nargs="+", default=(), metavar="NAME", help="only these source datasets")
-    what.add_argument("--limit", type=int, help="at most N items")
+    what.add_argument("--limit", type=int, help=f"at most N items ({_bounds('limit')})")
     how = parser.add_argument_group("how")
     how.add_argument("--setting", default="no-cot", choices=list(SETTINGS), help="the paper's prompt settings")
     how.add_argument("--template", default="mllm-judge", choices=template_names(), help="prompt template")
     how.add_argument("--swap", action="store_true", help="pair: judge both orders and reconcile")
-    how.add_argument("--shuffles", type=int, default=0, help="batch: extra random orders")
-    how.add_argument("--samples", type=int, default=1, help="samples per judgment (majority verdict)")
+    how.add_argument("--shuffles", type=int, default=0, help=f"batch: extra random orders ({_bounds('shuffles')})")
+    how.add_argument(
+        "--samples", type=int, default=1, help=f"samples per judgment, majority verdict ({_bounds('samples')})"
+    )
     how.add_argument("--seed", type=int, default=0, help="seed of the batch shuffles")
     how.add_argument("--forward", action="store_true", help="local judges: verdict from one forward pass")
-    how.add_argument("--max-tokens", type=int, help="most tokens one judgment may generate")
+    how.add_argument("--max-tokens", type=int, help=f"most tokens one judgment may generate ({_bounds('max_tokens')})")
     speed = parser.add_argument_group("speed and output")
-    speed.add_argument("--concurrency", type=int, default=8, help="API requests in flight (default 8)")
-    speed.add_argument("--batch-size", type=int, default=8, help="local judges: items per batch (default 8)")
+    speed.add_argument(
+        "--concurrency", type=int, default=8, help=f"API requests in flight (default 8; {_bounds('concurrency')})"
+    )
+    speed.add_argument(
+        "--batch-size", type=int, default=8, help=f"local judges: items per batch (default 8; {_bounds('batch_size')})"
+    )
     speed.add_argument("--out", required=True, type=Path, help="the run's folder (resumed when it exists)")
     speed.add_argument("--push", metavar="REPO_ID", help="push the finished run to this HF dataset repo (HF_TOKEN)")
     speed.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -93,8 +127,9 @@ def run_command(args: argparse.Namespace) -> int:
 
     Returns:
         0 when the run is complete (and pushed, with ``--push``), 3 when items are missing after
-        backend errors (start again to retry them), 130 after Ctrl-C, 1 when the run could not
-        start or its push failed.
+        backend errors (start again to retry them), 4 when the run folder cannot be written or
+        read (nothing stored is lost; fix it and start again), 130 after Ctrl-C, 1 when the run
+        could not start or its push failed.
     """
     from judges.errors import JudgeError
 
@@ -102,6 +137,9 @@ def run_command(args: argparse.Namespace) -> int:
     previous = _sigterm_as_interrupt()
     try:
         summary = run_benchmark(config_from_args(args))
+    except RunStorageError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_STORAGE
     except (RunnerError, BenchmarkError, JudgeError, RunFormatError, RunStateError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1

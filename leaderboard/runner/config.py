@@ -17,11 +17,58 @@ from leaderboard.schema import DEFAULT_BENCHMARK
 
 #: Exit status when some items are still missing because of backend errors (run again to retry).
 EXIT_INCOMPLETE = 3
+#: Exit status when the run folder cannot be written or read: disk full, file too large, a
+#: read-only folder, a file where the folder should be, a damaged manifest. Nothing stored is
+#: lost; fix the cause and start the same command again.
+EXIT_STORAGE = 4
 EXIT_INTERRUPTED = 130
+
+#: Bounds of the numeric options: name -> (least, most). A value outside is refused before anything
+#: is read or sent (a billion samples would fill the memory with requests first).
+OPTION_BOUNDS: dict[str, tuple[int, int]] = {
+    "limit": (1, 10**9),
+    "shuffles": (0, 100),
+    "samples": (1, 100),
+    "seed": (-(2**63), 2**63 - 1),
+    "max_tokens": (1, 1_000_000),
+    "concurrency": (1, 1024),
+    "batch_size": (1, 1024),
+}
+#: Most requests one item may take: samples x (1 + shuffles) x (2 with swap).
+MAX_VIEWS_PER_ITEM = 256
 
 
 class RunnerError(LeaderboardError, RuntimeError):
     """The run cannot start or go on; the message says what to change."""
+
+
+class RunStorageError(RunnerError):
+    """The run folder cannot be written or read; what is stored is kept.
+
+    Attributes:
+        stored: Judgments the run's file holds (all of them, not only this start's).
+    """
+
+    def __init__(self, message: str, stored: int = 0) -> None:
+        super().__init__(message)
+        self.stored = stored
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def option_problem(name: str, value: object) -> str:
+    """Why ``value`` cannot be the numeric option ``name`` ('' when it can; None is "not given")."""
+    least, most = OPTION_BOUNDS[name]
+    if value is None and name in ("limit", "max_tokens"):
+        return ""
+    if type(value) is not int:
+        return f"{_option(name)} must be a whole number from {least:,} to {most:,}, got {value!r}"
+    if not least <= value <= most:
+        shown = f"{value:,}" if abs(value) < 10**30 else "a number that long"
+        return f"{_option(name)} must be from {least:,} to {most:,}, got {shown}"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -87,12 +134,16 @@ class RunConfig:
             raise RunnerError(f"--mode must be one of {', '.join(bench.modes)}, got {self.mode!r}")
         if self.split not in bench.splits:
             raise RunnerError(f"--split must be one of {', '.join(bench.splits)}, got {self.split!r}")
-        if (
-            min(self.concurrency, self.batch_size, self.samples, 1 if self.max_tokens is None else self.max_tokens) < 1
-            or self.shuffles < 0
-        ):
+        problems = [p for p in (option_problem(n, getattr(self, n)) for n in OPTION_BOUNDS) if p]
+        if problems:
+            raise RunnerError("; ".join(problems))
+        views = self.samples * (1 + self.shuffles) * (2 if self.swap else 1)
+        if views > MAX_VIEWS_PER_ITEM:
             raise RunnerError(
-                "--concurrency, --batch-size, --samples and --max-tokens must be at least 1, --shuffles at least 0"
+                f"--samples {self.samples} x (1 + --shuffles {self.shuffles})"
+                + (" x 2 (--swap)" if self.swap else "")
+                + f" = {views} requests per item, more than the {MAX_VIEWS_PER_ITEM} allowed; "
+                "lower --samples or --shuffles"
             )
         if bool(self.judge) == bool(self.model):
             raise RunnerError(

@@ -5,11 +5,16 @@
   never leaves a stale lock behind.
 * :func:`check_resume`: a folder that already holds a run may only be resumed with the arguments
   that started it (stored in the manifest under ``source.runner.args``).
+* :func:`storage_error`: a fault of the folder (no space, a file-size limit, a read-only folder, a
+  file where the folder should be, a damaged manifest) becomes one message: what happened, how many
+  judgments are stored and kept, and what to do before starting the same command again
+  (exit status :data:`~leaderboard.runner.config.EXIT_STORAGE`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 from collections.abc import Mapping
@@ -17,11 +22,60 @@ from pathlib import Path
 from typing import Any
 
 from leaderboard.errors import LeaderboardError
+from leaderboard.runner.config import EXIT_STORAGE, RunStorageError
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, RunFormatError
+from leaderboard.store.write import stored_item_ids
 
 
 class RunStateError(LeaderboardError, RuntimeError):
     """The run folder cannot be used as asked; the message says what to do."""
+
+
+class DamagedManifestError(RunStateError):
+    """The folder's ``manifest.json`` exists but cannot be read (bad JSON, fields of the wrong type)."""
+
+
+# --------------------------------------------------------------------------- storage faults
+
+#: What to do about an OSError's errno; the rest get the generic advice.
+_ADVICE: dict[int, str] = {
+    errno.ENOSPC: "free some disk space",
+    errno.EDQUOT: "free some space or raise your disk quota",
+    errno.EFBIG: "raise the limit on file size (ulimit -f) or choose an --out on a file system that allows larger files",
+    errno.EROFS: "make the folder writable (the file system is read-only) or choose another --out",
+    errno.EACCES: "make the folder writable or choose another --out",
+    errno.EPERM: "make the folder writable or choose another --out",
+    errno.ENOTDIR: "a file stands where a folder should be: move it away or choose another --out",
+    errno.EEXIST: "a file stands where a folder should be: move it away or choose another --out",
+    errno.EISDIR: "a folder stands where a file should be: move it away or choose another --out",
+}
+
+
+def stored_count(run_dir: str | Path) -> int:
+    """How many judgments the run file in ``run_dir`` holds (0 when it cannot be read)."""
+    try:
+        return len(stored_item_ids(Path(run_dir) / JUDGMENTS_NAME))
+    except (OSError, ValueError):
+        return 0
+
+
+def storage_error(exc: BaseException, run_dir: str | Path) -> RunStorageError:
+    """The error that stops a run on a fault of its folder: what happened, how many judgments are
+    safe, and what to do before starting the same command again."""
+    stored = stored_count(run_dir)
+    if isinstance(exc, OSError):
+        code = errno.errorcode.get(exc.errno or 0, "")
+        what = f"{exc.strerror or exc}" + (f" ({code})" if code else "")
+        where = f" at {exc.filename}" if exc.filename else f" in {run_dir}"
+        advice = _ADVICE.get(exc.errno or 0, "fix the folder")
+    else:
+        what, where, advice = str(exc), "", "repair or remove manifest.json, or choose another --out"
+    kept = f"{stored} judgment(s) are stored in {run_dir} and kept" if stored else f"nothing is stored in {run_dir} yet"
+    return RunStorageError(
+        f"the run folder cannot be used: {what}{where}. {kept}; {advice}, then start the same command "
+        f"again (exit status {EXIT_STORAGE})",
+        stored,
+    )
 
 
 class RunLock:
@@ -85,15 +139,19 @@ def read_manifest(run_dir: str | Path) -> Manifest | None:
     """The manifest of the run in ``run_dir``, or None when the folder holds no run.
 
     Raises:
-        RunStateError: ``manifest.json`` exists but cannot be read.
+        DamagedManifestError: ``manifest.json`` exists but cannot be read.
     """
     path = Path(run_dir) / MANIFEST_NAME
     if not path.exists():
         return None
     try:
         return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, RunFormatError) as exc:
-        raise RunStateError(f"{path} cannot be read ({exc}); choose another --out or repair the file") from None
+    except RecursionError:
+        raise DamagedManifestError(f"{path} nests too deeply to be a manifest") from None
+    except OSError as exc:
+        raise DamagedManifestError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    except (ValueError, RunFormatError) as exc:
+        raise DamagedManifestError(f"{path}: {exc}") from None
 
 
 def _describe(value: Any) -> str:

@@ -23,6 +23,12 @@ How it keeps its promises:
   Local judges get items in batches of ``--batch-size``.
 * **Ctrl-C** stops taking new items, writes what is in flight, prints the summary and exits 130
   (a second Ctrl-C abandons the items in flight; they are judged again on the next start).
+* **One bad reply is one item's problem.** Any exception while judging an item, named by the
+  library or not, is that item's error (counted, not stored, judged again on the next start); the
+  run goes on with the others.
+* **Disk faults stop cleanly.** No space, a file-size limit, a read-only or damaged folder: the run
+  stops with exit status 4 and one line saying how many judgments are stored (all kept, no torn
+  line) and what to fix before starting the same command again.
 """
 
 from __future__ import annotations
@@ -37,10 +43,10 @@ from typing import Any
 from judges.backends.registry import get_backend
 from leaderboard.benchmarks import BenchmarkError, get_benchmark
 from leaderboard.runner.config import RunConfig, RunnerError, RunSummary, run_identity
-from leaderboard.runner.folder import RunLock, RunStateError, check_resume
+from leaderboard.runner.folder import DamagedManifestError, RunLock, RunStateError, check_resume, storage_error
 from leaderboard.runner.workers import SharedLoopBackend, drive, progress_bar
 from leaderboard.schema import PROVENANCE_RUN
-from leaderboard.store.format import Manifest, code_version, new_run_id, utc_now
+from leaderboard.store.format import Manifest, RunFormatError, code_version, new_run_id, utc_now
 from leaderboard.store.write import RunWriter
 
 logger = logging.getLogger(__name__)
@@ -150,7 +156,7 @@ def run_benchmark(config: RunConfig, *, settings: Any = None, backend: Any = Non
         RunnerError: Bad arguments, a folder holding another run, or a missing benchmark; the
             message says what to change.
     """
-    from judges import ConfigError, Judge, JudgeOptions, Settings, build_backend, get_setting
+    from judges import ConfigError, JudgeOptions, Settings, get_setting
 
     settings = settings or Settings.from_env()
     settings = replace(settings, concurrency=config.concurrency)
@@ -178,54 +184,13 @@ def run_benchmark(config: RunConfig, *, settings: Any = None, backend: Any = Non
 
     identity = run_identity(config, spec, options.sampling)
     out = Path(config.out)
-    with RunLock(out):
-        try:
-            existing = check_resume(out, identity)
-        except RunStateError as exc:
-            raise RunnerError(str(exc)) from None
-        own_backend = backend is None
-        shared = None
-        try:
-            if backend is None:
-                local = get_backend(spec.backend).local
-                extra: dict[str, Any] = {"batch_size": config.batch_size} if local else {}
-                backend = build_backend(spec, settings, **extra)
-            shared = SharedLoopBackend.wrap(backend, config.concurrency)
-            judge = Judge(shared or backend, config.mode, options, name=spec.name)
-        except ConfigError as exc:
-            raise RunnerError(str(exc)) from None
-        try:
-            run_id = existing.run_id if existing else new_run_id(spec.name, config.mode, config.setting)
-            manifest = existing or _new_manifest(config, spec, judge, identity, len(selection.items), run_id)
-            with RunWriter(out, manifest) as writer:
-                already = sum(item.item_id in writer.done_ids for item in selection.items)
-                todo = [item for item in selection.items if item.item_id not in writer.done_ids]
-                if downloaded and with_image and todo:
-                    bench.download_images(todo, token=settings.hf_token)
-                logger.info("%d item(s) planned, %d stored, %d to judge", len(selection.items), already, len(todo))
-                # API judges: a sliding window of single items over one shared client. Local
-                # judges: one worker feeding batches to the model.
-                workers, chunk = (config.concurrency, 1) if shared else (1, config.batch_size)
-                views = (2 if config.swap else 1) * (1 + config.shuffles) * config.samples
-                workers = max(1, workers // views) if shared else workers
-                started = time.perf_counter()
-                with progress_bar(len(selection.items), already, config.progress) as bar:
-                    tally, interrupted = drive(
-                        judge,
-                        todo,
-                        writer,
-                        workers=workers,
-                        chunk=chunk,
-                        with_image=with_image,
-                        bar=bar,
-                        cancel=shared.cancel_all if shared else None,
-                    )
-                elapsed = time.perf_counter() - started
-        finally:
-            if shared is not None:
-                shared.close()
-            if own_backend and backend is not None:
-                backend.close()
+    try:
+        with RunLock(out):
+            manifest, already, tally, interrupted, elapsed, todo = _judge_into(
+                config, out, identity, spec, options, settings, backend, selection, bench, downloaded, with_image
+            )
+    except OSError as exc:  # the folder, the disk or the file-size limit: stop, keep what is stored
+        raise storage_error(exc, out) from None
     summary = RunSummary(
         run_id=manifest.run_id,
         run_dir=out,
@@ -248,6 +213,91 @@ def run_benchmark(config: RunConfig, *, settings: Any = None, backend: Any = Non
     if config.push and not interrupted:
         summary = _push(summary, config.push, settings)
     return summary
+
+
+def _judge_into(
+    config: RunConfig,
+    out: Path,
+    identity: dict[str, Any],
+    spec: Any,
+    options: Any,
+    settings: Any,
+    backend: Any,
+    selection: Any,
+    bench: Any,
+    downloaded: bool,
+    with_image: bool,
+) -> tuple[Manifest, int, Any, bool, float, list[Any]]:
+    """Inside the folder's lock: check the resume, open the writer, judge what is missing.
+
+    Raises:
+        RunnerError: The folder holds another run, or the backend cannot be built.
+        RunStorageError: The folder's manifest or judgments file cannot be read or written.
+        OSError: Writing failed while judging (turned into a RunStorageError by the caller).
+    """
+    from judges import ConfigError, Judge, build_backend
+
+    try:
+        existing = check_resume(out, identity)
+    except DamagedManifestError as exc:
+        raise storage_error(exc, out) from None
+    except RunStateError as exc:
+        raise RunnerError(str(exc)) from None
+    own_backend = backend is None
+    shared = None
+    try:
+        if backend is None:
+            local = get_backend(spec.backend).local
+            extra: dict[str, Any] = {"batch_size": config.batch_size} if local else {}
+            backend = build_backend(spec, settings, **extra)
+        shared = SharedLoopBackend.wrap(backend, config.concurrency)
+        judge = Judge(shared or backend, config.mode, options, name=spec.name)
+    except ConfigError as exc:
+        if shared is not None:
+            shared.close()
+        if own_backend and backend is not None:
+            backend.close()
+        raise RunnerError(str(exc)) from None
+    try:
+        run_id = existing.run_id if existing else new_run_id(spec.name, config.mode, config.setting)
+        manifest = existing or _new_manifest(config, spec, judge, identity, len(selection.items), run_id)
+        writer = RunWriter(out, manifest)
+        try:
+            writer.open()
+        except RunFormatError as exc:  # the folder's files are not what a run's are
+            raise storage_error(exc, out) from None
+        try:
+            already = sum(item.item_id in writer.done_ids for item in selection.items)
+            todo = [item for item in selection.items if item.item_id not in writer.done_ids]
+            if downloaded and with_image and todo:
+                bench.download_images(todo, token=settings.hf_token)
+            logger.info("%d item(s) planned, %d stored, %d to judge", len(selection.items), already, len(todo))
+            # API judges: a sliding window of single items over one shared client. Local
+            # judges: one worker feeding batches to the model.
+            workers, chunk = (config.concurrency, 1) if shared else (1, config.batch_size)
+            views = (2 if config.swap else 1) * (1 + config.shuffles) * config.samples
+            workers = max(1, workers // views) if shared else workers
+            started = time.perf_counter()
+            with progress_bar(len(selection.items), already, config.progress) as bar:
+                tally, interrupted = drive(
+                    judge,
+                    todo,
+                    writer,
+                    workers=workers,
+                    chunk=chunk,
+                    with_image=with_image,
+                    bar=bar,
+                    cancel=shared.cancel_all if shared else None,
+                )
+            elapsed = time.perf_counter() - started
+        finally:
+            writer.close()
+    finally:
+        if shared is not None:
+            shared.close()
+        if own_backend and backend is not None:
+            backend.close()
+    return manifest, already, tally, interrupted, elapsed, todo
 
 
 def _push(summary: RunSummary, repo_id: str, settings: Any) -> RunSummary:

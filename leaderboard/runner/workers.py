@@ -23,12 +23,13 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from judges.errors import BackendError, redact
 from leaderboard.benchmarks.base import BenchmarkItem
-from leaderboard.store.format import Judgment
+from leaderboard.store.format import Judgment, verdict_problem
 from leaderboard.store.write import RunWriter
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ class SharedLoopBackend:
                 return await self.backend.acomplete(request)
             except JudgeError as exc:
                 return exc
+            except Exception as exc:  # one unreadable reply must not stop the run (cancelling is no Exception)
+                return UnexpectedFailure(exc)
 
     def cancel_all(self) -> None:
         """Cancel every request in flight (their callers get a BackendError)."""
@@ -121,6 +124,24 @@ class SharedLoopBackend:
 
 
 # --------------------------------------------------------------------------- judging and writing
+
+
+class UnexpectedFailure(BackendError):
+    """A judgment that failed in a way the library does not name: a reply field it could not read,
+    a bug. It is that item's error (counted, not stored, judged again on the next start), and the
+    run goes on.
+
+    Attributes:
+        kind: The original exception's type name, for the summary's count by kind.
+    """
+
+    def __init__(self, exc: BaseException) -> None:
+        self.kind = type(exc).__name__
+        detail = str(exc)
+        detail = detail if len(detail) <= 200 else detail[:197] + "..."
+        # redact: an exception's text may quote a request (a URL with credentials, a key).
+        super().__init__(redact(f"unexpected {self.kind}: {detail}; judged again on the next start"))
+        logger.debug("unexpected failure of one judgment", exc_info=exc)
 
 
 @dataclass(frozen=True)
@@ -174,7 +195,11 @@ class ImageCache:
 
 
 def _judge_chunk(judge: Any, items: Sequence[BenchmarkItem], images: ImageCache | None) -> list[_Done]:
-    """Build the tasks of ``items`` and judge them in one ``judge_many`` call."""
+    """Build the tasks of ``items`` and judge them in one ``judge_many`` call.
+
+    A failure the library does not name (an exception that is not a JudgeError) is the failing
+    item's error, never the chunk's: a chunk that fails as a whole is judged again item by item.
+    """
     from judges.errors import JudgeError
 
     out: list[_Done] = []
@@ -187,13 +212,28 @@ def _judge_chunk(judge: Any, items: Sequence[BenchmarkItem], images: ImageCache 
         except JudgeError as exc:
             out.append(_Done(item, exc, time.thread_time() - started))
             continue
+        except Exception as exc:  # an item the library trips on: that item's error
+            out.append(_Done(item, UnexpectedFailure(exc), time.thread_time() - started))
+            continue
         tasks.append(task)
         ready.append(item)
         costs.append(time.thread_time() - started)
-    if tasks:
+    if not tasks:
+        return out
+    try:
         results = judge.judge_many(tasks)
-        out.extend(_Done(i, r, c) for i, r, c in zip(ready, results, costs, strict=True))
+    except Exception as exc:
+        # One task: its error. Several: judge them one by one, so only the failing item fails.
+        results = [UnexpectedFailure(exc)] if len(tasks) == 1 else [_judge_one(judge, task) for task in tasks]
+    out.extend(_Done(i, r, c) for i, r, c in zip(ready, results, costs, strict=True))
     return out
+
+
+def _judge_one(judge: Any, task: Any) -> Any:
+    try:
+        return judge.judge_many([task])[0]
+    except Exception as exc:
+        return UnexpectedFailure(exc)
 
 
 def _chunks(items: Sequence[BenchmarkItem], size: int) -> Iterator[list[BenchmarkItem]]:
@@ -217,12 +257,17 @@ class _Tally:
             self.invalid += 1
         else:
             self.errors += 1
-        self.kinds[type(exc).__name__] += 1
+        self.kinds[getattr(exc, "kind", type(exc).__name__)] += 1
         if len(self.examples) < 3 and str(exc) not in self.examples:
             self.examples.append(str(exc)[:300])
 
 
 def _record(done: _Done, writer: RunWriter, tally: _Tally) -> None:
+    """Write one item's outcome, or count it as an error.
+
+    Raises:
+        OSError: The line could not be written (the file is as it was; see :class:`RunWriter`).
+    """
     from judges.errors import BadInput, JudgeError
 
     started = time.thread_time()
@@ -230,15 +275,36 @@ def _record(done: _Done, writer: RunWriter, tally: _Tally) -> None:
     if isinstance(result, JudgeError):
         tally.error(result, invalid=isinstance(result, BadInput))
     else:
-        judgment = Judgment.from_judge_result(done.item.item_id, done.item.dataset, result)
-        writer.append(judgment)
-        tally.judged += 1
-        tally.unscored += judgment.verdict is None
-        if result.usage is not None:
-            tally.prompt_tokens += result.usage.prompt_tokens
-            tally.completion_tokens += result.usage.completion_tokens
+        try:
+            judgment = _judgment(done, writer.manifest.mode)
+            writer.append(judgment)
+        except OSError:  # the disk, not the item: the run stops (see run_benchmark)
+            raise
+        except Exception as exc:  # a result that cannot be stored: that item's error
+            tally.error(UnexpectedFailure(exc), invalid=False)
+        else:
+            tally.judged += 1
+            tally.unscored += judgment.verdict is None
+            usage = result.usage
+            if usage is not None:
+                tally.prompt_tokens += _count(usage.prompt_tokens)
+                tally.completion_tokens += _count(usage.completion_tokens)
     tally.prepare_s += done.prepare_s
     tally.record_s += time.thread_time() - started
+
+
+def _judgment(done: _Done, mode: str) -> Judgment:
+    """The line of an item's result; a verdict the run's mode cannot hold is stored as unscored."""
+    judgment = Judgment.from_judge_result(done.item.item_id, done.item.dataset, done.result)
+    problem = verdict_problem(mode, judgment.verdict)
+    if problem:
+        return replace(judgment, verdict=None, unscored_reason=f"the judge's verdict is not valid here: {problem}")
+    return judgment
+
+
+def _count(tokens: object) -> int:
+    """A token count as reported, or 0 when the reply's number is not a count."""
+    return tokens if type(tokens) is int and tokens >= 0 else 0
 
 
 def progress_bar(total: int, initial: int, enabled: bool | None) -> Any:
@@ -298,6 +364,7 @@ def drive(
         The tally and whether Ctrl-C stopped the run.
 
     Raises:
+        OSError: A judgment could not be written; the workers are stopped first.
         Exception: An unexpected error in a worker, after the other workers stopped.
     """
     tally = _Tally()
@@ -328,6 +395,15 @@ def drive(
                 bar.set_postfix(unscored=tally.unscored, errors=tally.errors + tally.invalid, refresh=False)
         except queue.Empty:
             continue
+        except OSError:
+            # The run file cannot take another line (disk full, file too large): nothing more can be
+            # stored, so the judgments in flight are abandoned (judged again on the next start).
+            stop.set()
+            if cancel is not None:
+                cancel()
+            for thread in threads:
+                thread.join(timeout=5)
+            raise
         except KeyboardInterrupt:
             stop.set()
             if interrupted:
