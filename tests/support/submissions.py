@@ -60,3 +60,43 @@ def zipped(path: Path, members: dict[str, bytes]) -> Path:
         for name, data in members.items():
             archive.writestr(name, data)
     return path
+
+
+def lying_zip(path: Path, members: dict[str, bytes], liar: str, lie: str) -> Path:
+    """A zip of ``members`` whose central directory lies about member ``liar``.
+
+    Args:
+        path: Where to write the archive.
+        members: Name -> bytes.
+        liar: The member whose record is falsified.
+        lie: ``"crc"`` (its CRC-32 is wrong) or ``"size"`` (its uncompressed size is 10 bytes short).
+
+    Returns:
+        ``path``. :mod:`zipfile` opens it without complaint; reading the member raises BadZipFile.
+    """
+    zipped(path, members)
+    data = bytearray(path.read_bytes())
+    name = liar.encode()
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        name_length = int.from_bytes(data[at + 28 : at + 30], "little")
+        if bytes(data[at + 46 : at + 46 + name_length]) == name:
+            break
+        at = data.find(b"PK\x01\x02", at + 4)
+    if at == -1:
+        raise ValueError(f"{liar} is not in the archive")
+    if lie == "crc":
+        crc = int.from_bytes(data[at + 16 : at + 20], "little")
+        data[at + 16 : at + 20] = (crc ^ 0xFFFF).to_bytes(4, "little")
+    elif lie == "size":
+        size = int.from_bytes(data[at + 24 : at + 28], "little")
+        data[at + 24 : at + 28] = max(0, size - 10).to_bytes(4, "little")
+    else:
+        raise ValueError(f"lie must be 'crc' or 'size', not {lie!r}")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def nested_json(depth: int) -> str:
+    """A JSON object nested ``depth`` levels deep: ``{"a":{"a":...}}`` (a parser's recursion bomb)."""
+    return '{"a":' * depth + "1" + "}" * depth
