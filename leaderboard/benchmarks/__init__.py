@@ -4,7 +4,15 @@ Rooms:
 
 * :mod:`~leaderboard.benchmarks.base`: :class:`Benchmark` (what a benchmark is to the house),
   :class:`BenchmarkItem`, :class:`Selection`, :class:`BenchmarkError`;
-* :mod:`~leaderboard.benchmarks.mllm_judge`: MLLM-as-a-Judge, today's one entry.
+* :mod:`~leaderboard.benchmarks.mllm_judge`: MLLM-as-a-Judge (score, pair, batch; the default);
+* :mod:`~leaderboard.benchmarks.polaris`: Polaris, human ratings of image captions (score);
+* :mod:`~leaderboard.benchmarks.mj_bench`: MJ-Bench, text-to-image alignment of two generated images
+  (a ``pair`` task until an image-pair task exists);
+* :mod:`~leaderboard.benchmarks.imports`: what every importer writes beside its runs (label rows,
+  its part of the import summary);
+* :mod:`~leaderboard.benchmarks.reported`: published numbers as reference rows, for every benchmark;
+* :mod:`~leaderboard.benchmarks.vlm_judge_uncertainty`: the reader of VLM-Judge-Uncertainty's
+  per-item result files (full MLLM-as-a-Judge score task and Polaris).
 
 The board, the runner and the submission check ask this registry (:func:`get_benchmark`) instead of
 importing a benchmark's modules. A manifest's ``benchmark`` field names its entry; manifests without
@@ -15,11 +23,13 @@ one are :data:`~leaderboard.schema.DEFAULT_BENCHMARK`'s. To add a benchmark: a f
 from __future__ import annotations
 
 from leaderboard.benchmarks.base import Benchmark, BenchmarkError, BenchmarkItem, Selection
+from leaderboard.benchmarks.mj_bench import MJ_BENCH
 from leaderboard.benchmarks.mllm_judge import MLLM_JUDGE
+from leaderboard.benchmarks.polaris import POLARIS
 from leaderboard.schema import AVERAGE, DEFAULT_BENCHMARK, POOLED
 
 #: Every benchmark, by name.
-BENCHMARKS: dict[str, Benchmark] = {MLLM_JUDGE.name: MLLM_JUDGE}
+BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (MLLM_JUDGE, POLARIS, MJ_BENCH)}
 
 
 def benchmark_names() -> tuple[str, ...]:

@@ -102,6 +102,7 @@ class Benchmark:
         reference_rows: ``(path=None) -> DataFrame`` of the paper's numbers in the long table's columns.
         importers: Command name -> ``(src, out) -> summary`` importing stored judge outputs.
         fetch_release: ``(repo_id, cache_dir, *, endpoint) -> Path``: the release's files for an importer.
+        notes: What a reader must know about the benchmark's rows (task stand-ins, label caveats), in words.
     """
 
     name: str
@@ -120,3 +121,21 @@ class Benchmark:
     reference_rows: Callable[..., Any]
     importers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     fetch_release: Callable[..., Path] | None = None
+    notes: str = ""
+
+
+def unavailable(what: str, how: str) -> Callable[..., Any]:
+    """A stand-in for a function a benchmark cannot offer (yet): it raises :class:`BenchmarkError`.
+
+    Args:
+        what: What cannot be done, e.g. "Polaris items cannot be judged here".
+        how: What to do instead.
+
+    Returns:
+        A callable taking any arguments and raising ``BenchmarkError(f"{what}; {how}")``.
+    """
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise BenchmarkError(f"{what}; {how}")
+
+    return refuse

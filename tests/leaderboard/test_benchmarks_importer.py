@@ -165,6 +165,27 @@ def test_unparsed_and_defects_are_counted_per_file(imported):
     assert "raw_data/step3/Score/GPT-4V.jsonl" in markdown and "ambiguous score" in markdown
 
 
+def test_a_raw_score_of_several_numbers_is_read_from_the_final_verdict_of_the_analysis(tmp_path):
+    src = tmp_path / "copy"
+    rows = [
+        {**_score_item(0, "coco", None), "Human_answer": 3,
+         "result": _result("gpt4", "53", "ANALYSIS-TEXT it rates 5 things.Judgement:[[3]]"), "evaluator": {"judge_Evaluator": 3}},
+        {**_score_item(1, "coco", None), "Human_answer": 5,
+         "result": _result("gpt4", "11114", "ANALYSIS-TEXT , Judgement: [[4]]"), "evaluator": {"judge_Evaluator": 5}},
+        {**_score_item(2, "coco", None), "Human_answer": 2, "result": _result("gpt4", "2141342145", "ANALYSIS-TEXT")},
+        {**_score_item(3, "coco", None), "Human_answer": 2, "result": _result("gpt4", "Rating: 2", "Judgement: [[5]]")},
+    ]  # fmt: skip
+    _write(src / "Hard & HQ" / "HQ" / "Score.jsonl", rows)
+    summary = import_mllm_judge(src, tmp_path / "out")
+    report = summary.files[0]
+    assert report.verdict_from_analysis == 2 and report.unparsed == {"GPT-4V": 1}
+    assert report.cleaned_disagree == 1 and report.disagree_items == ("1",)  # the analysis says 4, "cleaned" says 5
+    loaded = load_runs([tmp_path / "out"])
+    verdicts = dict(zip(loaded.runs[0].records["item_id"], loaded.runs[0].records["verdict"], strict=True))
+    assert verdicts == {"0": 3, "1": 4, "2": None, "3": 2}  # a raw verdict that parses is never overridden
+    assert "read from the judge's final verdict" in summary.to_markdown()
+
+
 def test_labels_are_joined_normalised_and_textless(imported):
     _, out = imported
     labels = read_labels(out / "benchmark" / "labels.csv").set_index(["mode", "subset", "item_id"])
@@ -239,13 +260,28 @@ def test_judge_names():
 def test_shipped_assets_are_the_import_of_the_local_copy():
     assets = default_assets_dir()
     summary = json.loads((assets / "benchmark" / "import_summary.json").read_text())
-    files = {f["path"]: f for f in summary["files"]}
-    assert files["Dataset/Hard & HQ/HQ/Score.jsonl"]["unparsed"] == {"GPT-4V": 49}
+    assert set(summary) == {"import-mj-bench", "import-mllm-judge", "import-polaris", "import-vlm-judge-uncertainty"}
+    files = {f["path"]: f for f in summary["import-mllm-judge"]["files"]}
+    hq_score = files["Dataset/Hard & HQ/HQ/Score.jsonl"]
+    # The 49 GPT-4V verdicts stored as every digit of the output are read from the analysis' final verdict.
+    assert hq_score["unparsed"] == {} and hq_score["verdict_from_analysis"] == 49
+    assert hq_score["cleaned_disagree"] == 4 and "1109" in hq_score["disagree_items"]
     assert files["MLLM-as-a-Judge-HQ/Batch.jsonl"]["cleaned_invalid"] == 10
     labels = read_labels(assets / "benchmark" / "labels.csv")
-    assert set(labels["subset"]) == {"hq", "hard"} and len(labels) == 142 - 1 + 133 + 133 + 116 - 2
+    per = labels.groupby(["benchmark", "mode", "subset"]).size().to_dict()
+    assert per == {
+        ("mj-bench", "pair", "all"): 729,
+        ("mllm-as-a-judge", "batch", "hq"): 133,
+        ("mllm-as-a-judge", "pair", "hard"): 116 - 2,
+        ("mllm-as-a-judge", "pair", "hq"): 133,
+        ("mllm-as-a-judge", "score", "all"): 5717,
+        ("mllm-as-a-judge", "score", "hq"): 142 - 1,
+        ("polaris", "score", "all"): 8726,
+    }
     loaded = load_runs([assets], labels)
-    assert len(loaded.runs) == 8 and not [p for p in loaded.problems if p.line is None]
+    assert len(loaded.runs) == 8 + 3 + 2 + 4 and not [p for p in loaded.problems if p.line is None]
+    gpt4v = next(r for r in loaded.runs if r.run_id == "mllmj-hq-score-gpt-4v")
+    assert gpt4v.records["verdict"].notna().all() and len(gpt4v.records) == 116
     for path in assets.glob("runs/*/judgments.jsonl"):
         keys = {k for line in path.read_text().splitlines() for k in json.loads(line)}
         assert keys <= {

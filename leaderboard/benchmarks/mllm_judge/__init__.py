@@ -7,7 +7,9 @@ Rooms:
 * :mod:`~leaderboard.benchmarks.mllm_judge.items`: items with texts and images, splits (``lite``);
 * :mod:`~leaderboard.benchmarks.mllm_judge.download`: the release and its images from the Hub;
 * :mod:`~leaderboard.benchmarks.mllm_judge.importer`: the released judge outputs -> runs and labels;
-* :mod:`~leaderboard.benchmarks.mllm_judge.reference`: the paper's numbers as reference rows;
+* :mod:`~leaderboard.benchmarks.mllm_judge.vju`: VLM-Judge-Uncertainty's full-benchmark score runs of
+  three newer judges (with verdict probabilities) -> runs and labels of subset ``all``;
+* :mod:`~leaderboard.benchmarks.mllm_judge.reference`: the paper's and later papers' numbers as reference rows;
 * :mod:`~leaderboard.benchmarks.mllm_judge.datasets`: the source datasets' display names and order.
 
 :data:`MLLM_JUDGE` is this benchmark's entry in :data:`leaderboard.benchmarks.BENCHMARKS`.
@@ -42,6 +44,7 @@ from leaderboard.benchmarks.mllm_judge.release import (
     find_benchmark_file,
     normalise_human_label,
 )
+from leaderboard.benchmarks.mllm_judge.vju import import_vlm_judge_uncertainty
 from leaderboard.schema import DEFAULT_BENCHMARK, MODES, SUBSETS
 
 MLLM_JUDGE = Benchmark(
@@ -59,7 +62,7 @@ MLLM_JUDGE = Benchmark(
     download=download_benchmark,
     download_images=download_images,
     reference_rows=reference_rows,
-    importers={"import-mllm-judge": import_mllm_judge},
+    importers={"import-mllm-judge": import_mllm_judge, "import-vlm-judge-uncertainty": import_vlm_judge_uncertainty},
     fetch_release=fetch_hub_dataset,
 )
 
@@ -82,6 +85,7 @@ __all__ = [
     "fetch_hub_dataset",
     "find_benchmark_file",
     "import_mllm_judge",
+    "import_vlm_judge_uncertainty",
     "judge_display_name",
     "lite_sample",
     "normalise_human_label",

@@ -1,7 +1,8 @@
 """The source datasets of MLLM-as-a-Judge: the data's spellings -> the paper's display names, and their order.
 
 The release spells a dataset several ways ("Concept Caption", "conceptual captions", "CC"); runs,
-labels and tables show the paper's short name ("C.C."). :func:`display_dataset` maps any spelling
+labels and tables show the paper's short name ("C.C."). The release's ``llava_bench`` is the paper's
+CC-3M column. :func:`display_dataset` maps any spelling
 (a display name maps to itself); :data:`DATASET_ORDER` is the paper's column order.
 """
 
@@ -31,6 +32,10 @@ DISPLAY_NAMES: dict[str, str] = {
     "visitbench": "VisIT",
     "visit": "VisIT",
     "cc3m": "CC-3M",
+    # The released data's 14 names and the paper's 14 columns correspond one to one; the data has no
+    # CC-3M name and the paper no LLaVA-Bench column, and later papers' evaluation code maps the two
+    # the same way, so llava_bench items are the CC-3M column.
+    "llavabench": "CC-3M",
     "mind2web": "M2W",
     "m2w": "M2W",
     "scienceqa": "SciQA",
@@ -38,8 +43,6 @@ DISPLAY_NAMES: dict[str, str] = {
     "aesbench": "Aes",
     "aes": "Aes",
     "mmvet": "MM-Vet",
-    # In the released data but not among the paper's 14 column names.
-    "llavabench": "LLaVA-Bench",
 }
 #: Display names in the order of the paper's main table; others sort after them alphabetically.
 DATASET_ORDER: tuple[str, ...] = (

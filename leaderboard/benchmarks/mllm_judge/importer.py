@@ -11,15 +11,17 @@ come through it too, so ids agree). It accepts both the Hub layout and the local
 * ``.../Hard/...`` or ``MLLM-as-a-Judge-Hard/...``: the Hard subset, two judges per item, labels
   mostly missing (taken from the full benchmark when it is imported too).
 
-Each judge's raw verdict string is re-parsed with :func:`judges.parsing.parse_verdict`; what does not
-parse is stored as unscored with the parser's reason and counted per file in the
-:class:`ImportSummary`. Only figures are written (ids, dataset names, labels, verdicts, response
+Each judge's raw verdict string is re-parsed with :func:`judges.parsing.parse_verdict`. A raw
+verdict that is several numbers and nothing else (the release stores every digit of some outputs,
+e.g. "2141342145") is no verdict by itself; then the judge's stored analysis is read with the same
+parser, and its final verdict is taken when the parser finds exactly one (``verdict_from_analysis``
+counts them per file). What still does not parse is stored as unscored with the parser's reason and
+counted per file in the :class:`ImportSummary`. Only figures are written (ids, dataset names, labels, verdicts, response
 lengths), never instruction, response or analysis text.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import Counter
@@ -28,9 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from judges.tasks import get_task, parse_verdict
+from leaderboard.benchmarks.imports import write_label_rows, write_summary
 from leaderboard.benchmarks.mllm_judge.release import (
     HUB_REPO_ID,
     ITEM_KEY,
@@ -47,12 +48,13 @@ from leaderboard.benchmarks.mllm_judge.release import item_id as release_item_id
 from leaderboard.benchmarks.mllm_judge.release import responses as release_responses
 from leaderboard.schema import DEFAULT_BENCHMARK, PROVENANCE_IMPORTED
 from leaderboard.store.format import Judgment, Manifest, code_version, slug, utc_now
-from leaderboard.store.labels import LABEL_COLUMNS, lengths_to_text, load_label_tables, merge_labels, write_labels
+from leaderboard.store.labels import lengths_to_text
 from leaderboard.store.write import write_run
 
 logger = logging.getLogger(__name__)
 
 BENCHMARK = DEFAULT_BENCHMARK
+COMMAND = "import-mllm-judge"
 __all__ = ["FileReport", "ImportSummary", "SourceFile", "discover", "fetch_hub_dataset", "import_mllm_judge",
            "judge_display_name"]  # fmt: skip
 _JUDGE_NAMES = {
@@ -103,6 +105,8 @@ class FileReport:
         cleaned_invalid: The data's cleaned verdict is not a valid verdict for the item.
         disagree_items: Item ids of the ``cleaned_disagree`` cases (first 50).
         verdict_from_full_text: Judgments read from the full output because the verdict field was empty.
+        verdict_from_analysis: Judgments whose raw verdict was several numbers, read from the judge's
+            final verdict in its stored analysis (unambiguous there).
     """
 
     path: str
@@ -122,6 +126,7 @@ class FileReport:
     cleaned_invalid: int = 0
     disagree_items: tuple[str, ...] = ()
     verdict_from_full_text: int = 0
+    verdict_from_analysis: int = 0
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,14 @@ class ImportSummary:
             f"| {r['run_id']} | {r['judge']} | {r['mode']} | {r['subset']} | {r['judgments']} | {r['unparsed']} |"
             for r in self.runs
         ]
+        recovered = [(f.path, f.verdict_from_analysis) for f in self.files if f.verdict_from_analysis]
+        if recovered:
+            lines += [
+                "",
+                "Raw verdicts that were several numbers, read from the judge's final verdict in its analysis:",
+                "",
+            ]
+            lines += [f"- {path}: {count}" for path, count in recovered]
         if self.skipped_files:
             lines += ["", f"Not recognised (skipped): {', '.join(self.skipped_files)}"]
         return "\n".join(lines)
@@ -204,6 +217,7 @@ class _Stats:
         self.cleaned_invalid = 0
         self.disagree_items: list[str] = []
         self.full_text = 0
+        self.from_analysis = 0
 
     def freeze(self) -> FileReport:
         """The counters as an immutable report."""
@@ -211,7 +225,7 @@ class _Stats:
             self.src.relative, self.src.kind, self.src.mode, self.rows, dict(self.bad), self.labels,
             dict(self.label_issues), self.label_conflicts, dict(self.judgments), dict(self.unparsed),
             dict(self.reasons), self.not_in_benchmark, self.cleaned_disagree, self.cleaned_raw_unparsed,
-            self.cleaned_invalid, tuple(self.disagree_items[:50]), self.full_text,
+            self.cleaned_invalid, tuple(self.disagree_items[:50]), self.full_text, self.from_analysis,
         )  # fmt: skip
 
 
@@ -248,6 +262,10 @@ def _image_from_id(row: Mapping[str, Any], item: str) -> Any:
 _IMAGE_OF: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
     "batch": lambda row, item: Path(str(row.get("image_path") or item)).stem,
 }
+
+
+#: A raw verdict made of several numbers and nothing else: every digit of the output, not a verdict.
+_SEVERAL_NUMBERS = re.compile(r"\s*\d(?:[\s,;/|]*\d)+\s*")
 
 
 def _short_reason(reason: str) -> str:
@@ -376,6 +394,14 @@ class _Importer:
             text = "" if full is None else str(full)
             stats.full_text += bool(text.strip())
         verdict, reason = _parse(mode, text, len(responses), guard)
+        if verdict is None and _SEVERAL_NUMBERS.fullmatch(text):
+            analysis = _get(container, "analysis")
+            if analysis:
+                verdict, second = _parse(mode, str(analysis), len(responses), guard)
+                if verdict is not None:
+                    stats.from_analysis += 1
+                else:
+                    reason = f"{reason}; the analysis has no single verdict either ({second})"[:160]
         cleaned = _cleaned(mode, container, row)
         if cleaned is not None:
             self._compare(mode, verdict, cleaned, len(responses), item, stats)
@@ -416,7 +442,7 @@ def import_mllm_judge(src: str | Path, out: str | Path) -> ImportSummary:
         out: Output folder (usually ``assets``).
 
     Returns:
-        The summary; it is also written to ``out/benchmark/import_summary.json``.
+        The summary; it is also stored under ``import-mllm-judge`` in ``out/benchmark/import_summary.json``.
 
     Raises:
         FileNotFoundError: ``src`` does not exist or holds no recognisable file.
@@ -450,16 +476,12 @@ def import_mllm_judge(src: str | Path, out: str | Path) -> ImportSummary:
         run_reports.append({"run_id": run_id, "judge": judge, "mode": mode, "subset": subset,
                             "judgments": len(judgments), "unparsed": unparsed})  # fmt: skip
         logger.info("wrote %s (%d judgments, %d unparsed)", run_id, len(judgments), unparsed)
-    new = pd.DataFrame([{k: v for k, v in row.items() if k in LABEL_COLUMNS} for row in importer.labels.values()])
-    labels_path = out / "benchmark" / "labels.csv"
-    old = load_label_tables([labels_path]) if labels_path.exists() else None
-    merged = merge_labels([old, new.reindex(columns=list(LABEL_COLUMNS))])
-    write_labels(merged, labels_path)
+    write_label_rows(out, BENCHMARK, importer.labels.values())
     counts = Counter(f"{m}/{s}" for m, s, _ in importer.labels)
     summary = ImportSummary(
         str(src), tuple(importer.reports), tuple(skipped), tuple(run_reports), dict(counts), str(out)
     )
-    (out / "benchmark" / "import_summary.json").write_text(json.dumps(summary.to_dict(), indent=1) + "\n")
+    write_summary(out, COMMAND, summary.to_dict())
     return summary
 
 
