@@ -47,22 +47,29 @@ def to_markdown(frame: pd.DataFrame) -> str:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from leaderboard.benchmarks import get_benchmark
+    import inspect
+
+    from leaderboard.benchmarks import BenchmarkError, get_benchmark
 
     bench = get_benchmark(args.benchmark_name)
-    if args.from_hub:
-        if bench.fetch_release is None:
-            print(f"error: {bench.name} cannot download its release; give SRC_DIR", file=sys.stderr)
-            return 2
-        src = bench.fetch_release(cache_dir=args.src)
-    elif args.src is None:
+    importer = bench.importers[args.command]
+    # Importers of judge outputs stored elsewhere read SRC and take the benchmark's release only to
+    # map item ids; importers of the release itself read the downloaded release as SRC.
+    takes_release = "release" in inspect.signature(importer).parameters
+    if args.from_hub and bench.fetch_release is None:
+        print(f"error: {bench.name} cannot download its release; give SRC_DIR", file=sys.stderr)
+        return 2
+    if args.src is None and (takes_release or not args.from_hub):
         print("error: give SRC_DIR, or --from-hub to download the dataset first", file=sys.stderr)
         return 2
-    else:
-        src = Path(args.src)
     try:
-        summary = bench.importers[args.command](src, args.out)
-    except FileNotFoundError as exc:
+        if takes_release:
+            release = bench.fetch_release() if args.from_hub and bench.fetch_release else None
+            summary = importer(Path(args.src), args.out, release=release)
+        else:
+            src = bench.fetch_release(cache_dir=args.src) if args.from_hub and bench.fetch_release else Path(args.src)
+            summary = importer(src, args.out)
+    except (FileNotFoundError, BenchmarkError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(summary.to_markdown())

@@ -305,3 +305,24 @@ def test_each_importer_is_a_command(tmp_path, capsys, no_benchmark_dir):
     printed = capsys.readouterr().out
     assert "vju-all-score-llava-critic-7b" in printed and "mjbench-all-pair-gpt-4o" in printed
     assert len(list((out / "runs").iterdir())) == 2 + 1 + 2
+
+
+def test_import_from_hub_maps_rows_with_the_downloaded_release(tmp_path, monkeypatch, no_benchmark_dir, capsys):
+    import huggingface_hub.constants as constants
+
+    from leaderboard.__main__ import main
+    from tests.support.hub_server import serve_hub
+
+    src, out = write_vju(tmp_path / "vju"), tmp_path / "out"
+    release = write_release(tmp_path / "MLLM-Judge")
+    with serve_hub() as hub:
+        hub.seed_folder("shuaishuaicdp/MLLM-Judge", release)
+        monkeypatch.setattr(constants, "ENDPOINT", hub.url)
+        monkeypatch.setattr(
+            constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}"
+        )
+        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+        # SRC stays the judge outputs; --from-hub only brings the release that maps row numbers.
+        assert main(["import-vlm-judge-uncertainty", str(src), "--from-hub", "--out", str(out)]) == 0
+    assert list(_records(out, "vju-all-score-llava-critic-7b")) == ["0", "1", "9", "9~2", "12"]
+    assert "wrote 2 runs" in capsys.readouterr().out
