@@ -59,3 +59,20 @@ class LabelScorer(Protocol):
     ) -> list[dict[str, float]]:
         """Log-probabilities of each label as the next token after ``prefix``, one dict per request."""
         ...
+
+
+@runtime_checkable
+class AsyncBackend(Backend, Protocol):
+    """Optional: a backend with an asyncio path, so many callers can share one event loop and client.
+
+    The benchmark runner drives such a backend from one loop thread at high concurrency instead of
+    one thread per request.
+    """
+
+    async def acomplete(self, request: ChatRequest) -> Completion:
+        """Answer one request on the running event loop (raises a BackendError subclass)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the async client."""
+        ...

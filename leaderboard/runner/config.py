@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leaderboard.benchmarks import BenchmarkError, get_benchmark
 from leaderboard.errors import LeaderboardError
 from leaderboard.schema import DEFAULT_BENCHMARK
+
+if TYPE_CHECKING:
+    from judges.backends.catalog import JudgeSpec
+    from judges.types import Sampling
 
 #: Exit status when some items are still missing because of backend errors (run again to retry).
 EXIT_INCOMPLETE = 3
@@ -235,7 +239,7 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def run_identity(config: RunConfig, spec: Any, sampling: Any) -> dict[str, Any]:
+def run_identity(config: RunConfig, spec: JudgeSpec, sampling: Sampling) -> dict[str, Any]:
     """The arguments that define a run; resuming requires the same ones.
 
     Speed settings (concurrency, batch size), where the judge is reached (its base URL: a local

@@ -38,7 +38,7 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judges.backends.registry import get_backend
 from leaderboard.benchmarks import BenchmarkError, get_benchmark
@@ -48,6 +48,12 @@ from leaderboard.runner.workers import SharedLoopBackend, drive, progress_bar
 from leaderboard.schema import PROVENANCE_RUN
 from leaderboard.store.format import Manifest, RunFormatError, code_version, new_run_id, utc_now
 from leaderboard.store.write import RunWriter
+
+if TYPE_CHECKING:
+    from judges.backends.base import Backend
+    from judges.backends.catalog import JudgeSpec
+    from judges.judge import Judge, JudgeOptions
+    from judges.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +91,9 @@ def _public_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _new_manifest(config: RunConfig, spec: Any, judge: Any, identity: dict, planned: int, run_id: str) -> Manifest:
+def _new_manifest(
+    config: RunConfig, spec: JudgeSpec, judge: Judge, identity: dict, planned: int, run_id: str
+) -> Manifest:
     notes = []
     if config.split == "lite":
         notes.append("lite split: a fixed sample of the full benchmark, a few items per dataset")
@@ -132,7 +140,7 @@ def _new_manifest(config: RunConfig, spec: Any, judge: Any, identity: dict, plan
 # --------------------------------------------------------------------------- the run
 
 
-def _benchmark_root(config: RunConfig, settings: Any) -> tuple[Path, bool]:
+def _benchmark_root(config: RunConfig, settings: Settings) -> tuple[Path, bool]:
     root = config.benchmark or settings.benchmark_dir
     if root is not None:
         return Path(root).expanduser(), False
@@ -141,7 +149,7 @@ def _benchmark_root(config: RunConfig, settings: Any) -> tuple[Path, bool]:
     return bench.download(token=settings.hf_token), True
 
 
-def run_benchmark(config: RunConfig, *, settings: Any = None, backend: Any = None) -> RunSummary:
+def run_benchmark(config: RunConfig, *, settings: Settings | None = None, backend: Backend | None = None) -> RunSummary:
     """Judge the benchmark items of ``config`` that its run folder does not hold yet.
 
     Args:
@@ -219,10 +227,10 @@ def _judge_into(
     config: RunConfig,
     out: Path,
     identity: dict[str, Any],
-    spec: Any,
-    options: Any,
-    settings: Any,
-    backend: Any,
+    spec: JudgeSpec,
+    options: JudgeOptions,
+    settings: Settings,
+    backend: Backend | None,
     selection: Any,
     bench: Any,
     downloaded: bool,
@@ -300,7 +308,7 @@ def _judge_into(
     return manifest, already, tally, interrupted, elapsed, todo
 
 
-def _push(summary: RunSummary, repo_id: str, settings: Any) -> RunSummary:
+def _push(summary: RunSummary, repo_id: str, settings: Settings) -> RunSummary:
     if not summary.complete:
         logger.warning("not pushed: %d item(s) still missing; start the same command again to finish", summary.missing)
         return summary

@@ -25,12 +25,18 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from judges.errors import BackendError, redact
 from leaderboard.benchmarks.base import BenchmarkItem
 from leaderboard.store.format import Judgment, verdict_problem
 from leaderboard.store.write import RunWriter
+
+if TYPE_CHECKING:
+    from judges.backends.base import AsyncBackend, Backend
+    from judges.errors import JudgeError
+    from judges.judge import Judge
+    from judges.types import JudgeResult, Task
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +49,7 @@ class SharedLoopBackend:
         capabilities: The wrapped backend's capabilities.
     """
 
-    def __init__(self, backend: Any, concurrency: int) -> None:
+    def __init__(self, backend: AsyncBackend, concurrency: int) -> None:
         """Start the loop thread.
 
         Args:
@@ -61,11 +67,11 @@ class SharedLoopBackend:
         self._closed = False
 
     @classmethod
-    def wrap(cls, backend: Any, concurrency: int) -> SharedLoopBackend | None:
+    def wrap(cls, backend: Backend, concurrency: int) -> SharedLoopBackend | None:
         """An adapter for ``backend`` when it has an async path, else None."""
         if not inspect.iscoroutinefunction(getattr(backend, "acomplete", None)):
             return None
-        return cls(backend, concurrency)
+        return cls(cast("AsyncBackend", backend), concurrency)
 
     def complete(self, request: Any) -> Any:
         """Answer one request (raises the backend's error)."""
@@ -149,7 +155,7 @@ class _Done:
     """One item's outcome, handed from a worker to the writing thread."""
 
     item: BenchmarkItem
-    result: Any  # JudgeResult or JudgeError
+    result: JudgeResult | JudgeError
     prepare_s: float  # CPU time of building the task, image included
 
 
@@ -194,7 +200,7 @@ class ImageCache:
         return entry.result()
 
 
-def _judge_chunk(judge: Any, items: Sequence[BenchmarkItem], images: ImageCache | None) -> list[_Done]:
+def _judge_chunk(judge: Judge, items: Sequence[BenchmarkItem], images: ImageCache | None) -> list[_Done]:
     """Build the tasks of ``items`` and judge them in one ``judge_many`` call.
 
     A failure the library does not name (an exception that is not a JudgeError) is the failing
@@ -229,7 +235,7 @@ def _judge_chunk(judge: Any, items: Sequence[BenchmarkItem], images: ImageCache 
     return out
 
 
-def _judge_one(judge: Any, task: Any) -> Any:
+def _judge_one(judge: Judge, task: Task) -> JudgeResult | JudgeError:
     try:
         return judge.judge_many([task])[0]
     except Exception as exc:
@@ -276,7 +282,7 @@ def _record(done: _Done, writer: RunWriter, tally: _Tally) -> None:
         tally.error(result, invalid=isinstance(result, BadInput))
     else:
         try:
-            judgment = _judgment(done, writer.manifest.mode)
+            judgment = _judgment(done, result, writer.manifest.mode)
             writer.append(judgment)
         except OSError:  # the disk, not the item: the run stops (see run_benchmark)
             raise
@@ -293,9 +299,9 @@ def _record(done: _Done, writer: RunWriter, tally: _Tally) -> None:
     tally.record_s += time.thread_time() - started
 
 
-def _judgment(done: _Done, mode: str) -> Judgment:
+def _judgment(done: _Done, result: JudgeResult, mode: str) -> Judgment:
     """The line of an item's result; a verdict the run's mode cannot hold is stored as unscored."""
-    judgment = Judgment.from_judge_result(done.item.item_id, done.item.dataset, done.result)
+    judgment = Judgment.from_judge_result(done.item.item_id, done.item.dataset, result)
     problem = verdict_problem(mode, judgment.verdict)
     if problem:
         return replace(judgment, verdict=None, unscored_reason=f"the judge's verdict is not valid here: {problem}")
@@ -326,7 +332,7 @@ class _Worker(threading.Thread):
     """Takes the next chunk as soon as it is done with one: a sliding window, no round trip through
     the writing thread between two items."""
 
-    def __init__(self, judge: Any, work: queue.SimpleQueue, results: queue.SimpleQueue, images: Any, stop: Any):
+    def __init__(self, judge: Judge, work: queue.SimpleQueue, results: queue.SimpleQueue, images: Any, stop: Any):
         super().__init__(name="runner-worker", daemon=True)
         self.judge, self.work, self.results, self.images, self.stop = judge, work, results, images, stop
 
@@ -345,7 +351,7 @@ class _Worker(threading.Thread):
 
 
 def drive(
-    judge: Any,
+    judge: Judge,
     todo: Sequence[BenchmarkItem],
     writer: RunWriter,
     *,

@@ -43,11 +43,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judges.tasks import TASKS
 from leaderboard.errors import LeaderboardError
 from leaderboard.schema import DEFAULT_BENCHMARK, MODES, RUN_PROVENANCES, SUBSETS
+
+if TYPE_CHECKING:
+    from judges.types import JudgeResult
 
 logger = logging.getLogger(__name__)
 
@@ -443,7 +446,7 @@ class Judgment:
         return json.dumps(self.to_dict(), ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
     @classmethod
-    def from_judge_result(cls, item_id: str, dataset: str, result: Any) -> Judgment:
+    def from_judge_result(cls, item_id: str, dataset: str, result: JudgeResult) -> Judgment:
         """Build a line from a ``judges.types.JudgeResult`` (the runner's path).
 
         Args:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from leaderboard.store.labels import find_label_files
 
@@ -41,7 +41,7 @@ def submissions_dir(settings: Settings | None) -> Path:
     return DEFAULT_SUBMISSIONS_DIR
 
 
-def run_sources(settings: Any, *, cache_dir: str | Path | None = None, endpoint: str | None = None) -> list[Path]:
+def run_sources(settings: Settings, *, cache_dir: str | Path | None = None, endpoint: str | None = None) -> list[Path]:
     """Every folder of runs the settings name: the embedded ones, ``RUNS_DIR``, and ``RUNS_REPO``.
 
     Args:
