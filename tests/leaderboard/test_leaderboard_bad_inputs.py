@@ -44,7 +44,7 @@ from leaderboard.store.sources import default_assets_dir
 from leaderboard.store.write import write_run
 from leaderboard.submissions.check import validate_submission
 from tests.support.benchmark_fixture import PAIR_TABLE, import_labels, item_of, write_fixture
-from tests.support.openai_server import reply, serve_openai, server_error
+from tests.support.openai_server import raw_json, reply, serve_openai, server_error
 from tests.support.submissions import lying_zip, nested_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -684,6 +684,65 @@ def test_one_malformed_reply_in_the_middle_of_a_run_stops_nothing(bench, tmp_pat
         judge.faults.clear()
         assert run_command(cli(bench, server, out, "--concurrency", "2")) == 0
     assert sorted(r["item_id"] for r in stored_lines(out)) == [str(i) for i in range(200, 212)]
+
+
+def completion(text: str, *, usage: Any = None, logprobs: Any = None, content: Any = None) -> dict:
+    """A chat completion body as a server sends it, with any field replaced by something malformed."""
+    return {
+        "id": "chatcmpl-malformed",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "judge-model",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text if content is None else content},
+                "finish_reason": "stop",
+                "logprobs": logprobs,
+            }
+        ],
+        "usage": usage if usage is not None else {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+def test_replies_with_unreadable_usage_logprobs_or_content_in_the_middle_of_a_run_stop_nothing(bench, tmp_path, capsys):
+    """Issue 15, item 1, over the wire: usage fields that are strings, top_logprobs entries that are
+    null, content parts that are not strings. The run completes and every other item is stored;
+    what cannot be read is dropped (usage, probabilities), and an answer that is not text is stored
+    unscored, with the reason."""
+
+    def strings_for_usage(mode: str, item: str):
+        usage = {"prompt_tokens": "ten", "completion_tokens": "5", "total_tokens": []}
+        return raw_json(completion(bench.reply_for(mode, item), usage=usage))
+
+    def null_top_logprobs(mode: str, item: str):
+        text = bench.reply_for(mode, item)
+        tokens = [{"token": text, "logprob": -0.1, "bytes": None, "top_logprobs": [None, None]}]
+        return raw_json(completion(text, logprobs={"content": tokens}))
+
+    def parts_not_strings(mode: str, item: str):
+        return raw_json(completion("", content=[{"type": "text", "text": 7}, None, 3.5]))
+
+    faults = {"203": strings_for_usage, "205": null_top_logprobs, "208": parts_not_strings}
+    out = tmp_path / "run"
+    with serve_openai(default=Judge(bench, faults)) as server:
+        rc = run_command(cli(bench, server, out, "--concurrency", "2"))
+    summary = capsys.readouterr()
+    assert "Traceback" not in summary.err
+    records = {r["item_id"]: r for r in stored_lines(out)}
+    assert sorted(records) == [str(i) for i in range(200, 212)], summary
+    assert rc == 0, summary
+    expected = {j.item_id: j.verdict for j in pair_judgments()}
+    # Unreadable usage and null alternatives cost nothing but what they would have told: the verdict
+    # is the one the judge wrote, like every other item's.
+    assert {item: r["verdict"] for item, r in records.items() if item != "208"} == {
+        item: v for item, v in expected.items() if item != "208"
+    }
+    assert records["203"]["unscored_reason"] is None and records["205"]["unscored_reason"] is None
+    # Content parts that are not text leave no answer: stored unscored, and it says why.
+    assert records["208"]["verdict"] is None
+    assert records["208"]["unscored_reason"] == "the judge returned an empty output"
+    assert "errors 0" in summary.out and "judged now 12 (2 unscored)" in summary.out  # 207 and 208
 
 
 class Tripping:
