@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import os
 from pathlib import Path
 
@@ -61,11 +62,34 @@ def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> ImagePar
     return _from_bytes(data, label, max_pixels)
 
 
+def fitting_size(width: int, height: int, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """The largest size of the same shape as ``width`` x ``height`` within ``max_pixels``.
+
+    An image that already fits keeps its size; a shapeless one (a side below 1) gets the square
+    that fits, ``isqrt(max_pixels)`` on each side (7071 x 7071 for the default limit).
+    """
+    if width < 1 or height < 1:
+        side = math.isqrt(max_pixels)
+        return side, side
+    if width * height <= max_pixels:
+        return width, height
+    scale = math.sqrt(max_pixels / (width * height))
+    fit_w, fit_h = max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+    # Floating point may land a pixel row over the limit; trim the longer side until it fits.
+    while fit_w * fit_h > max_pixels:
+        if fit_w >= fit_h:
+            fit_w -= 1
+        else:
+            fit_h -= 1
+    return fit_w, fit_h
+
+
 def _check_size(width: int, height: int, label: str, max_pixels: int) -> None:
     if width * height > max_pixels:
+        fit_w, fit_h = fitting_size(width, height, max_pixels)
         raise ImageError(
             f"{label} is {width}x{height} pixels, more than the {max_pixels:,} accepted. "
-            "Resize it (a long side of 2048 px is plenty for a judge) and upload again."
+            f"Resize it to at most {fit_w} x {fit_h} pixels and upload again."
         )
     if width < 1 or height < 1:
         raise ImageError(f"{label} has no pixels.")
@@ -87,9 +111,11 @@ def _from_bytes(data: bytes, label: str, max_pixels: int) -> ImagePart:
     except ImageError:
         raise
     except Image.DecompressionBombError:
+        side = math.isqrt(max_pixels)
         raise ImageError(
             f"{label} has far more pixels than the {max_pixels:,} accepted and was refused as a possible "
-            "decompression bomb. Resize it (a long side of 2048 px is plenty) and upload again."
+            f"decompression bomb. Resize it to at most {side} x {side} pixels (or the same area in another "
+            "shape) and upload again."
         ) from None
     except UnidentifiedImageError:
         raise ImageError(f"{label} is not an image PIL can read. Upload a PNG, JPEG or WebP file.") from None

@@ -14,7 +14,7 @@ from PIL import Image
 from judges.settings import Settings
 from judges.ui.form import CUSTOM_JUDGE, INPUT_FIELDS, MAX_RESPONSES
 from tests.support.app_launch import free_port, launched_app
-from tests.support.openai_server import reply, serve_openai
+from tests.support.openai_server import raw_json, reply, serve_openai
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
@@ -154,6 +154,43 @@ def test_pair_judgment_through_a_custom_endpoint(client, server):
     assert sent and all(r.headers["authorization"] == f"Bearer {KEY}" for r in sent)
     assert KEY not in json.dumps(outputs, default=str)
     assert sent[0].image_urls[0].startswith("data:image/png;base64,")
+
+
+#: Token data a server may send that cannot be read: each alone must leave the probabilities unknown.
+MALFORMED_TOKENS = {
+    "logprob a string": {"logprob": "very likely", "top_logprobs": []},
+    "top_logprobs entries null": {"logprob": -0.1, "top_logprobs": [None, None]},
+}
+
+
+def malformed_logprobs_reply(text: str, token_fields: dict) -> dict:
+    """A completion whose text is fine but whose every token carries ``token_fields``."""
+    tokens = [{"token": t, "bytes": None, **token_fields} for t in text]
+    choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+    return {
+        "id": "chatcmpl-malformed-logprobs",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "judge-model",
+        "choices": [{**choice, "logprobs": {"content": tokens}}],
+    }
+
+
+@pytest.mark.parametrize("malformation", list(MALFORMED_TOKENS))
+def test_malformed_logprobs_give_the_verdict_with_probabilities_unknown(client, server, png, malformation):
+    server.reset()
+    server.set_default(raw_json(malformed_logprobs_reply(verdict_json("B"), MALFORMED_TOKENS[malformation])))
+    verdict, plot, details, analysis, raw, _prompt, as_json = client.predict(
+        *judge_args(png, base_url=server.base_url, logprobs=True), api_name="/judge"
+    )
+    assert server.chat_requests and server.chat_requests[0].body.get("logprobs") is True
+    assert "Response B wins" in verdict and "A blue car." in verdict
+    assert as_json["verdict"] == "B" and as_json["parsed"] is True
+    assert as_json["probabilities"] is None
+    assert plot is None or not (plot.get("value") or plot.get("plot"))
+    assert "Expected score" not in details and "Confidence" not in details
+    assert analysis == "Response A matches the picture." and '"[[B]]"' in raw
+    assert "Something went wrong" not in json.dumps([verdict, details, analysis, raw], default=str)
 
 
 def test_judge_by_keyword_with_defaults(client, server, png):
@@ -403,7 +440,11 @@ def bomb_png(path: Path, side: int = 12_000) -> Path:
 BAD_API_INPUTS = [
     ("text named .png", {"image": "text"}, "Image: notes.png is not an image PIL can read"),
     ("0-byte file", {"image": "empty"}, "Image: empty.png is not an image PIL can read"),
-    ("pixel bomb", {"image": "bomb"}, "Image: bomb.png is 12000x12000 pixels, more than the 50,000,000 accepted"),
+    (
+        "pixel bomb",
+        {"image": "bomb"},
+        "Image: bomb.png is 12000x12000 pixels, more than the 50,000,000 accepted. Resize it to at most 7071 x 7071 pixels",
+    ),
     ("bomb under More images", {"more_images": "bomb"}, "More images, file 1: bomb.png is 12000x12000 pixels"),
     ("unknown mode", {"mode": "triple"}, "mode 'triple' is not a mode of this Space: pass one of score, pair, batch"),
     ("unknown setting", {"setting": "best"}, "setting 'best' is not a prompt setting: pass one of"),
