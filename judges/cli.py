@@ -1,10 +1,18 @@
 """``python -m judges``: judge from the command line, without the UI.
 
 Examples:
-    python -m judges judge --mode pair --model gpt-4o-mini --base-url http://localhost:8000/v1 \\
-        --image chart.png --instruction "What does the chart show?" --response "..." --response "..."
+    python -m judges judge --mode pair --judge GPT-4o-mini --image chart.png \\
+        --instruction "What does the chart show?" --response "..." --response "..."
+    python -m judges judge --mode pair --model Qwen/Qwen2.5-VL-7B-Instruct --base-url http://localhost:8000/v1 ...
     python -m judges judge --mode score --backend hf --model llava-hf/llava-1.5-7b-hf ...
     python -m judges list
+
+The judge is named as in ``python -m leaderboard run``: ``--judge NAME`` for a catalog judge, or
+``--model ID`` with ``--base-url`` (any OpenAI-compatible endpoint) or ``--backend hf`` (a local
+model); ``--model`` also still takes a catalog name or model id alone.
+
+Run from the repository root (``python -m judges``), or from anywhere with the repository on
+``PYTHONPATH``; the project is not an installed package.
 """
 
 from __future__ import annotations
@@ -15,9 +23,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from judges.backends.catalog import build_backend, custom_spec, get_spec, judge_names, local_spec
+from judges.backends.catalog import JudgeSpec, build_backend, custom_spec, get_spec, judge_names, local_spec
 from judges.backends.registry import backend_names, get_backend
-from judges.errors import JudgeError, redact
+from judges.errors import ConfigError, JudgeError, redact
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, template_names
 from judges.settings import Settings
@@ -32,9 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     judge = sub.add_parser("judge", help="judge one task and print the verdict")
     judge.add_argument("--mode", required=True, choices=task_names())
-    judge.add_argument("--model", required=True, help="a catalog name, an API model id, or a local model path/id")
-    judge.add_argument("--base-url", help="OpenAI-compatible endpoint; implies --backend openai")
-    judge.add_argument("--backend", choices=backend_names(), help="default: openai with --base-url, else the catalog's")
+    # Named as in ``python -m leaderboard run``: a catalog judge, or a model on an endpoint or locally.
+    who = judge.add_argument_group("the judge (--judge NAME, or --model ID)")
+    one_of = who.add_mutually_exclusive_group(required=True)
+    one_of.add_argument("--judge", help="a judge from the catalog (python -m judges list)")
+    one_of.add_argument(
+        "--model", help="a model id: with --base-url or --backend hf; alone, a catalog name or model id"
+    )
+    who.add_argument("--base-url", help="OpenAI-compatible endpoint for --model; implies --backend openai")
+    who.add_argument(
+        "--backend", choices=backend_names(), help="for --model: openai with --base-url, hf for a local model"
+    )
     judge.add_argument("--image", action="append", default=[], help="image file (repeat for several)")
     judge.add_argument("--instruction", required=True)
     judge.add_argument(
@@ -62,7 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _spec_for(args: argparse.Namespace):
+def _spec_for(args: argparse.Namespace) -> JudgeSpec:
+    if args.judge is not None:
+        given = [flag for flag, value in (("--base-url", args.base_url), ("--backend", args.backend)) if value]
+        if given:
+            raise ConfigError(
+                f"--judge {args.judge} is a catalog judge that brings its own backend and endpoint; "
+                f"drop {' and '.join(given)}, or give --model with them instead."
+            )
+        return get_spec(args.judge)
     if args.base_url:
         if args.backend is not None and get_backend(args.backend).local:
             raise JudgeError(f"--base-url goes with an API backend, not {args.backend}; drop --backend or --base-url.")
@@ -126,6 +150,11 @@ def result_json(result: JudgeResult) -> dict:
     return out
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 request``, ``3 requests``: a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _print_human(result: JudgeResult) -> None:
     verdict = result.verdict
     shown = " > ".join(verdict) if isinstance(verdict, tuple) else verdict
@@ -141,8 +170,8 @@ def _print_human(result: JudgeResult) -> None:
     if result.consistency:
         c = result.consistency
         agreement = "n/a" if c.agreement is None else f"{c.agreement:.0%}"
-        print(f"{c.kind + ':':<9} {agreement} of {len(c.verdicts)} agree with the majority")
-    print(f"latency:  {result.latency_s:.2f} s, attempts {result.attempts}")
+        print(f"{c.kind + ':':<9} {agreement} of {_count(len(c.verdicts), 'verdict')} agree with the majority")
+    print(f"latency:  {result.latency_s:.2f} s, {_count(result.attempts, 'request')}")
     print(f"analysis: {result.analysis}")
 
 

@@ -28,7 +28,16 @@ class ConfigError(JudgeError):
 
 
 class MissingApiKey(ConfigError):
-    """A judge needs an API key that is neither in the environment nor given explicitly."""
+    """A judge needs an API key that is neither in the environment nor given explicitly.
+
+    Attributes:
+        variable: The environment variable the key is read from (None when unknown), so that a
+            caller with another way to give a key (the Space's key box) can say so.
+    """
+
+    def __init__(self, message: str = "", variable: str | None = None) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 class BackendError(JudgeError):

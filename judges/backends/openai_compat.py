@@ -350,9 +350,12 @@ class OpenAICompatBackend:
         env = self._api_key_env
         if env is None or is_loopback_url(self.base_url):
             return LOCAL_PLACEHOLDER_KEY
+        # Said for every caller: the command line has only the environment; a UI that takes a typed
+        # key adds its own hint (``MissingApiKey.variable`` names the variable).
         raise MissingApiKey(
             f"The judge {self.name} needs an API key for {self.shown_url}: set the environment "
-            f"variable {env} (a Space secret), or paste a key in the key box."
+            f"variable {env} (on a Space, a secret of that name).",
+            variable=env,
         )
 
     def _payload(self, request: ChatRequest) -> dict[str, Any]:
@@ -384,7 +387,10 @@ class OpenAICompatBackend:
             )
         limit = self.capabilities.max_images
         if limit is not None and images > limit:
-            raise BadInput(f"The judge {self.name} accepts at most {limit} images per request; got {images}.")
+            raise BadInput(
+                f"The judge {self.name} accepts at most {limit} image{'s' if limit != 1 else ''} per request; "
+                f"got {images}."
+            )
         for message in messages:
             problem = text_problem(f"A {message.role} message", message.text)
             if problem:
@@ -505,7 +511,8 @@ class OpenAICompatBackend:
         elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             error = AuthenticationFailed(
                 f"{self.name}: the server rejected the API key (HTTP {exc.status_code}: "
-                f"{_server_message(exc)}). Check {self._api_key_env or 'the key'} / the key box."
+                f"{_server_message(exc)}). Check the key "
+                + (f"in {self._api_key_env} (or the one given with the request)." if self._api_key_env else "given.")
             )
         elif isinstance(exc, openai.RateLimitError):
             error = RateLimited(

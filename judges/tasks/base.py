@@ -125,7 +125,8 @@ class BaseTask:
             raise BadInput("The instruction is empty. Write what the answering model was asked.")
         texts = tuple(r if isinstance(r, str) else "" for r in responses)
         if not self.min_responses <= len(texts) <= self.max_responses:
-            raise BadInput(f"{self.title} mode takes {self.response_range()} responses, got {len(texts)}.")
+            noun = "response" if self.max_responses == 1 else "responses"
+            raise BadInput(f"{self.title} mode takes {self.response_range()} {noun}, got {len(texts)}.")
         problem = text_problem("The instruction", instruction)
         if problem:
             raise BadInput(problem + ".")

@@ -250,7 +250,7 @@ def test_no_image_for_a_vision_setting(server):
 @pytest.mark.parametrize(
     ("mode", "responses", "message"),
     [
-        ("score", ["a", "b"], "takes 1 responses, got 2"),
+        ("score", ["a", "b"], "takes 1 response, got 2"),
         ("pair", ["a"], "takes 2 responses, got 1"),
         ("batch", ["a"], "takes 2 to 8 responses"),
         ("batch", [str(i) for i in range(9)], "takes 2 to 8 responses, got 9"),
