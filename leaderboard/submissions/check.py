@@ -12,10 +12,16 @@ accepts it only when
   no number beyond a float's range, no deep nesting);
 * the manifest follows the schema (version, required keys, mode, split, a safe run id) and names a
   benchmark of the registry (:mod:`leaderboard.benchmarks`; none named: the default one) that has
-  the run's mode and split;
-* every line is a JSON object with an item id that exists in the benchmark labels for the run's
+  the run's mode;
+* the loaded labels can score the run's benchmark, mode and split
+  (:func:`leaderboard.submissions.scorable.split_refusal`: else one sentence naming the splits
+  they can score);
+* every line is a JSON object with an item id that exists in the labels of the run's benchmark,
   mode and split, once, with a verdict valid for the mode (a full ranking of the item's answers in
   batch mode), or null with a reason.
+
+Every problem found is reported at once (manifest fields, broken lines, unknown items, bad verdicts),
+so that one round of fixes is enough; only an upload that cannot be read at all stops there.
 
 An accepted run is re-written in canonical form with provenance "unverified" (whatever the manifest
 claimed, kept under ``source.submission``), under a run id no other run uses: a clash with a
@@ -34,16 +40,17 @@ import stat
 import zipfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from leaderboard.benchmarks import BenchmarkError, get_benchmark
-from leaderboard.schema import PROVENANCE_UNVERIFIED
+from leaderboard.benchmarks import Benchmark, BenchmarkError, get_benchmark
+from leaderboard.schema import MODES, PROVENANCE_UNVERIFIED, SUBSETS
 from leaderboard.store.format import (
     JUDGMENTS_NAME,
     MANIFEST_NAME,
     MAX_RUN_ID_LENGTH,
+    SCHEMA_VERSION,
     Judgment,
     Manifest,
     RunFormatError,
@@ -51,6 +58,7 @@ from leaderboard.store.format import (
     utc_now,
 )
 from leaderboard.store.read import Run, check_against_labels, find_run_dirs, records_frame
+from leaderboard.submissions.scorable import labels_of, split_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -212,29 +220,68 @@ def _read_upload(paths_or_zip: Any, max_bytes: int) -> tuple[dict[str, bytes], l
 # --------------------------------------------------------------------------- checking the contents
 
 
-def _manifest(data: bytes) -> tuple[Manifest | None, dict, list[str]]:
+def _manifest(data: bytes) -> tuple[Manifest | None, dict, dict, list[str]]:
+    """The manifest of an upload (None when it is not valid), its raw JSON, what it claimed, and every problem."""
     try:
         raw = strict_json(data.decode("utf-8"), MANIFEST_NAME)
     except UnicodeDecodeError as exc:
-        return None, {}, [f"{MANIFEST_NAME} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]
+        return None, {}, {}, [f"{MANIFEST_NAME} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]
     except RunFormatError as exc:
-        return None, {}, [str(exc)]
+        return None, {}, {}, [str(exc)]
     if not isinstance(raw, dict):
-        return None, {}, [f"{MANIFEST_NAME} must hold one JSON object"]
-    claimed = raw.get("provenance")
+        return None, {}, {}, [f"{MANIFEST_NAME} must hold one JSON object"]
+    claimed = {"claimed_provenance": raw.get("provenance")}
     # The upload cannot choose its provenance: checked with the unverified one it will be stored with.
+    checked = {**raw, "provenance": PROVENANCE_UNVERIFIED}
+    bench = _benchmark_of(raw)
+    if bench is not None and raw.get("split") in bench.splits and raw.get("split") not in SUBSETS:
+        # A runner selection (lite): the split sentence of validate_submission says what to write instead.
+        checked["split"] = bench.subset_of_split(str(raw["split"]))
     try:
-        manifest = Manifest.from_dict({**raw, "provenance": PROVENANCE_UNVERIFIED})
+        manifest = Manifest.from_dict(checked)
     except (RunFormatError, TypeError, ValueError) as exc:
-        return None, raw, [f"{MANIFEST_NAME}: {exc}"]
+        return None, raw, claimed, [f"{MANIFEST_NAME}: {p}" for p in _field_problems(checked, str(exc))]
     problem = _benchmark_problem(manifest)
     if problem:
-        return None, raw, [f"{MANIFEST_NAME}: {problem}"]
-    return manifest, {"claimed_provenance": claimed}, []
+        return None, raw, claimed, [f"{MANIFEST_NAME}: {problem}"]
+    return manifest, raw, claimed, []
+
+
+def _benchmark_of(raw: dict) -> Benchmark | None:
+    try:
+        return get_benchmark(raw.get("benchmark") if isinstance(raw.get("benchmark"), str) else None)
+    except BenchmarkError:
+        return None
+
+
+def _field_problems(checked: dict, first: str) -> list[str]:
+    """Every manifest field the format refuses, not only the first (``first``: the format's own message).
+
+    Each field is tried on its own in an otherwise valid manifest, so the format's checks (and its
+    words) decide; nothing about the fields is repeated here.
+    """
+    probe = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": "probe",
+        "judge": "probe",
+        "mode": MODES[0],
+        "provenance": PROVENANCE_UNVERIFIED,
+    }
+    problems = [first]
+    for field in fields(Manifest):
+        value = checked.get(field.name)
+        if value is None:
+            continue
+        try:
+            Manifest.from_dict({**probe, field.name: value})
+        except (RunFormatError, TypeError, ValueError) as exc:
+            if str(exc) not in problems:
+                problems.append(str(exc))
+    return problems
 
 
 def _benchmark_problem(manifest: Manifest) -> str:
-    """Why the registry cannot take a run of this manifest's benchmark, mode and split ('' when it can)."""
+    """Why the registry cannot take a run of this manifest's benchmark and mode ('' when it can)."""
     try:
         bench = get_benchmark(manifest.benchmark)
     except BenchmarkError as exc:
@@ -243,8 +290,7 @@ def _benchmark_problem(manifest: Manifest) -> str:
         return (
             f"benchmark {bench.name!r} has no {manifest.mode!r} items; 'mode' must be one of {', '.join(bench.modes)}"
         )
-    if manifest.split not in bench.subsets:
-        return f"benchmark {bench.name!r} has no {manifest.split!r} labels; 'split' must be one of {', '.join(bench.subsets)}"
+    # The split is checked against the loaded labels (scorable.split_refusal), not the registry.
     return ""
 
 
@@ -353,26 +399,35 @@ def validate_submission(
     files, problems = _read_upload(paths_or_zip, max_bytes)
     if problems:
         return _reject(*problems)
-    manifest, claimed, problems = _manifest(files[MANIFEST_NAME])
-    if manifest is None:
-        return _reject(*problems)
-    original = manifest.run_id
+    # Every problem of the upload is collected, so that one round of fixes is enough.
+    manifest, raw, claimed, errors = _manifest(files[MANIFEST_NAME])
+    original = manifest.run_id if manifest else (raw.get("run_id") if isinstance(raw.get("run_id"), str) else None)
     records, problems, extra = _records(files[JUDGMENTS_NAME])
-    if problems:
-        return _reject(*_listed(problems, "bad lines"), original=original)
-    if not records:
-        return _reject(f"{JUDGMENTS_NAME} holds no judgments", original=original)
+    errors += _listed(problems, "bad lines")
+    if not records and not problems:
+        errors.append(f"{JUDGMENTS_NAME} holds no judgments")
     labels = benchmark_labels
     if labels is None or not len(labels):
-        return _reject("the benchmark labels are not loaded, so item ids cannot be checked; try again later")
+        errors.append("the benchmark labels are not loaded, so item ids cannot be checked; try again later")
+        return _reject(*errors, original=original)
+    if manifest is None:
+        return _reject(*errors, original=original)
+    bench = get_benchmark(manifest.benchmark)
+    split = raw.get("split", manifest.split) if isinstance(raw.get("split", manifest.split), str) else manifest.split
+    refusal = split_refusal(labels, bench, manifest.mode, split)
+    if refusal:
+        errors.append(f"{MANIFEST_NAME}: {refusal}")
+        return _reject(*errors, original=original)
+    own = labels_of(labels, bench.name)
     frame, load_problems = records_frame(manifest.mode, records, JUDGMENTS_NAME)
     # A missing dataset name is filled in from the labels; every other problem rejects the upload.
-    errors = [str(p) for p in load_problems if not p.reason.startswith("record has no dataset")]
+    found = [str(p) for p in load_problems if not p.reason.startswith("record has no dataset")]
     run = Run(manifest, frame, Path("upload"))
-    errors += [str(p) for p in check_against_labels(run, labels)]
+    found += [str(p) for p in check_against_labels(run, own)]
+    errors += _listed(found, "problems")
     if errors:
-        return _reject(*_listed(errors, "problems"), original=original)
-    rows = labels[(labels["mode"] == manifest.mode) & (labels["subset"] == manifest.split)]
+        return _reject(*errors, original=original)
+    rows = own[(own["mode"] == manifest.mode) & (own["subset"] == manifest.split)]
     judgments = _judgments(records, run.records, dict(zip(rows["item_id"], rows["dataset"], strict=True)))
     warnings = []
     if extra:

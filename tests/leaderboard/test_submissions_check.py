@@ -268,7 +268,8 @@ def test_verdicts_must_fit_the_mode_and_the_item(labels, tmp_path):
     assert "judgments.jsonl:1" in text
     wrong_split = make_run(tmp_path, "h", [Judgment("200", "coco", "A")], split="hard")
     rejected(
-        validate_submission(files_of(wrong_split), labels, None), "no benchmark labels for mode 'pair', subset 'hard'"
+        validate_submission(files_of(wrong_split), labels, None),
+        "the Space can score mllm-as-a-judge pair runs of splits 'all' and 'lite' only, not 'hard'",
     )
     rejected(validate_submission(files_of(make_run(tmp_path / "x")), None, None), "labels are not loaded")
 
