@@ -3,6 +3,8 @@
 :func:`add_run_arguments` adds its options to a parser, :func:`config_from_args` turns them into a
 :class:`~leaderboard.runner.config.RunConfig`, :func:`run_command` runs it and prints the summary.
 The choices of ``--mode`` and ``--split`` are the benchmarks' (:mod:`leaderboard.benchmarks`).
+Without ``--out`` the run goes to :func:`default_out`: a folder named after the run in ``RUNS_DIR``
+(else ``./runs``), where the Space reads runs and submissions.
 
 Exit status (also in ``--help``): 0 complete; 1 the run could not start (bad option, unknown judge,
 a folder holding another run) or its push failed; 3 items still missing after backend errors (start
@@ -14,6 +16,8 @@ fix the cause and start the same command again; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import logging
 import signal
 import sys
@@ -94,7 +98,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     speed.add_argument(
         "--batch-size", type=int, default=8, help=f"local judges: items per batch (default 8; {_bounds('batch_size')})"
     )
-    speed.add_argument("--out", required=True, type=Path, help="the run's folder (resumed when it exists)")
+    speed.add_argument(
+        "--out",
+        type=Path,
+        help="the run's folder (resumed when it exists); default: a folder named after the run "
+        "(judge-benchmark-mode-split-setting-<hash of the options>) in RUNS_DIR, else in ./runs, the folders "
+        "the Space reads runs and submissions from; the same command resumes the same folder",
+    )
     speed.add_argument("--push", metavar="REPO_ID", help="push the finished run to this HF dataset repo (HF_TOKEN)")
     speed.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -106,10 +116,55 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     copied by name; only the three that read differently on the command line are converted here.
     """
     given = {f.name: getattr(args, f.name) for f in fields(RunConfig) if hasattr(args, f.name)}
+    if given.get("out") is None:
+        given["out"] = default_out(args)
     given["datasets"] = tuple(args.datasets or ())
     given["verdict_source"] = "forward" if args.forward else "generate"
     given["progress"] = False if args.no_progress else None
     return RunConfig(**given)
+
+
+#: The options that decide what a run judges (speed, where the judge or the benchmark copy is, and
+#: where to push do not): the default folder's name is drawn from them, so that the same command
+#: finds its folder again and another run never lands in it.
+_NAMING_OPTIONS = (
+    "judge",
+    "model",
+    "backend",
+    "benchmark_name",
+    "mode",
+    "split",
+    "datasets",
+    "limit",
+    "setting",
+    "template",
+    "swap",
+    "shuffles",
+    "samples",
+    "seed",
+    "forward",
+    "max_tokens",
+)
+
+
+def default_out(args: argparse.Namespace) -> Path:
+    """The run folder used when ``--out`` is not given: named after the run, where the Space reads runs.
+
+    The folder is ``RUNS_DIR`` (else :data:`leaderboard.store.sources.DEFAULT_SUBMISSIONS_DIR`,
+    ``./runs``) / ``<judge>-<benchmark>-<mode>-<split>-<setting>-<hash>``; the hash covers every
+    option that changes what is judged, so starting the same command again resumes the same run.
+    """
+    from judges.settings import Settings
+    from leaderboard.store.format import slug
+    from leaderboard.store.sources import submissions_dir
+
+    chosen = {name: getattr(args, name, None) for name in _NAMING_OPTIONS}
+    chosen["datasets"] = sorted(chosen["datasets"] or ())
+    digest = hashlib.sha256(json.dumps(chosen, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    judge = str(args.judge or str(args.model or "judge").rstrip("/").rsplit("/", 1)[-1])
+    parts = (judge, args.benchmark_name, args.mode, args.split, args.setting)
+    name = "-".join(slug(str(part)) for part in parts).lstrip(".") or "run"
+    return submissions_dir(Settings.from_env()) / f"{name}-{digest}"
 
 
 def _sigterm_as_interrupt() -> Any:

@@ -412,3 +412,52 @@ def test_swap_and_samples_are_stored_and_become_consistency_columns(fixture, lab
     average = rows[rows["dataset"] == "Average"]
     assert float(average["value"].iloc[0]) == pytest.approx(sum(shares.values()) / len(shares))
     assert (table["metric"] == "self_consistency").any()
+
+
+# ---------------------------------------------------------------------- where a run goes by default
+
+
+def no_out_args(fixture, server, mode="pair", *extra):
+    argv = list(run_args(fixture, server, "unused", mode, *extra))
+    at = argv.index("--out")
+    return argv[:at] + argv[at + 2 :]
+
+
+@pytest.mark.parametrize("runs_dir_set", [True, False], ids=["RUNS_DIR", "./runs"])
+def test_without_out_a_run_goes_where_the_space_reads_runs_and_the_same_command_resumes_it(
+    fixture, tmp_path, monkeypatch, capsys, runs_dir_set
+):
+    from judges.settings import Settings
+    from leaderboard.store.sources import leaderboard_sources
+
+    if runs_dir_set:
+        monkeypatch.setenv("RUNS_DIR", str(tmp_path / "space-runs"))
+        where = tmp_path / "space-runs"
+    else:
+        monkeypatch.delenv("RUNS_DIR", raising=False)
+        monkeypatch.chdir(tmp_path)
+        where = Path("runs")
+    with serve_openai(default=ScriptedJudge(fixture)) as server:
+        assert run_command(cli_args(*no_out_args(fixture, server, "pair", "--limit", "3"))) == 0
+        folders = sorted(where.iterdir())
+        assert len(folders) == 1 and folders[0].name.startswith("judge-model-mllm-as-a-judge-pair-all-no-cot-")
+        assert str(folders[0]) in capsys.readouterr().out  # the summary says where the run is
+        # The same command finds the same folder: nothing is judged twice.
+        asked = len(server.chat_requests)
+        assert run_command(cli_args(*no_out_args(fixture, server, "pair", "--limit", "3"))) == 0
+        assert len(server.chat_requests) == asked and "stored before 3" in capsys.readouterr().out
+        # Other options are another run, in a folder of its own.
+        assert run_command(cli_args(*no_out_args(fixture, server, "pair", "--limit", "2"))) == 0
+    assert len(list(where.iterdir())) == 2
+    # The Space lists both, as it would a submission stored there.
+    sources = leaderboard_sources(Settings.from_env())
+    assert any(s.resolve() == where.resolve() for s in sources)
+    loaded = load_runs(sources)
+    assert {len(r.records) for r in loaded.runs if r.path.parent.resolve() == where.resolve()} == {2, 3}
+
+
+def test_an_explicit_out_still_wins_over_the_default(fixture, tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNS_DIR", str(tmp_path / "space-runs"))
+    with serve_openai(default=ScriptedJudge(fixture)) as server:
+        assert run_command(cli_args(*run_args(fixture, server, tmp_path / "mine", "pair", "--limit", "2"))) == 0
+    assert len(lines_of(tmp_path / "mine")) == 2 and not (tmp_path / "space-runs").exists()
