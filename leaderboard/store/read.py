@@ -26,6 +26,7 @@ import pandas as pd
 
 from judges.tasks import get_task
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, verdict_problem
+from leaderboard.store.labels import with_benchmark
 
 
 @dataclass(frozen=True)
@@ -363,7 +364,7 @@ def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None)
     seen_dirs: set[Path] = set()
     seen_orphans: set[Path] = set()
     by_id: dict[str, tuple[str, Path]] = {}
-    label_cache: dict[tuple[str, str], pd.Series | None] = {}
+    label_cache: dict[tuple[str, str, str], pd.Series | None] = {}
     for source in sources:
         if not Path(source).exists():
             problems.append(LoadProblem(str(source), None, "folder not found; nothing loaded from it"))
@@ -427,8 +428,9 @@ def _with_run_id(manifest: Manifest, run_id: str) -> Manifest:
     return Manifest.from_dict(data)
 
 
-def _label_index(labels: pd.DataFrame, mode: str, split: str) -> pd.Series | None:
-    rows = labels[(labels["mode"] == mode) & (labels["subset"] == split)]
+def _label_index(labels: pd.DataFrame, benchmark: str, mode: str, split: str) -> pd.Series | None:
+    labels = with_benchmark(labels)  # tables from before benchmarks had names: the default's rows
+    rows = labels[(labels["benchmark"] == benchmark) & (labels["mode"] == mode) & (labels["subset"] == split)]
     if rows.empty:
         return None
     n_by_item = pd.Series(rows["n_responses"].to_numpy(dtype=float), index=rows["item_id"].astype(str).to_numpy())
@@ -436,7 +438,7 @@ def _label_index(labels: pd.DataFrame, mode: str, split: str) -> pd.Series | Non
 
 
 def check_against_labels(
-    run: Run, labels: pd.DataFrame, _cache: dict[tuple[str, str], pd.Series | None] | None = None
+    run: Run, labels: pd.DataFrame, _cache: dict[tuple[str, str, str], pd.Series | None] | None = None
 ) -> list[LoadProblem]:
     """Report records whose item is not in the benchmark, and batch rankings of the wrong length.
 
@@ -445,23 +447,24 @@ def check_against_labels(
     Args:
         run: A loaded run.
         labels: The label table.
-        _cache: Shared between calls by :func:`load_runs` so each (mode, split) is indexed once.
+        _cache: Shared between calls by :func:`load_runs` so each (benchmark, mode, split) is indexed once.
 
     Returns:
         One problem per offending record (or one for the run when no labels exist for it).
     """
     file = str(run.path / JUDGMENTS_NAME)
-    mode, split = run.manifest.mode, run.manifest.split
+    benchmark, mode, split = run.manifest.benchmark, run.manifest.mode, run.manifest.split
     cache = {} if _cache is None else _cache
-    if (mode, split) not in cache:
-        cache[(mode, split)] = _label_index(labels, mode, split)
-    n_by_item = cache[(mode, split)]
+    key = (benchmark, mode, split)
+    if key not in cache:
+        cache[key] = _label_index(labels, benchmark, mode, split)
+    n_by_item = cache[key]
     if n_by_item is None:
         return [
             LoadProblem(
                 file,
                 None,
-                f"no benchmark labels for mode {mode!r}, subset {split!r}; "
+                f"no {benchmark} labels for mode {mode!r}, subset {split!r}; "
                 "metrics that need human labels are left out (import the benchmark first)",
             )
         ]
@@ -474,7 +477,7 @@ def check_against_labels(
             LoadProblem(
                 file,
                 int(line),
-                f"item {item} is not in the benchmark ({mode}, {split}); kept for label-free columns only",
+                f"item {item} is not in the benchmark ({benchmark}, {mode}, {split}); kept for label-free columns only",
             )
         )
     # Validity may depend on the item's response count (a ranking must rank them all).

@@ -239,3 +239,43 @@ def test_runs_from_several_sources_merge_without_loss_or_double_counting(tmp_pat
     reasons = [p.reason for p in loaded.problems]
     assert any("kept as 'same~2'" in r for r in reasons) and any("loaded once" in r for r in reasons)
     assert "folder not found" in load_runs([tmp_path / "missing"]).problems[0].reason
+
+
+def test_items_are_checked_against_the_labels_of_the_runs_own_benchmark(tmp_path):
+    # Two benchmarks key items "row:<n>"; only Polaris has row:7. A Polaris run of it is fine, an
+    # MLLM-as-a-Judge run claiming it is told the item is not in its benchmark.
+    labels = pd.DataFrame(
+        [
+            {
+                "benchmark": "polaris",
+                "mode": "score",
+                "subset": "all",
+                "item_id": "row:7",
+                "human_label": "3",
+                "n_responses": 1,
+            },
+            {
+                "benchmark": "mllm-as-a-judge",
+                "mode": "score",
+                "subset": "all",
+                "item_id": "row:1",
+                "human_label": "4",
+                "n_responses": 1,
+            },
+        ]
+    ).reindex(columns=LABEL_COLUMNS)
+    for benchmark in ("polaris", "mllm-as-a-judge"):
+        manifest = Manifest(
+            run_id=f"{benchmark}-run",
+            judge="J",
+            mode="score",
+            provenance=PROVENANCE_RUN,
+            split="all",
+            benchmark=benchmark,
+        )
+        write_run(tmp_path / "runs" / manifest.run_id, manifest, [Judgment("row:7", "d", 3)])
+    problems = [str(p) for p in load_runs([tmp_path], labels).problems]
+    assert [p for p in problems if "row:7" in p] == [
+        p for p in problems if "mllm-as-a-judge-run" in p and "not in the benchmark (mllm-as-a-judge, score, all)" in p
+    ]
+    assert any("row:7" in p for p in problems)

@@ -128,7 +128,7 @@ def test_item_ids_are_checked_against_the_runs_own_benchmark(labels, tmp_path):
     mllm = BENCHMARKS["mllm-as-a-judge"]
     rows = polaris[polaris["item_id"] == "row:8000"]
     result = validate_submission(runner_run(tmp_path, labels, mllm, "score", "all", rows=rows), labels, None)
-    assert not result.ok and "item row:8000 is not in the benchmark (score, all)" in result.message
+    assert not result.ok and "item row:8000 is not in the benchmark (mllm-as-a-judge, score, all)" in result.message
     # The same item in a Polaris run is fine, and its dataset is Polaris's.
     ok = validate_submission(
         runner_run(tmp_path, labels, BENCHMARKS["polaris"], "score", "all", rows=rows), labels, None
