@@ -30,14 +30,22 @@ AVERAGE = "Average"
 #: Value of the ``dataset`` column for metrics computed on all items of a run at once.
 POOLED = "Pooled"
 
-#: ``provenance`` values. Runs carry the first, second or fourth; reference rows carry the third.
+#: ``provenance`` values. Runs carry the first, second, fourth or fifth; reference rows carry the third.
 PROVENANCE_IMPORTED = "imported from the released data"
+#: Per-item verdicts another project ran and published with its own prompt (the manifest's
+#: ``source`` says who and with which prompt): comparable with each other, not with our runs' prompt.
+PROVENANCE_PUBLISHED = "published per item by another project"
 PROVENANCE_RUN = "run with this project"
 PROVENANCE_PAPER = "reported in paper"
 #: A run uploaded through the Space: validated, but not reproduced by the maintainers.
 PROVENANCE_UNVERIFIED = "unverified submission"
 #: The provenances a stored run may carry (reference rows carry PROVENANCE_PAPER and are no run).
-RUN_PROVENANCES: tuple[str, ...] = (PROVENANCE_IMPORTED, PROVENANCE_RUN, PROVENANCE_UNVERIFIED)
+RUN_PROVENANCES: tuple[str, ...] = (
+    PROVENANCE_IMPORTED,
+    PROVENANCE_RUN,
+    PROVENANCE_UNVERIFIED,
+    PROVENANCE_PUBLISHED,
+)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 from judges.probabilities import distribution_from_alternatives
 from leaderboard.benchmarks.base import BenchmarkError
-from leaderboard.schema import DEFAULT_BENCHMARK, PROVENANCE_IMPORTED
+from leaderboard.schema import DEFAULT_BENCHMARK, PROVENANCE_PUBLISHED
 from leaderboard.store.format import Judgment, Manifest, code_version, utc_now
 
 REPOSITORY = "github.com/divake/VLM-Judge-Uncertainty"
@@ -257,7 +257,7 @@ def manifest_for(entry: ResultFolder, run_id: str, files: list[str], item_ids: s
         run_id=run_id,
         judge=entry.judge,
         mode="score",
-        provenance=PROVENANCE_IMPORTED,
+        provenance=PROVENANCE_PUBLISHED,
         split="all",
         benchmark=entry.benchmark,
         backend="released-data",
