@@ -54,6 +54,7 @@ def column(page, index: int) -> list[str]:
 def wait_for_table(page, text: str | None = None) -> None:
     from playwright.sync_api import expect
 
+    page.locator('#lb-table [data-testid="cell-0-0"]').wait_for()  # the page's timeout: a cold server computes
     expect(page.locator('#lb-table [data-testid="cell-0-0"]')).not_to_be_empty()
     if text:
         expect(page.locator("#lb-table")).to_contain_text(text)
@@ -168,4 +169,64 @@ def test_the_about_tab_lists_benchmarks_and_metrics_from_the_registries(browser,
     for spec in METRICS:
         expect(about).to_contain_text(spec.name)
     shot(page, "about")
+    context.close()
+
+
+def open_plot_tab(page, name: str) -> None:
+    """Click a Plots tab; one that Gradio moved into its "More tabs" menu (a narrow bar) is clicked there."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.count() and tab.first.is_visible():
+        tab.first.click()
+        return
+    page.get_by_label("More tabs").last.click()  # the Plots bar is the page's last tab bar
+    page.locator("button:visible", has_text=name).last.click()
+
+
+def test_the_calibration_view_draws_a_reliability_diagram_with_ece_and_brier_in_its_caption(browser, running):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page = open_page(browser, running.url + "?task=score&subset=all")
+    wait_for_table(page, "(all)")
+    open_plot_tab(page, "Calibration")
+    caption = page.locator("#lb-calibration-caption")
+    expect(caption).to_contain_text("ECE", timeout=2 * TIMEOUT_MS)  # drawn after the table and plots
+    text = caption.inner_text()
+    for judge in ("Gemini-2.5-Flash (all)", "LLaVA-Critic-7B (all)", "Phi-4-reasoning-vision (all)"):
+        assert re.search(re.escape(judge) + r": ECE 0\.\d{3} \[0\.\d{3}, 0\.\d{3}\], Brier \d\.\d{3}", text), text
+    expect(page.locator("#lb-reliability")).to_contain_text("calibrated")  # the diagonal's legend entry
+    shot(page, "leaderboard-calibration")
+    context.close()
+
+
+def test_the_paired_comparison_follows_the_chosen_judges(browser, running):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page = open_page(browser, running.url + "?task=score&subset=all")
+    wait_for_table(page, "(all)")
+    open_plot_tab(page, "Paired comparison")
+    paired = page.locator("#lb-paired")
+    expect(paired).to_contain_text("Gemini-2.5-Flash (all)", timeout=2 * TIMEOUT_MS)
+    expect(page.locator("#lb-paired-note")).to_contain_text("items both judged")
+    expect(page.locator("#lb-wins")).to_contain_text("Significant wins")
+    page.locator("#lb-run-b input").click()
+    page.get_by_role("option", name="Phi-4-reasoning-vision (all)").click()
+    expect(paired).to_contain_text("Phi-4-reasoning-vision (all)", timeout=2 * TIMEOUT_MS)
+    shot(page, "leaderboard-paired")
+    context.close()
+
+
+def test_on_a_phone_the_calibration_and_paired_views_do_not_overflow(browser, running):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page = open_page(browser, running.url + "?task=score&subset=all", PHONE)
+    wait_for_table(page)
+    for tab, ready in (("Calibration", "#lb-calibration-caption"), ("Paired comparison", "#lb-paired-note")):
+        open_plot_tab(page, tab)
+        expect(page.locator(ready)).not_to_be_empty(timeout=2 * TIMEOUT_MS)
+        page.wait_for_timeout(600)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"the {tab} view makes the page {width} px wide on a 390 px phone"
+        shot(page, f"leaderboard-{tab.split()[0].lower()}-phone")
+    a, b = page.locator("#lb-run-a").bounding_box(), page.locator("#lb-run-b").bounding_box()
+    assert a is not None and b is not None and b["y"] >= a["y"] + a["height"] - 1, (a, b)  # stacked
     context.close()

@@ -7,6 +7,8 @@ Rooms:
 * :mod:`~leaderboard.ui.table`: filtering, min n, ranks with ties, pivoting, sorting and formatting the long table;
 * :mod:`~leaderboard.ui.views`: the view (benchmark, task, subsets, filters), its default comparable form, the URL;
 * :mod:`~leaderboard.ui.comparable`: tables the engine recomputes on demand (same items only, another min n);
+* :mod:`~leaderboard.ui.compare`: the view's runs against each other (paired comparison, matrix of
+  significant wins) and against their own confidence (reliability diagram, ECE, Brier);
 * :mod:`~leaderboard.ui.samples`: the sample view (one item, its label, each judge's verdict);
 * :mod:`~leaderboard.ui.plots`: the plotly figures;
 * :mod:`~leaderboard.ui.about`: the About tab's prose, its metric table from the registry.
@@ -34,6 +36,9 @@ _HOMES: dict[str, str] = {
     "view_from_query": "views",
     "view_to_query": "views",
     "same_items_table": "comparable",
+    "calibration_view": "compare",
+    "paired_view": "compare",
+    "wins_view": "compare",
     "judge_inputs": "samples",
     "write_csv": "table",
     "sample_view": "samples",

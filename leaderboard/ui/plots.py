@@ -234,3 +234,97 @@ def inflation_bars(frame: pd.DataFrame, metric: str) -> go.Figure:
         template="plotly_white",
     )
     return fig
+
+
+def reliability_diagram(bins: pd.DataFrame) -> go.Figure:
+    """Accuracy against confidence per confidence bin, one line per run, with the diagonal of calibration.
+
+    Args:
+        bins: :func:`leaderboard.ui.compare.calibration_view`'s bins (``label``, ``bin_low``,
+            ``bin_high``, ``n``, ``accuracy``, ``confidence``); empty bins are not drawn.
+    """
+    drawn = bins.dropna(subset=["accuracy", "confidence"]) if len(bins) else bins
+    if drawn.empty:
+        return _empty("No run in this view stores verdict probabilities.")
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1], y=[0, 1], mode="lines", name="calibrated", line=dict(color="#888", dash="dot", width=1),
+            hoverinfo="skip",
+        )
+    )  # fmt: skip
+    for i, (label, group) in enumerate(drawn.groupby("label", sort=False)):
+        n = group["n"].astype(float)
+        fig.add_trace(
+            go.Scatter(
+                x=group["confidence"].astype(float).tolist(),
+                y=group["accuracy"].astype(float).tolist(),
+                mode="lines+markers",
+                name=str(label),
+                # The dot's area follows the bin's share of items, so a bin of three items does not look like certainty.
+                marker=dict(size=(6 + 18 * (n / n.max()) ** 0.5).tolist(), color=PALETTE[i % len(PALETTE)]),
+                line=dict(color=PALETTE[i % len(PALETTE)], width=1.5),
+                customdata=group[["bin_low", "bin_high", "n"]].astype(float).to_numpy(),
+                hovertemplate=(
+                    "confidence %{customdata[0]:.1f}–%{customdata[1]:.1f} (mean %{x:.3f})"
+                    "<br>accuracy %{y:.3f}<br>n = %{customdata[2]}<extra>" + str(label) + "</extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        height=440,
+        title=dict(
+            text="Reliability: share of verdicts matching the human label, by the judge's confidence",
+            font=dict(size=14),
+        ),
+        xaxis=dict(title="confidence (probability of the chosen verdict)", range=[0, 1.02], constrain="domain"),
+        yaxis=dict(title="accuracy", range=[-0.02, 1.02]),
+        legend=dict(orientation="h", y=-0.22),
+        margin=dict(l=50, r=20, t=50, b=40),
+        font=FONT,
+        template="plotly_white",
+    )
+    return fig
+
+
+def win_heatmap(matrix: pd.DataFrame, metric: str) -> go.Figure:
+    """The judges x judges matrix of significant wins: row beats column where the cell is 1.
+
+    Args:
+        matrix: :func:`leaderboard.ui.compare.wins_view`'s matrix (row labels as index and columns).
+        metric: The metric compared.
+    """
+    if matrix.empty:
+        return _empty("Fewer than two comparable runs in this view.")
+    values = matrix.to_numpy(dtype=float)
+    z = [[None if math.isnan(v) else v for v in line] for line in values]
+    text = [["" if math.isnan(v) else ("wins" if v == 1 else "–") for v in line] for line in values]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[str(c) for c in matrix.columns],
+            y=[str(i) for i in matrix.index],
+            text=text,
+            texttemplate="%{text}",
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, "#f2f2f2"], [1, PALETTE[0]]],
+            showscale=False,
+            hovertemplate="%{y} vs %{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=max(260, 120 + 48 * len(matrix)),
+        title=dict(
+            text=f"Significant wins on {metric_title(metric)} (row beats column)",
+            font=dict(size=14),
+            y=0.98,
+            yanchor="top",
+        ),
+        xaxis=dict(side="top", title=None, automargin=True),
+        yaxis=dict(autorange="reversed", title=None, automargin=True),
+        margin=dict(l=10, r=10, t=90, b=10),
+        font=FONT,
+        template="plotly_white",
+    )
+    return fig

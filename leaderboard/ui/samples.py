@@ -1,7 +1,7 @@
 """The Leaderboard tab's sample view, without Gradio: one benchmark item, its human label, each judge's verdict.
 
-The pickers (subset, dataset, item) come from the loaded label table; the verdicts from the loaded
-runs' records; the texts and image from a local copy of the benchmark (``BENCHMARK_DIR``), read
+The pickers (subset, dataset, item) come from the loaded label table of the view's benchmark; the
+verdicts from the loaded runs' records of that benchmark; the texts and image from a local copy of the benchmark (``BENCHMARK_DIR``), read
 through the benchmark registry (:mod:`leaderboard.benchmarks`) and cached per (copy, mode, subset).
 """
 
@@ -18,29 +18,50 @@ import pandas as pd
 from judges.tasks import get_task
 from judges.verdicts import LETTERS
 from leaderboard.benchmarks import dataset_sort_key, display_dataset, get_benchmark
-from leaderboard.schema import SUBSETS
+from leaderboard.schema import DEFAULT_BENCHMARK, SUBSETS
 
 if TYPE_CHECKING:
     from leaderboard.board import LeaderboardData
 
 
-def sample_datasets(data: LeaderboardData, mode: str, subset: str) -> list[tuple[str, str]]:
-    """(display name, name as the data spells it) of the source datasets with items for ``mode`` and ``subset``."""
+def benchmark_labels(data: LeaderboardData, benchmark: str | None = None) -> pd.DataFrame:
+    """The label rows of one benchmark (None: the default one; a table without the column is the default's)."""
     labels = data.labels
+    name = benchmark or DEFAULT_BENCHMARK
+    if "benchmark" not in labels.columns:
+        return labels if name == DEFAULT_BENCHMARK else labels.iloc[0:0]
+    # Item ids repeat across benchmarks (MJ-Bench's pair item 14 is not MLLM-as-a-Judge's), so the
+    # pickers and the verdicts stay inside the chosen benchmark.
+    return labels[labels["benchmark"].fillna(DEFAULT_BENCHMARK).astype(str) == name]
+
+
+def run_benchmark_name(run) -> str:
+    """The benchmark a loaded run was made on (its manifest's; the default when it names none)."""
+    return str(getattr(run.manifest, "benchmark", None) or DEFAULT_BENCHMARK)
+
+
+def sample_datasets(
+    data: LeaderboardData, mode: str, subset: str, benchmark: str | None = None
+) -> list[tuple[str, str]]:
+    """(display name, name as the data spells it) of the source datasets with items for ``mode`` and ``subset``."""
+    labels = benchmark_labels(data, benchmark)
     rows = labels[(labels["mode"] == mode) & (labels["subset"] == subset)]
     pairs = {(display_dataset(str(d)), str(d)) for d in rows["dataset"]}
     return sorted(pairs, key=lambda pair: dataset_sort_key(pair[0]))
 
 
-def sample_subsets(data: LeaderboardData, mode: str) -> list[str]:
-    """Subsets with items for ``mode``, in :data:`SUBSETS` order."""
-    present = set(data.labels.loc[data.labels["mode"] == mode, "subset"].astype(str))
-    return [s for s in SUBSETS if s in present]
+def sample_subsets(data: LeaderboardData, mode: str, benchmark: str | None = None) -> list[str]:
+    """Subsets with items for ``mode`` in ``benchmark``, known subsets first in :data:`SUBSETS` order."""
+    labels = benchmark_labels(data, benchmark)
+    present = set(labels.loc[labels["mode"] == mode, "subset"].astype(str))
+    return [s for s in SUBSETS if s in present] + sorted(present - set(SUBSETS))
 
 
-def sample_items(data: LeaderboardData, mode: str, subset: str, dataset: str | None) -> list[tuple[str, str]]:
+def sample_items(
+    data: LeaderboardData, mode: str, subset: str, dataset: str | None, benchmark: str | None = None
+) -> list[tuple[str, str]]:
     """(label, item_id) pairs of the items of one dataset, in id order."""
-    labels = data.labels
+    labels = benchmark_labels(data, benchmark)
     rows = labels[(labels["mode"] == mode) & (labels["subset"] == subset)]
     if dataset:
         rows = rows[rows["dataset"] == dataset]
@@ -100,7 +121,12 @@ def _benchmark_item(benchmark_dir: Path, mode: str, subset: str, item_id: str, b
 
 
 def sample_view(
-    data: LeaderboardData, mode: str, subset: str, item_id: str | None, benchmark_dir: Path | None = None
+    data: LeaderboardData,
+    mode: str,
+    subset: str,
+    item_id: str | None,
+    benchmark_dir: Path | None = None,
+    benchmark: str | None = None,
 ) -> SampleView:
     """The item's human label and each stored judge's verdict, with its texts when available.
 
@@ -110,18 +136,20 @@ def sample_view(
         subset: all, hq or hard.
         item_id: The item (None: nothing chosen yet).
         benchmark_dir: A local copy of the benchmark in its Hub layout (``BENCHMARK_DIR``).
+        benchmark: The benchmark the item belongs to (None: the default one).
     """
     empty = pd.DataFrame(columns=["Judge", "Run", "Verdict", "Agrees with human"])
     if not item_id:
         return SampleView("Pick an item.", empty, "")
-    labels = data.labels
+    labels = benchmark_labels(data, benchmark)
+    name = benchmark or DEFAULT_BENCHMARK
     match = labels[(labels["mode"] == mode) & (labels["subset"] == subset) & (labels["item_id"] == item_id)]
     human = str(match["human_label"].iloc[0]) if len(match) else ""
     dataset = str(match["dataset"].iloc[0]) if len(match) else "?"
     rows = []
     for run in data.runs:
         manifest = run.manifest
-        if manifest.mode != mode or manifest.split != subset:
+        if manifest.mode != mode or manifest.split != subset or run_benchmark_name(run) != name:
             continue
         hit = run.records[run.records["item_id"].astype(str) == item_id]
         if hit.empty:
@@ -138,7 +166,7 @@ def sample_view(
     if benchmark_dir is None:
         return SampleView(header, verdicts, HOW_TO_GET_TEXTS)
     try:
-        item = _benchmark_item(Path(benchmark_dir), mode, subset, item_id)
+        item = _benchmark_item(Path(benchmark_dir), mode, subset, item_id, benchmark)
     except (OSError, ValueError) as exc:
         return SampleView(header, verdicts, f"Could not read the benchmark in `{benchmark_dir}`: {exc}")
     if item is None:
@@ -174,14 +202,15 @@ def sample_state(
     subset: str | None = None,
     dataset: str | None = None,
     item: str | None = None,
+    benchmark: str | None = None,
 ) -> SampleState:
-    """Resolve the sample pickers for ``mode``, keeping each current choice when it is still valid."""
-    subsets = sample_subsets(data, mode)
+    """Resolve the sample pickers for ``mode`` in ``benchmark``, keeping each current choice when still valid."""
+    subsets = sample_subsets(data, mode, benchmark)
     subset = subset if subset in subsets else (subsets[0] if subsets else None)
-    datasets = sample_datasets(data, mode, subset) if subset else []
+    datasets = sample_datasets(data, mode, subset, benchmark) if subset else []
     raw_names = [raw for _, raw in datasets]
     dataset = dataset if dataset in raw_names else (raw_names[0] if raw_names else None)
-    items = sample_items(data, mode, subset, dataset) if subset else []
+    items = sample_items(data, mode, subset, dataset, benchmark) if subset else []
     ids = [value for _, value in items]
     item = item if item in ids else (ids[0] if ids else None)
     return SampleState(subsets, subset, datasets, dataset, items, item)

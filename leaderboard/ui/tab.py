@@ -1,7 +1,7 @@
 """The Space's "Leaderboard" and "About" tabs: widgets and wiring only.
 
 Every table, choice and figure comes from :mod:`leaderboard.ui.table`, :mod:`leaderboard.ui.views`,
-:mod:`leaderboard.ui.samples` and :mod:`leaderboard.ui.plots`; the numbers come from the engine
+:mod:`leaderboard.ui.samples`, :mod:`leaderboard.ui.compare` and :mod:`leaderboard.ui.plots`; the numbers come from the engine
 through :class:`leaderboard.board.LazyLeaderboard`. This is the only module of the package that
 imports gradio.
 
@@ -12,7 +12,17 @@ the URL. The public ``/leaderboard`` API returns the table of a view::
     client.predict("pair", api_name="/leaderboard")  # -> (table, caption, csv file)
 
 with optional further inputs, in this order: metric, families, provenances, subsets (empty: all),
-columns, benchmark, search (``;`` = or), min n, same items only. ``/refresh`` reloads the runs
+columns, benchmark, search (``;`` = or), min n, same items only. ``/leaderboard_compare`` takes the
+same ten inputs and then the run ids of judges A and B (None: the view's first two) and returns
+their paired comparison, the reliability diagram of the view's runs with probabilities, and the
+matrix of significant wins::
+
+    client.predict("score", "pearson", [], [], ["all"], [], "mllm-as-a-judge", "", 10, False, None, None,
+                   api_name="/leaderboard_compare")
+    # -> (A's and B's dropdown updates, comparison table, its note, reliability plot, its caption,
+    #     wins plot, its note)
+
+``/refresh`` reloads the runs
 (re-pulling ``RUNS_REPO``) and ``/submit`` checks and stores an uploaded run::
 
     client.predict(api_name="/refresh")  # -> status line
@@ -33,7 +43,7 @@ from leaderboard.schema import DEFAULT_BENCHMARK, MODES, PROVENANCE_UNVERIFIED, 
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME
 from leaderboard.submissions.check import DEFAULT_MAX_BYTES
 from leaderboard.submissions.panel import submit_run
-from leaderboard.ui import plots
+from leaderboard.ui import compare, plots
 from leaderboard.ui.comparable import same_items_table, table_at_min_n
 from leaderboard.ui.samples import judge_inputs, sample_state, sample_view
 from leaderboard.ui.table import (
@@ -63,6 +73,7 @@ from leaderboard.ui.views import (
     mode_choices,
     query_js,
     subset_choices,
+    view_from_inputs,
     view_from_query,
 )
 
@@ -242,6 +253,17 @@ def build_leaderboard_tab(
             )
             inflation = gr.Plot(show_label=False, elem_id="lb-inflation")
             inflation_rows = gr.Dataframe(interactive=False, max_height=260, elem_id="lb-inflation-table")
+        with gr.Tab("Calibration", elem_id="lb-calibration-tab"):
+            reliability = gr.Plot(show_label=False, elem_id="lb-reliability")
+            reliability_caption = gr.Markdown(elem_id="lb-calibration-caption")
+        with gr.Tab("Paired comparison", elem_id="lb-paired-tab"):
+            with gr.Row(equal_height=True, elem_id="lb-paired-row"):
+                run_a = gr.Dropdown([], label="Judge A", elem_id="lb-run-a")
+                run_b = gr.Dropdown([], label="Judge B", elem_id="lb-run-b")
+            paired = gr.Dataframe(interactive=False, wrap=True, elem_id="lb-paired")
+            paired_note = gr.Markdown(elem_id="lb-paired-note")
+            wins = gr.Plot(show_label=False, elem_id="lb-wins")
+            wins_note = gr.Markdown(elem_id="lb-wins-note")
 
     with gr.Accordion("Samples: one benchmark item, every judge's verdict", open=False):
         with gr.Row():
@@ -278,30 +300,7 @@ def build_leaderboard_tab(
     filters = [mode, metric, families, provenances, subsets, columns, benchmark, search, min_n, same_items]
     url_controls = [benchmark, mode, subsets, metric, families, provenances, search, min_n, same_items]
 
-    def view_of(
-        mode_value,
-        metric_value=None,
-        family_values=None,
-        provenance_values=None,
-        subset_values=None,
-        column_values=None,
-        benchmark_value=None,
-        search_value="",
-        min_n_value=DEFAULT_MIN_N,
-        same_value=False,
-    ) -> View:
-        return View(
-            benchmark=benchmark_value or DEFAULT_BENCHMARK,
-            mode=mode_value,
-            subsets=tuple(subset_values or ()),
-            metric=metric_value or "",
-            families=tuple(family_values or ()),
-            provenances=tuple(provenance_values or ()),
-            search=search_value or "",
-            min_n=int(min_n_value or 0),
-            same_items=bool(same_value),
-            columns=tuple(View().columns if column_values is None else column_values),
-        )
+    view_of = view_from_inputs  # the filters' values, in `filters` order, as a View
 
     def view_table(view: View):
         """The long table the view reads, and a note for the caption (same items only, min n)."""
@@ -339,6 +338,36 @@ def build_leaderboard_tab(
             plots.bias_bars(rows, BIAS_METRICS[view.mode]),
             plots.inflation_bars(hq, chosen),
             hq,
+        )
+
+    # -- calibration and paired comparisons of the view's runs (numbers from the engine, via compare.py)
+    def show_paired(*values):
+        *view_values, a, b = values
+        view = view_of(*view_values)
+        data = store.get()
+        chosen = resolve_metric(data.table, view.mode, view.metric, **view.filters())
+        choices = compare.run_labels(data, view)
+        a, b = compare.default_pair(choices, a, b)
+        result = compare.paired_view(data, view, chosen, a, b, store.n_resamples)
+        return (
+            gr.Dropdown(choices=choices, value=a),
+            gr.Dropdown(choices=choices, value=b),
+            result.table,
+            result.note_md,
+        )
+
+    def show_compare(*values):
+        view = view_of(*values[:-2])
+        data = store.get()
+        chosen = resolve_metric(data.table, view.mode, view.metric, **view.filters())
+        calibration = compare.calibration_view(data, view)
+        matrix = compare.wins_view(data, view, chosen, store.n_resamples)
+        return (
+            *show_paired(*values),
+            plots.reliability_diagram(calibration.bins),
+            calibration.caption_md,
+            plots.win_heatmap(matrix.matrix, chosen),
+            matrix.note_md,
         )
 
     def metric_update(view: View, keep: str | None = None):
@@ -394,10 +423,10 @@ def build_leaderboard_tab(
         return updates
 
     # -- the sample view
-    def sample_outputs(mode_value, subset=None, dataset=None, item=None):
+    def sample_outputs(benchmark_value, mode_value, subset=None, dataset=None, item=None):
         data = store.get()
-        state = sample_state(data, mode_value, subset, dataset, item)
-        view = sample_view(data, mode_value, state.subset or "", state.item, benchmark_dir)
+        state = sample_state(data, mode_value, subset, dataset, item, benchmark=benchmark_value)
+        view = sample_view(data, mode_value, state.subset or "", state.item, benchmark_dir, benchmark_value)
         return (
             gr.Dropdown(choices=state.subsets, value=state.subset),
             gr.Dropdown(choices=state.datasets, value=state.dataset),
@@ -422,6 +451,9 @@ def build_leaderboard_tab(
     plot_event: dict[str, Any] = dict(
         fn=show_plots, inputs=filters, outputs=[bars, heat, bias, inflation, inflation_rows], **private
     )
+    paired_outputs = [run_a, run_b, paired, paired_note]
+    compare_outputs = [*paired_outputs, reliability, reliability_caption, wins, wins_note]
+    compare_event: dict[str, Any] = dict(fn=show_compare, inputs=[*filters, run_a, run_b], outputs=compare_outputs)
     url_event: dict[str, Any] = dict(fn=None, inputs=url_controls, outputs=None, js=query_js(URL_CONTROLS), **private)
 
     def after(event, name: str, *, samples: bool = False):
@@ -429,8 +461,11 @@ def build_leaderboard_tab(
         drawn = event.then(**table_event, api_name=f"leaderboard_{name}_table", **private)
         plotted = drawn.then(**plot_event, api_name=f"leaderboard_{name}_plots")
         plotted.then(**url_event, api_name=f"leaderboard_{name}_url")
+        plotted.then(**compare_event, api_name=f"leaderboard_{name}_compare", **private)
         if samples:
-            plotted.then(sample_outputs, mode, sample_targets, api_name=f"leaderboard_{name}_samples", **private)
+            plotted.then(
+                sample_outputs, [benchmark, mode], sample_targets, api_name=f"leaderboard_{name}_samples", **private
+            )
 
     # Page load: the view (from the URL or the default), then the table, plots and samples.
     load_outputs = [*url_controls, status, *([tabs] if tabs is not None else [])]
@@ -440,6 +475,12 @@ def build_leaderboard_tab(
     # The public API: the table of a view, from its inputs alone.
     api = gr.Button(visible=False, elem_id="lb-api")
     api.click(**table_event, api_name="leaderboard")
+    # ... and the view's calibration, paired comparison and wins: the view's inputs, then run ids A and B.
+    gr.Button(visible=False, elem_id="lb-compare-api").click(**compare_event, api_name="leaderboard_compare")
+    for name, picker in (("a", run_a), ("b", run_b)):
+        picker.input(
+            show_paired, [*filters, run_a, run_b], paired_outputs, api_name=f"leaderboard_paired_{name}", **private
+        )
 
     changed_benchmark = benchmark.input(
         on_benchmark, benchmark, [mode, subsets, metric], api_name="leaderboard_benchmark", **private
@@ -483,9 +524,11 @@ def build_leaderboard_tab(
             **private,
         )
         drawn = families_event.then(**table_event, api_name=f"leaderboard_{name}_table", **private)
-        drawn.then(**plot_event, api_name=f"leaderboard_{name}_plots").then(
+        plotted = drawn.then(**plot_event, api_name=f"leaderboard_{name}_plots")
+        plotted.then(**compare_event, api_name=f"leaderboard_{name}_compare", **private)
+        plotted.then(
             sample_outputs,  # keeps the chosen item when it still exists
-            [mode, sample_subset, sample_dataset, sample_item],
+            [benchmark, mode, sample_subset, sample_dataset, sample_item],
             sample_targets,
             api_name=f"leaderboard_{name}_samples",
             **private,
@@ -497,22 +540,22 @@ def build_leaderboard_tab(
     redraw(submit.click(do_submit, upload, submit_message, api_name="submit", **reload_queue), "submit")
 
     sample_subset.input(
-        lambda m, s: sample_outputs(m, s),
-        [mode, sample_subset],
+        lambda bm, m, s: sample_outputs(bm, m, s),
+        [benchmark, mode, sample_subset],
         sample_targets,
         api_name="leaderboard_sample_subset",
         **private,
     )
     sample_dataset.input(
-        lambda m, s, d: sample_outputs(m, s, d),
-        [mode, sample_subset, sample_dataset],
+        lambda bm, m, s, d: sample_outputs(bm, m, s, d),
+        [benchmark, mode, sample_subset, sample_dataset],
         sample_targets,
         api_name="leaderboard_sample_dataset",
         **private,
     )
     sample_item.input(
         sample_outputs,
-        [mode, sample_subset, sample_dataset, sample_item],
+        [benchmark, mode, sample_subset, sample_dataset, sample_item],
         sample_targets,
         api_name="leaderboard_sample_item",
         **private,

@@ -67,6 +67,37 @@ class View:
         )
 
 
+def view_from_inputs(
+    mode: str,
+    metric: str | None = None,
+    families: Sequence[str] | None = None,
+    provenances: Sequence[str] | None = None,
+    subsets: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    benchmark: str | None = None,
+    search: str | None = "",
+    min_n: int | float | None = DEFAULT_MIN_N,
+    same_items: bool | None = False,
+) -> View:
+    """The view of the tab's filter values, in the order of the ``/leaderboard`` API's inputs.
+
+    Missing values (older API callers pass only the first few) keep the defaults; ``columns`` None
+    keeps the default column groups, an empty list shows none.
+    """
+    return View(
+        benchmark=benchmark or DEFAULT_BENCHMARK,
+        mode=mode,
+        subsets=tuple(subsets or ()),
+        metric=metric or "",
+        families=tuple(families or ()),
+        provenances=tuple(provenances or ()),
+        search=search or "",
+        min_n=int(min_n or 0),
+        same_items=bool(same_items),
+        columns=tuple(View().columns if columns is None else columns),
+    )
+
+
 # --------------------------------------------------------------------------- choices
 
 

@@ -92,3 +92,33 @@ def test_same_items_only_recomputes_the_shown_runs_on_their_common_items(tmp_pat
     # Restricted to Judge-B's items, both runs rest on the same n.
     assert n_same["Judge-A (hq)"] == n_same["Judge-B (hq)"] == n_before["Judge-B (hq)"]
     assert "Same items only: 2 runs restricted to the" in caption
+
+
+def compare(client, mode="score", metric="pearson", subsets=("all",), run_a=None, run_b=None, **kw):
+    return client.predict(
+        mode, metric, [], [], list(subsets), [], kw.get("benchmark", DEFAULT_BENCHMARK), kw.get("search", ""),
+        kw.get("min_n", 10), False, run_a, run_b, api_name="/leaderboard_compare",
+    )  # fmt: skip
+
+
+def test_the_compare_api_gives_a_paired_comparison_a_reliability_caption_and_wins(client):
+    pick_a, pick_b, table, note, _reliability, caption, _wins, wins_note = compare(client)
+    a, b = pick_a["value"], pick_b["value"]  # dropdown updates: the chosen run and the view's runs
+    assert [value for _, value in pick_a["choices"]] == [value for _, value in pick_b["choices"]]
+    assert len(pick_a["choices"]) == 3
+    assert (a, b) == ("vju-all-score-gemini-2.5-flash", "vju-all-score-llava-critic-7b")  # the view's first two
+    rows = table["data"]
+    assert table["headers"] == ["", "Value", "95% CI", "n", "Significant"]
+    assert [r[0] for r in rows] == ["Gemini-2.5-Flash (all)", "LLaVA-Critic-7B (all)", "A − B"]
+    assert rows[2][2].startswith("[") and rows[2][4] in ("yes", "no") and int(rows[2][3]) > 5000
+    assert "items both judged" in note and "paired bootstrap" in note
+    assert "ECE" in caption and "Brier" in caption and "Phi-4-reasoning-vision (all)" in caption
+    assert "Row beats column" in wins_note
+    chosen = compare(client, run_a="vju-all-score-phi-4-reasoning-vision", run_b=a)
+    assert (chosen[0]["value"], chosen[1]["value"]) == ("vju-all-score-phi-4-reasoning-vision", a)
+    assert chosen[2]["data"][0][0] == "Phi-4-reasoning-vision (all)"
+
+
+def test_the_compare_api_of_a_view_without_probabilities_names_the_runs_that_have_them(client):
+    *_, caption, _wins, _note = compare(client, mode="pair", metric="accuracy_without_tie", subsets=("hq",))
+    assert caption.startswith("No run in this view stores verdict probabilities") and "LLaVA-Critic-7B" in caption
