@@ -7,7 +7,14 @@ exactly the metrics the table can contain. Nothing is computed at import time.
 from __future__ import annotations
 
 from leaderboard.metrics.registry import METRICS, tasks_of_kind
-from leaderboard.schema import AVERAGE, POOLED, PROVENANCE_IMPORTED, PROVENANCE_PAPER, PROVENANCE_RUN
+from leaderboard.schema import (
+    AVERAGE,
+    POOLED,
+    PROVENANCE_IMPORTED,
+    PROVENANCE_PAPER,
+    PROVENANCE_PUBLISHED,
+    PROVENANCE_RUN,
+)
 
 CITATION = """@inproceedings{chen2024mllmasajudge,
   title     = {MLLM-as-a-Judge: Assessing Multimodal LLM-as-a-Judge with Vision-Language Benchmark},
@@ -70,6 +77,9 @@ CAVEATS = f"""\
 - **{PROVENANCE_IMPORTED}**: verdicts stored in the authors' release, re-parsed with this project's
   parser (`judges.parsing`). Unparsable raw verdicts (for example a score field holding every digit
   found in the output, such as "2141342145") are unscored, not repaired.
+- **{PROVENANCE_PUBLISHED}**: per-item verdicts another project ran with its own prompt and
+  published (the full-benchmark and Polaris runs of VLM-Judge-Uncertainty, Kumar et al., 2026);
+  each run's manifest names who ran the judges and with which prompt.
 - **{PROVENANCE_RUN}**: judgments made with this project's judges and prompts.
 - **{PROVENANCE_PAPER}**: the numbers printed in the paper's main table, shown as separate reference
   rows and never mixed into computed rows.

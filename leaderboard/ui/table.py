@@ -33,6 +33,7 @@ from leaderboard.schema import (
     POOLED,
     PROVENANCE_IMPORTED,
     PROVENANCE_PAPER,
+    PROVENANCE_PUBLISHED,
     PROVENANCE_RUN,
     PROVENANCE_UNVERIFIED,
 )
@@ -40,7 +41,13 @@ from leaderboard.schema import (
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
 
-PROVENANCES: tuple[str, ...] = (PROVENANCE_RUN, PROVENANCE_IMPORTED, PROVENANCE_UNVERIFIED, PROVENANCE_PAPER)
+PROVENANCES: tuple[str, ...] = (
+    PROVENANCE_RUN,
+    PROVENANCE_IMPORTED,
+    PROVENANCE_PUBLISHED,
+    PROVENANCE_UNVERIFIED,
+    PROVENANCE_PAPER,
+)
 #: Marks rows copied from a paper in the Judge column.
 PAPER_MARK = " [paper]"
 #: Marks rows of submitted runs nobody has re-run (provenance "unverified submission").
