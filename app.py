@@ -31,8 +31,8 @@ QUIET_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2")
 HEADER = """
 # MLLM-as-a-Judge Workbench
 Use a multimodal LLM to **score** one answer about an image (1-5), pick the better of a **pair**, or
-rank a **batch** of answers, and see how often such judges agree with people on the
-[MLLM-as-a-Judge](https://arxiv.org/abs/2402.04788) benchmark (ICML 2024).
+rank a **batch** of answers, and see how often such judges agree with people on
+[MLLM-as-a-Judge](https://arxiv.org/abs/2402.04788) (ICML 2024), Polaris and MJ-Bench.
 """
 
 
