@@ -109,6 +109,15 @@ class VerdictSpace(Hashable, Protocol):
         ...
 
 
+def most_common(verdicts: Sequence[Verdict]) -> list[Verdict]:
+    """The verdicts given most often, in first-seen order (several on a split vote; none for none)."""
+    if not verdicts:
+        return []
+    counts = Counter(verdicts)
+    top = max(counts.values())
+    return [v for v, c in counts.items() if c == top]
+
+
 def _blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
@@ -177,13 +186,9 @@ class Scale:
         return verdict  # one response: the order cannot change what a score means
 
     def majority(self, verdicts: Sequence[Verdict]) -> Verdict | None:
-        if not verdicts:
-            return None
-        counts = Counter(verdicts)
-        top = max(counts.values())
-        leaders = [v for v, c in counts.items() if c == top]
-        if len(leaders) == 1:
-            return leaders[0]
+        leaders = most_common(verdicts)
+        if len(leaders) <= 1:
+            return leaders[0] if leaders else None
         mean = statistics.fmean(int(v) for v in verdicts)  # type: ignore[arg-type]
         return min(leaders, key=lambda v: (abs(int(v) - mean), int(v)))  # type: ignore[arg-type]
 
@@ -246,13 +251,9 @@ class Choice:
         return LETTERS[order[LETTERS.index(str(verdict))]]
 
     def majority(self, verdicts: Sequence[Verdict]) -> Verdict | None:
-        if not verdicts:
-            return None
-        counts = Counter(verdicts)
-        top = max(counts.values())
-        leaders = [v for v, c in counts.items() if c == top]
-        if len(leaders) == 1:
-            return leaders[0]
+        leaders = most_common(verdicts)
+        if len(leaders) <= 1:
+            return leaders[0] if leaders else None
         # A split vote is a tie, or undecided where the task offers no tie.
         return TIE if self.tie else None
 
