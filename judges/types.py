@@ -116,7 +116,27 @@ class BatchTask:
     image_description: str | None = None
 
 
-Task: TypeAlias = ScoreTask | PairTask | BatchTask
+@dataclass(frozen=True)
+class ImagePairTask:
+    """Choose which of two generated images matches a text-to-image prompt better, or call a tie.
+
+    Attributes:
+        instruction: The text-to-image prompt both images were generated from.
+        images: Exactly two images, shown to the judge as Image A and Image B in this order.
+        image_description: Unused by this task; kept so every task has the same fields.
+    """
+
+    instruction: str
+    images: tuple[ImagePart, ...]
+    image_description: str | None = None
+
+    @property
+    def responses(self) -> tuple[str, ...]:
+        """What is judged, by name: the two images (there are no text answers)."""
+        return ("Image A", "Image B")
+
+
+Task: TypeAlias = ScoreTask | PairTask | BatchTask | ImagePairTask
 
 
 # --------------------------------------------------------------------------- requests and completions

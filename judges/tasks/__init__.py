@@ -13,11 +13,12 @@ from judges.errors import ConfigError
 from judges.parsing import parse_with
 from judges.tasks.base import BaseTask, Reorder, TaskKind
 from judges.tasks.batch import BatchKind
+from judges.tasks.image_pair import ImagePairKind
 from judges.tasks.pair import PairKind
 from judges.tasks.score import ScoreKind
 from judges.types import ParseResult
 
-_KINDS: tuple[TaskKind, ...] = (ScoreKind(), PairKind(), BatchKind())
+_KINDS: tuple[TaskKind, ...] = (ScoreKind(), PairKind(), BatchKind(), ImagePairKind())
 
 #: Task name -> task kind, in display order.
 TASKS: dict[str, TaskKind] = {kind.name: kind for kind in _KINDS}

@@ -78,12 +78,12 @@ def test_a_scale_other_than_one_to_five_sets_the_parser_and_validity():
 
 
 def test_every_registered_task_declares_its_vocabulary():
-    assert task_names() == ["score", "pair", "batch"]
+    assert task_names() == ["score", "pair", "batch", "image-pair"]
     for kind in TASKS.values():
         assert kind.hint and kind.title and kind.probability_axis
         assert kind.reorder in ("none", "swap", "shuffle")
         assert kind.verdicts.kind in ("scale", "choice", "ranking")
-        assert 1 <= kind.min_responses <= kind.max_responses
+        assert 0 <= kind.min_responses <= kind.max_responses
 
 
 def test_a_task_without_a_template_section_is_told_how_to_add_one():

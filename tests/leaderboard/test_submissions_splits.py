@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from judges.settings import Settings
+from judges.tasks import get_task
 from leaderboard.benchmarks import BENCHMARKS
 from leaderboard.board import LazyLeaderboard
 from leaderboard.schema import PROVENANCE_RUN, PROVENANCE_UNVERIFIED
@@ -33,7 +34,8 @@ def labels() -> pd.DataFrame:
 
 
 def verdict_for(mode: str, n_responses: int):
-    return {"score": 3, "pair": "A"}.get(mode, "ABCDEFGH"[: max(int(n_responses), 2)])
+    shape = get_task(mode).verdicts.kind
+    return {"scale": 3, "choice": "A"}.get(shape, "ABCDEFGH"[: max(int(n_responses), 2)])
 
 
 def runner_run(folder, labels, bench, mode, split, *, rows=None):
