@@ -5,6 +5,8 @@ Examples:
         --instruction "What does the chart show?" --response "..." --response "..."
     python -m judges judge --mode pair --model Qwen/Qwen2.5-VL-7B-Instruct --base-url http://localhost:8000/v1 ...
     python -m judges judge --mode score --backend hf --model llava-hf/llava-1.5-7b-hf ...
+    python -m judges judge --mode image-pair --judge GPT-4o-mini --instruction "A red cube on a table" \\
+        --image a.png --image b.png --swap --json
     python -m judges list
 
 The judge is named as in ``python -m leaderboard run``: ``--judge NAME`` for a catalog judge, or
@@ -29,8 +31,21 @@ from judges.errors import ConfigError, JudgeError, redact
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, template_names
 from judges.settings import Settings
-from judges.tasks import get_task, task_names
+from judges.tasks import TASKS, get_task, task_names
 from judges.types import JudgeResult, Sampling, text_problem
+
+
+def _response_counts() -> str:
+    """``score 1, pair 2, batch 2-8, image-pair none``: how many --response each task takes."""
+
+    def count(low: int, high: int) -> str:
+        return "none" if high == 0 else (str(low) if low == high else f"{low}-{high}")
+
+    return ", ".join(f"{name} {count(kind.min_responses, kind.max_responses)}" for name, kind in TASKS.items())
+
+
+def _supporting(reorder: str) -> str:
+    return ", ".join(name for name, kind in TASKS.items() if kind.reorder == reorder)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,11 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument(
         "--backend", choices=backend_names(), help="for --model: openai with --base-url, hf for a local model"
     )
-    judge.add_argument("--image", action="append", default=[], help="image file (repeat for several)")
-    judge.add_argument("--instruction", required=True)
     judge.add_argument(
-        "--response", action="append", default=[], help="a response (repeat: 1 score, 2 pair, 2-8 batch)"
+        "--image", action="append", default=[], help="image file (repeat for several; image-pair: A, then B)"
     )
+    judge.add_argument("--instruction", required=True)
+    judge.add_argument("--response", action="append", default=[], help=f"a response (repeat: {_response_counts()})")
     judge.add_argument("--image-description", help="caption for the vision-expert setting")
     judge.add_argument("--setting", default="no-cot", choices=list(SETTINGS))
     judge.add_argument("--criteria", help="extra criteria or a rubric for the judge")
@@ -64,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument("--top-p", type=float, default=Sampling.top_p)
     judge.add_argument("--max-tokens", type=int, default=Sampling.max_tokens)
     judge.add_argument("--seed", type=int)
-    judge.add_argument("--swap", action="store_true", help="pair: judge both orders and reconcile")
-    judge.add_argument("--shuffles", type=int, default=0, help="batch: extra random orders")
+    judge.add_argument("--swap", action="store_true", help=f"{_supporting('swap')}: judge both orders")
+    judge.add_argument("--shuffles", type=int, default=0, help=f"{_supporting('shuffle')}: extra random orders")
     judge.add_argument("--samples", type=int, default=1, help="samples per order; majority verdict")
     judge.add_argument("--reasks", type=int, default=1, help="re-asks after an unparsable output")
     judge.add_argument("--forward", action="store_true", help="local judges: verdict from one forward pass")
