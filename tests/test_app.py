@@ -538,3 +538,63 @@ def test_http_client_request_logs_are_silenced_so_no_url_password_reaches_the_lo
         backend.close()
     assert server.chat_requests, "the request did not reach the server"
     assert "hunter2-secret" not in caplog.text and "HTTP Request" not in caplog.text
+
+
+# ---------------------------------------------------------------------- image-pair: two images, no responses
+
+
+def test_choosing_image_pair_hides_the_response_boxes_and_asks_for_image_a_and_image_b():
+    import app
+
+    demo = app.build_demo(Settings())
+    on_mode = next(dep for dep in demo.fns.values() if dep.api_name == "judge_form_mode").fn
+    image, more, instruction, _count, swap, _shuffles, *rest = on_mode("image-pair", 3)
+    boxes = rest[:MAX_RESPONSES]
+    assert all(box.visible is False for box in boxes)
+    assert image.label == "Image A" and "Image B" in more.label and more.open is True
+    assert instruction.label == "Text-to-image prompt" and swap.visible is True
+    image, more, instruction, *_ = on_mode("pair", 3)
+    assert image.label == "Image" and more.open is False and instruction.label == "Instruction"
+
+
+def image_pair_inputs(server, a: str, more: list[str], **extra) -> dict:
+    return {
+        "image": handle_file(a),
+        "mode": "image-pair",
+        "instruction": "A crimson square.",
+        "response_1": "",  # a required /judge input; image-pair takes no responses
+        "judge": CUSTOM_JUDGE,
+        "base_url": server.base_url,
+        "model": "judge-model",
+        "more_images": [handle_file(path) for path in more],
+        **extra,
+    }
+
+
+def test_an_image_pair_is_judged_through_the_api_in_both_orders(client, server, png, tmp_path):
+    server.reset()
+    second = tmp_path / "navy.png"
+    Image.new("RGB", (30, 20), "navy").save(second)
+    red_url = None
+
+    def prefers_crimson(request):
+        # Both orders are sent at once: answer by content (the crimson PNG is the first upload).
+        return reply(verdict_json("A" if request.image_urls[0] == red_url else "B", "A is crimson."))
+
+    server.set_default(lambda request: reply(verdict_json("A")))
+    client.predict(**image_pair_inputs(server, png, [str(second)]), api_name="/judge")
+    red_url = server.chat_requests[0].image_urls[0]
+    server.reset()
+    server.set_default(prefers_crimson)
+    verdict, _plot, _details, analysis, _raw, prompt, as_json = client.predict(
+        **image_pair_inputs(server, png, [str(second)], swap=True), api_name="/judge"
+    )
+    assert "Image A wins" in verdict and analysis.endswith("A is crimson.") and "original order" in analysis
+    assert as_json["mode"] == "image-pair" and as_json["verdict"] == "A" and as_json["swap"]["consistent"] is True
+    assert "A crimson square." in prompt and "<image 1: " in prompt and "<image 2: " in prompt
+    assert sorted(r.image_urls[0] == red_url for r in server.chat_requests) == [False, True]
+
+
+def test_an_image_pair_with_one_image_says_where_the_second_goes(client, server, png):
+    with pytest.raises(AppError, match="exactly 2 images"):
+        client.predict(**image_pair_inputs(server, png, []), api_name="/judge")

@@ -79,6 +79,53 @@ def options_shown(mode: str) -> OptionsShown:
     )
 
 
+#: The image and instruction boxes' wording for tasks that judge responses about an image.
+IMAGE_LABEL = "Image"
+MORE_IMAGES_LABEL = "More images (when the instruction refers to several)"
+INSTRUCTION_LABEL = "Instruction"
+INSTRUCTION_PLACEHOLDER = "What the answering model was asked about the image"
+
+
+@dataclass(frozen=True)
+class InputBoxes:
+    """What the image and instruction boxes say for a task, and whether "More images" opens.
+
+    Attributes:
+        image: The main image box's label.
+        more_images: The "More images" accordion's label.
+        more_open: Whether that accordion opens (a task that needs its images opens it).
+        instruction: The instruction box's label.
+        placeholder: The instruction box's placeholder.
+    """
+
+    image: str
+    more_images: str
+    more_open: bool
+    instruction: str
+    placeholder: str
+
+
+def input_boxes(mode: str) -> InputBoxes:
+    """The wording of the image and instruction boxes for ``mode``.
+
+    A task that takes no text responses and a fixed number of images (``images_required``, as the
+    image-pair task declares) compares those images: the main box holds the first, "More images"
+    the others, and the instruction is the prompt they were generated from.
+    """
+    kind = get_task(mode)
+    required = getattr(kind, "images_required", 0)
+    if kind.max_responses or not isinstance(required, int) or required < 2:
+        return InputBoxes(IMAGE_LABEL, MORE_IMAGES_LABEL, False, INSTRUCTION_LABEL, INSTRUCTION_PLACEHOLDER)
+    rest = "Image B" if required == 2 else f"Images B to {LETTERS[required - 1]}, in this order"
+    return InputBoxes(
+        image="Image A",
+        more_images=f"{rest}: {kind.title} mode compares {required} images, so upload the rest here",
+        more_open=True,
+        instruction="Text-to-image prompt",
+        placeholder="The prompt the images were generated from",
+    )
+
+
 def judge_choices() -> list[tuple[str, str]]:
     """(label, value) pairs for the judge dropdown: API judges, local judges, then the custom endpoint."""
     api = [(f"{name} · API", name) for name in judge_names("api")]

@@ -38,13 +38,18 @@ from judges.ui.display import present_judgment, probability_figure
 from judges.ui.form import (
     CUSTOM_JUDGE,
     DEFAULT_TASK,
+    IMAGE_LABEL,
     INPUT_FIELDS,
+    INSTRUCTION_LABEL,
+    INSTRUCTION_PLACEHOLDER,
     MAX_RESPONSES,
     MAX_SAMPLES,
     MAX_SHUFFLES,
+    MORE_IMAGES_LABEL,
     TEMPERATURE_RANGE,
     JudgeForm,
     default_judge,
+    input_boxes,
     input_defaults,
     is_local_judge,
     judge_choices,
@@ -163,13 +168,13 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
             # The events below skip preprocessing, so this box never decodes an upload: when it did,
             # a 12000x12000 1-bit PNG cost 687 MB before judges.images could refuse it.
             image = gr.Image(
-                label="Image",
+                label=IMAGE_LABEL,
                 type="filepath",
                 sources=["upload", "clipboard", "webcam"],
                 height=260,
                 elem_id="judge-image",
             )
-            with gr.Accordion("More images (when the instruction refers to several)", open=False):
+            with gr.Accordion(MORE_IMAGES_LABEL, open=False) as more_box:
                 more_images = gr.File(
                     label="Sent after the first image, in this order",
                     file_count="multiple",
@@ -179,8 +184,8 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                 )
             mode = gr.Radio(mode_choices(), value=DEFAULT_TASK, label="Mode", elem_id="judge-mode")
             instruction = gr.Textbox(
-                label="Instruction",
-                placeholder="What the answering model was asked about the image",
+                label=INSTRUCTION_LABEL,
+                placeholder=INSTRUCTION_PLACEHOLDER,
                 lines=2,
                 elem_id="judge-instruction",
             )
@@ -307,7 +312,11 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         n = response_count(mode_value, slider)
         boxes = [gr.Textbox(visible=i < n, label=response_label(mode_value, i)) for i in range(MAX_RESPONSES)]
         applies = options_shown(mode_value)
+        say = input_boxes(mode_value)
         return [
+            gr.Image(label=say.image),
+            gr.Accordion(label=say.more_images, open=say.more_open),
+            gr.Textbox(label=say.instruction, placeholder=say.placeholder),
             gr.Slider(visible=applies.count),
             gr.Checkbox(visible=applies.swap),
             gr.Slider(visible=applies.shuffles),
@@ -320,7 +329,7 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
     mode.change(
         on_mode,
         [mode, count],
-        [count, swap, shuffles, *responses, *results, comparison, count_value],
+        [image, more_box, instruction, count, swap, shuffles, *responses, *results, comparison, count_value],
         api_name="judge_form_mode",
         api_visibility="private",
         queue=False,

@@ -167,11 +167,19 @@ def recorded_views(
     views: list[ViewRecord] = []
     samples: dict[tuple[int, ...] | None, int] = {}
     for request, answers in groups:
-        order = _shown_order(task, request)
-        if order is not None and kind.render(kind.reordered(task, order), template, setting, criteria) != tuple(
-            request.messages
-        ):
-            order = None  # the proposal does not render to this request: do not map anything
+        n = len(task.responses)
+        # Without a readable proposal (responses that are not text blocks, such as two images), only
+        # the original and the reversed order are tried; nothing is mapped unless one renders.
+        proposals = (_shown_order(task, request), tuple(range(n)), tuple(range(n))[::-1])
+        sent = tuple(request.messages)
+        order = next(
+            (
+                o
+                for o in proposals
+                if o is not None and kind.render(kind.reordered(task, o), template, setting, criteria) == sent
+            ),
+            None,
+        )
         sample = samples.get(order, 0)
         samples[order] = sample + 1
         views.append(_view(kind, task, order, sample, answers))
