@@ -49,6 +49,8 @@ class TaskKind(Protocol):
         probability_axis: The axis title of the verdict-probability plot.
         prompt_section: The template section (``[modes.<section>]``) its prompt comes from; tasks
             that differ only in their verdict shape can share one.
+        images_required: How many images a task must have (0: as the prompt setting asks; the
+            image-pair task compares exactly two).
     """
 
     @property
@@ -71,6 +73,8 @@ class TaskKind(Protocol):
     def probability_axis(self) -> str: ...
     @property
     def prompt_section(self) -> str: ...
+    @property
+    def images_required(self) -> int: ...
 
     def make_task(
         self,
@@ -119,6 +123,7 @@ class BaseTask:
     forward_verdict: bool = True
     probability_axis: str = "Verdict"
     prompt_section: str = ""
+    images_required: int = 0
 
     def _validate(self, instruction: str, responses: Sequence[str]) -> tuple[str, tuple[str, ...]]:
         if not isinstance(instruction, str) or not instruction.strip():

@@ -113,7 +113,7 @@ def input_boxes(mode: str) -> InputBoxes:
     the others, and the instruction is the prompt they were generated from.
     """
     kind = get_task(mode)
-    required = getattr(kind, "images_required", 0)
+    required = kind.images_required
     if kind.max_responses or not isinstance(required, int) or required < 2:
         return InputBoxes(IMAGE_LABEL, MORE_IMAGES_LABEL, False, INSTRUCTION_LABEL, INSTRUCTION_PLACEHOLDER)
     rest = "Image B" if required == 2 else f"Images B to {LETTERS[required - 1]}, in this order"

@@ -38,6 +38,7 @@ from leaderboard.benchmarks.mllm_judge.items import (
 )
 from leaderboard.benchmarks.mllm_judge.reference import default_reference_path, reference_rows
 from leaderboard.benchmarks.mllm_judge.release import (
+    MODES,
     HumanLabel,
     SourceFile,
     discover,
@@ -45,7 +46,7 @@ from leaderboard.benchmarks.mllm_judge.release import (
     normalise_human_label,
 )
 from leaderboard.benchmarks.mllm_judge.vju import import_vlm_judge_uncertainty
-from leaderboard.schema import DEFAULT_BENCHMARK, MODES, SUBSETS
+from leaderboard.schema import DEFAULT_BENCHMARK, SUBSETS
 
 MLLM_JUDGE = Benchmark(
     name=DEFAULT_BENCHMARK,

@@ -35,13 +35,15 @@ from typing import Any
 from judges.tasks import TASKS
 from judges.verdicts import HumanLabel
 from leaderboard.benchmarks.base import BenchmarkError
-from leaderboard.schema import MODES, SUBSETS
+from leaderboard.schema import SUBSETS
 
 logger = logging.getLogger(__name__)
 
 HUB_REPO_ID = "shuaishuaicdp/MLLM-Judge"
 #: The field holding an item's id, per mode.
 ITEM_KEY: dict[str, str] = {"score": "score_id", "pair": "pair_id", "batch": "id"}
+#: The tasks the release holds items of (its files are named after them).
+MODES: tuple[str, ...] = tuple(ITEM_KEY)
 #: Reasons :func:`iter_rows` gives for a line it cannot use.
 MALFORMED = "malformed JSON"
 NOT_AN_OBJECT = "not a JSON object"
