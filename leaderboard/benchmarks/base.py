@@ -139,3 +139,61 @@ def unavailable(what: str, how: str) -> Callable[..., Any]:
         raise BenchmarkError(f"{what}; {how}")
 
     return refuse
+
+
+def imported_only(
+    *,
+    name: str,
+    title: str,
+    repo_id: str,
+    mode: str,
+    dataset_order: tuple[str, ...],
+    display_dataset: Callable[[str], str],
+    reference_rows: Callable[..., Any],
+    importers: dict[str, Callable[..., Any]],
+    no_items: str,
+    notes: str = "",
+) -> Benchmark:
+    """A benchmark known here only through imported judge outputs: one task, one split (``all``).
+
+    Its item functions refuse with ``no_items`` and point at its import command, so the runner
+    says why it cannot judge it instead of failing somewhere deeper.
+
+    Args:
+        name: The registry key.
+        title: Display name.
+        repo_id: The Hub dataset of the release.
+        mode: The one judge task its runs hold.
+        dataset_order: Display names of its datasets (or categories), in order.
+        display_dataset: Any spelling of a dataset -> its display name.
+        reference_rows: Its published numbers as reference rows.
+        importers: Import command -> function.
+        no_items: Why its items cannot be judged here.
+        notes: Caveats shown with the benchmark.
+    """
+    command = next(iter(importers), "import")
+    refuse = unavailable(no_items, f"import stored judge outputs with `python -m leaderboard {command} SRC` instead")
+
+    def subset_of_split(split: str) -> str:
+        if split != "all":
+            raise BenchmarkError(f"split {split!r} is not one of all ({title} has no curated subsets)")
+        return "all"
+
+    return Benchmark(
+        name=name,
+        title=title,
+        repo_id=repo_id,
+        modes=(mode,),
+        splits=("all",),
+        subsets=("all",),
+        dataset_order=dataset_order,
+        display_dataset=display_dataset,
+        subset_of_split=subset_of_split,
+        select_items=refuse,
+        read_items=refuse,
+        download=refuse,
+        download_images=refuse,
+        reference_rows=reference_rows,
+        importers=importers,
+        notes=notes,
+    )

@@ -19,39 +19,21 @@ The runner cannot judge MJ-Bench yet (no image-pair task, images not here): the 
 
 from __future__ import annotations
 
-from leaderboard.benchmarks.base import Benchmark, BenchmarkError, unavailable
+from leaderboard.benchmarks.base import imported_only
 from leaderboard.benchmarks.mj_bench.datasets import DATASET_ORDER, DISPLAY_NAMES, display_dataset
 from leaderboard.benchmarks.mj_bench.importer import COMMAND, NAME, NOTE, import_mj_bench
 from leaderboard.benchmarks.mj_bench.reference import reference_rows
 
-_NO_ITEMS = unavailable(
-    "MJ-Bench items are a prompt and two generated images, and no judge task for two images exists yet",
-    "import the stored verdicts with `python -m leaderboard import-mj-bench SRC` instead",
-)
-
-
-def _subset_of_split(split: str) -> str:
-    if split != "all":
-        raise BenchmarkError(f"split {split!r} is not one of all (MJ-Bench has no curated subsets)")
-    return "all"
-
-
-MJ_BENCH = Benchmark(
+MJ_BENCH = imported_only(
     name=NAME,
     title="MJ-Bench (text-to-image alignment)",
     repo_id="MJ-Bench/MJ-Bench",
-    modes=("pair",),
-    splits=("all",),
-    subsets=("all",),
+    mode="pair",
     dataset_order=DATASET_ORDER,
     display_dataset=display_dataset,
-    subset_of_split=_subset_of_split,
-    select_items=_NO_ITEMS,
-    read_items=_NO_ITEMS,
-    download=_NO_ITEMS,
-    download_images=_NO_ITEMS,
     reference_rows=reference_rows,
     importers={COMMAND: import_mj_bench},
+    no_items="MJ-Bench items are a prompt and two generated images, and the runner cannot read them yet",
     notes=NOTE,
 )
 

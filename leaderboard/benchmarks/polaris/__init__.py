@@ -17,40 +17,22 @@ functions of :data:`POLARIS` say so.
 
 from __future__ import annotations
 
-from leaderboard.benchmarks.base import Benchmark, BenchmarkError, unavailable
+from leaderboard.benchmarks.base import imported_only
 from leaderboard.benchmarks.polaris.datasets import DATASET_ORDER, POLARIS_DATASET, display_dataset
 from leaderboard.benchmarks.polaris.importer import COMMAND, import_polaris
 from leaderboard.benchmarks.polaris.reference import reference_rows
 from leaderboard.benchmarks.vlm_judge_uncertainty import POLARIS as NAME
 
-_NO_ITEMS = unavailable(
-    "Polaris items (captions and images) are not available to this project, so it cannot judge them",
-    "import stored judge outputs with `python -m leaderboard import-polaris SRC` instead",
-)
-
-
-def _subset_of_split(split: str) -> str:
-    if split != "all":
-        raise BenchmarkError(f"split {split!r} is not one of all (Polaris has no curated subsets)")
-    return "all"
-
-
-POLARIS = Benchmark(
+POLARIS = imported_only(
     name=NAME,
     title="Polaris (caption ratings)",
     repo_id="yuwd/Polaris",
-    modes=("score",),
-    splits=("all",),
-    subsets=("all",),
+    mode="score",
     dataset_order=DATASET_ORDER,
     display_dataset=display_dataset,
-    subset_of_split=_subset_of_split,
-    select_items=_NO_ITEMS,
-    read_items=_NO_ITEMS,
-    download=_NO_ITEMS,
-    download_images=_NO_ITEMS,
     reference_rows=reference_rows,
     importers={COMMAND: import_polaris},
+    no_items="Polaris items (captions and images) are not available to this project, so it cannot judge them",
     notes=(
         "Human labels are the human mean rating binned to 1-5 by VLM-Judge-Uncertainty; the judges used that "
         "project's own scoring prompt."
