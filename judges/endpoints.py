@@ -168,6 +168,18 @@ def _checked(host: str, addresses: list[Address], public: bool) -> list[Address]
     return addresses
 
 
+def _within_deadline(timeout: float | None, what: type[Exception]) -> float | None:
+    """The time an I/O step may take: its own timeout cut to what is left of the request's deadline.
+
+    Raises:
+        what: The deadline has passed (the transport's own timeout error, so the client reports it).
+    """
+    left = _remaining(timeout)
+    if left is not None and left <= 0:
+        raise what("the request's deadline passed")
+    return left
+
+
 def guarded_transports(*, public: bool, limits: Any = None) -> tuple[Any, Any]:
     """A sync and an async httpx2 transport that apply the address guard and the request deadline.
 
@@ -186,23 +198,17 @@ def guarded_transports(*, public: bool, limits: Any = None) -> tuple[Any, Any]:
         def __init__(self, inner: httpcore2.NetworkStream) -> None:
             self._inner = inner
 
-        def _timeout(self, timeout: float | None, what: type[Exception]) -> float | None:
-            left = _remaining(timeout)
-            if left is not None and left <= 0:
-                raise what("the request's deadline passed")
-            return left
-
         def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            return self._inner.read(max_bytes, self._timeout(timeout, httpcore2.ReadTimeout))
+            return self._inner.read(max_bytes, _within_deadline(timeout, httpcore2.ReadTimeout))
 
         def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            self._inner.write(buffer, self._timeout(timeout, httpcore2.WriteTimeout))
+            self._inner.write(buffer, _within_deadline(timeout, httpcore2.WriteTimeout))
 
         def close(self) -> None:
             self._inner.close()
 
         def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
-            left = self._timeout(timeout, httpcore2.ConnectTimeout)
+            left = _within_deadline(timeout, httpcore2.ConnectTimeout)
             return Stream(self._inner.start_tls(ssl_context, server_hostname, left))
 
         def get_extra_info(self, info: str) -> Any:
@@ -212,17 +218,11 @@ def guarded_transports(*, public: bool, limits: Any = None) -> tuple[Any, Any]:
         def __init__(self, inner: httpcore2.AsyncNetworkStream) -> None:
             self._inner = inner
 
-        def _timeout(self, timeout: float | None, what: type[Exception]) -> float | None:
-            left = _remaining(timeout)
-            if left is not None and left <= 0:
-                raise what("the request's deadline passed")
-            return left
-
         async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            return await self._inner.read(max_bytes, self._timeout(timeout, httpcore2.ReadTimeout))
+            return await self._inner.read(max_bytes, _within_deadline(timeout, httpcore2.ReadTimeout))
 
         async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            await self._inner.write(buffer, self._timeout(timeout, httpcore2.WriteTimeout))
+            await self._inner.write(buffer, _within_deadline(timeout, httpcore2.WriteTimeout))
 
         async def aclose(self) -> None:
             await self._inner.aclose()
@@ -230,7 +230,7 @@ def guarded_transports(*, public: bool, limits: Any = None) -> tuple[Any, Any]:
         async def start_tls(
             self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
         ) -> Any:
-            left = self._timeout(timeout, httpcore2.ConnectTimeout)
+            left = _within_deadline(timeout, httpcore2.ConnectTimeout)
             return AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, left))
 
         def get_extra_info(self, info: str) -> Any:
