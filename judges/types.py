@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 from judges.verdicts import Verdict
 
@@ -136,7 +136,28 @@ class ImagePairTask:
         return ("Image A", "Image B")
 
 
-Task: TypeAlias = ScoreTask | PairTask | BatchTask | ImagePairTask
+@runtime_checkable
+class Task(Protocol):
+    """What every task type has, whatever its kind adds (criteria, steps, checks, candidates ...).
+
+    Each task kind defines its own frozen dataclass; the Judge, the UI and the runner rely only on
+    these fields.
+
+    Attributes:
+        instruction: What was asked (the question, the text-to-image prompt, the query).
+        responses: What is judged, in the order the judge sees it (labels for image tasks).
+        images: The images the judge sees.
+        image_description: A caption for text-only judges, or None.
+    """
+
+    @property
+    def instruction(self) -> str: ...
+    @property
+    def responses(self) -> tuple[str, ...]: ...
+    @property
+    def images(self) -> tuple[ImagePart, ...]: ...
+    @property
+    def image_description(self) -> str | None: ...
 
 
 # --------------------------------------------------------------------------- requests and completions
@@ -201,11 +222,29 @@ def text_problem(field_name: str, text: str) -> str:
 
 
 @dataclass(frozen=True)
+class ResponseFormat:
+    """A JSON schema the answer must follow (OpenAI's ``response_format`` of type ``json_schema``).
+
+    A backend that can constrain its output sends it; one whose server refuses it asks again without
+    it (see :attr:`Completion.structured`), and the task's prompt, which always describes the JSON,
+    and its lenient reader (:mod:`judges.jsonread`) do the rest.
+
+    Attributes:
+        name: The schema's name (letters, digits, ``_`` and ``-``), as the protocol asks for one.
+        schema: The JSON schema of the answer object.
+    """
+
+    name: str
+    schema: Mapping[str, Any] = field(hash=False, compare=False)
+
+
+@dataclass(frozen=True)
 class ChatRequest:
-    """What a backend receives: the rendered messages and how to sample."""
+    """What a backend receives: the rendered messages, how to sample and, optionally, a JSON schema."""
 
     messages: tuple[Message, ...]
     sampling: Sampling = Sampling()
+    response_format: ResponseFormat | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +258,8 @@ class Capabilities:
         system_prompt: Accepts a system message (otherwise it is merged into the first user turn).
         max_images: Most images per request, ``None`` for no stated limit.
         label_scoring: Can score verdict labels in one forward pass (local models).
+        structured_output: Accepts a JSON schema in ``response_format`` (assumed of OpenAI-compatible
+            servers until one refuses; see :class:`ResponseFormat`).
     """
 
     vision: bool = True
@@ -227,6 +268,7 @@ class Capabilities:
     system_prompt: bool = True
     max_images: int | None = None
     label_scoring: bool = False
+    structured_output: bool = True
 
 
 @dataclass(frozen=True)
@@ -263,6 +305,9 @@ class Completion:
         usage: Token counts, when the backend reports them.
         tokens: Per-token log-probabilities, when requested and supported.
         finish_reason: ``stop``, ``length``, ... as reported.
+        structured: None when the request carried no JSON schema; True when the backend sent it
+            with the request; False when it could not (the server refused it, or the backend cannot
+            constrain its output), so the answer is free text to be read leniently.
     """
 
     text: str
@@ -271,6 +316,7 @@ class Completion:
     usage: Usage | None = None
     tokens: tuple[TokenLogprob, ...] | None = None
     finish_reason: str | None = None
+    structured: bool | None = None
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -359,6 +405,11 @@ class JudgeResult:
     and ``probabilities`` come from the first request in the original order; ``latency_s`` and
     ``usage`` add up every request of the judgment (orders x samples, re-asks included), so with
     concurrent requests ``latency_s`` is model time, not wall time.
+
+    ``details`` holds what a task with a structured verdict adds, JSON-ready (per-criterion verdicts
+    and comments of a rubric, the checks of a verification, the steps of a process judgment, the
+    rules of a safety judgment, the candidate scores of a relevance judgment); the CLI prints its
+    keys beside the usual fields and stored runs keep it in the judgment line.
     """
 
     mode: ModeName  # the task kind's name
@@ -376,12 +427,14 @@ class JudgeResult:
     attempts: int = 1
     template: str = ""
     setting: str = ""
+    details: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (tuples become lists, nested dataclasses dicts)."""
         from dataclasses import asdict
 
         out = asdict(self)
+        out["details"] = None if self.details is None else dict(self.details)
         if isinstance(self.verdict, tuple):
             out["verdict"] = list(self.verdict)
         if self.probabilities is not None:

@@ -36,6 +36,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -195,6 +196,9 @@ class OpenAICompatBackend:
         # acomplete() runs on the caller's loop; an async client must not outlive or cross loops.
         self._async_client: openai.AsyncOpenAI | None = None
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        # Set once the server has refused a JSON schema (and accepted the same request without
+        # one): later requests go without it instead of failing once each.
+        self.schema_refused = not self.capabilities.structured_output
 
     def __repr__(self) -> str:
         return f"OpenAICompatBackend(name={self.name!r}, model={self.model!r}, base_url={self.shown_url!r})"
@@ -216,12 +220,15 @@ class OpenAICompatBackend:
             try:
                 with request_deadline(self.timeout_s):
                     raw = client.chat.completions.with_raw_response.create(**payload)
-                return self._completion(raw.http_response.content, start)
+                return self._structured(request, payload, self._completion(raw.http_response.content, start))
             except openai.OpenAIError as exc:
-                outcome = self._after_failure(exc, attempt)
+                outcome = self._after_failure(exc, attempt, payload)
             # Raised here, outside the except block, so the client's exception is not even chained.
             if isinstance(outcome, JudgeError):
                 raise outcome from None
+            if isinstance(outcome, dict):
+                payload = outcome
+                continue
             time.sleep(outcome)
             attempt += 1
 
@@ -331,11 +338,14 @@ class OpenAICompatBackend:
             try:
                 with request_deadline(self.timeout_s):
                     raw = await client.chat.completions.with_raw_response.create(**payload)
-                return self._completion(raw.http_response.content, start)
+                return self._structured(request, payload, self._completion(raw.http_response.content, start))
             except openai.OpenAIError as exc:
-                outcome = self._after_failure(exc, attempt)
+                outcome = self._after_failure(exc, attempt, payload)
             if isinstance(outcome, JudgeError):
                 raise outcome from None
+            if isinstance(outcome, dict):
+                payload = outcome
+                continue
             await asyncio.sleep(outcome)
             attempt += 1
 
@@ -374,9 +384,27 @@ class OpenAICompatBackend:
             payload["logprobs"] = True
             if sampling.top_logprobs > 0:
                 payload["top_logprobs"] = sampling.top_logprobs
+        schema = request.response_format
+        if schema is not None and not self.schema_refused:
+            payload["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "schema": dict(schema.schema), "strict": True},
+            }
         if self.extra_body:
             payload["extra_body"] = self.extra_body
         return payload
+
+    def _structured(self, request: ChatRequest, payload: dict[str, Any], completion: Completion) -> Completion:
+        """Say on the completion whether its request went with the JSON schema it asked for."""
+        if request.response_format is None:
+            return completion
+        sent = "response_format" in payload
+        if not sent and not self.schema_refused:
+            # Sent without the schema although none had been refused yet: the server refused this
+            # request's schema, and the same request without it passed, so the schema was the cause.
+            self.schema_refused = True
+            logger.warning("%s: the server refuses JSON schemas; sending later requests without one", self.name)
+        return replace(completion, structured=sent)
 
     def _messages(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
         images = sum(len(m.images) for m in messages)
@@ -465,8 +493,15 @@ class OpenAICompatBackend:
         ceiling = min(self.backoff_max_s, self.backoff_base_s * 2**attempt)
         return ceiling * (0.5 + random.random() / 2)
 
-    def _after_failure(self, exc: openai.OpenAIError, attempt: int) -> JudgeError | float:
-        """The error to raise for ``exc``, or the seconds to wait before retrying (logged)."""
+    def _after_failure(
+        self, exc: openai.OpenAIError, attempt: int, payload: dict[str, Any]
+    ) -> JudgeError | float | dict[str, Any]:
+        """The error to raise for ``exc``, the seconds to wait before retrying (logged), or the
+        payload to send at once instead: the same request without a JSON schema the server refused.
+        """
+        if "response_format" in payload and isinstance(exc, openai.APIStatusError) and exc.status_code in (400, 422):
+            logger.info("%s: HTTP %d with a JSON schema; asking again without it", self.name, exc.status_code)
+            return {k: v for k, v in payload.items() if k != "response_format"}
         delay = self._retry_delay(exc, attempt)
         if delay is None:
             return self._translate(exc, attempt)
