@@ -31,7 +31,7 @@ from judges.errors import ConfigError, JudgeError, redact
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, template_names
 from judges.settings import Settings
-from judges.tasks import TASKS, get_task, task_names
+from judges.tasks import TASKS, InputSpec, TaskKind, get_task, task_names
 from judges.types import JudgeResult, Sampling, text_problem
 
 
@@ -88,9 +88,61 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument("--device", default="auto", help="local judges: cuda, cpu or auto")
     judge.add_argument("--json", action="store_true", help="print one JSON object")
     judge.add_argument("-v", "--verbose", action="store_true")
+    _add_task_inputs(judge)
 
     sub.add_parser("list", help="list judges, modes, settings and templates")
     return parser
+
+
+def task_inputs() -> dict[str, InputSpec]:
+    """Every task's extra inputs by name (tasks that share an input declare it alike)."""
+    specs: dict[str, InputSpec] = {}
+    for kind in TASKS.values():
+        for spec in kind.inputs:
+            specs.setdefault(spec.name, spec)
+    return specs
+
+
+_ARGPARSE_KIND: dict[str, dict] = {
+    "text": {},
+    "file": {"metavar": "FILE"},
+    "texts": {"action": "append"},
+    "files": {"action": "append", "metavar": "FILE"},
+    "choice": {},
+    "int": {"type": int},
+    "float": {"type": float},
+    "flag": {"action": "store_true", "default": None},
+}
+
+
+def _add_task_inputs(parser: argparse.ArgumentParser) -> None:
+    """One flag per extra task input, named and described by the task that declares it."""
+    group = parser.add_argument_group("task inputs (see each mode's help)")
+    users: dict[str, list[str]] = {}
+    for name, kind in TASKS.items():
+        for spec in kind.inputs:
+            users.setdefault(spec.name, []).append(name)
+    for name, spec in task_inputs().items():
+        group.add_argument(
+            spec.flag,
+            dest=f"input_{name}",
+            help=f"{', '.join(users[name])}: {spec.help}",
+            **_ARGPARSE_KIND[spec.kind],
+        )
+
+
+def _extra_of(args: argparse.Namespace, kind: TaskKind) -> dict[str, object]:
+    """The task inputs given on the command line, for ``kind``; a flag ``kind`` does not take is an error."""
+    own = {spec.name for spec in kind.inputs}
+    extra: dict[str, object] = {}
+    for name, spec in task_inputs().items():
+        value = getattr(args, f"input_{name}", None)
+        if value is None:
+            continue
+        if name not in own:
+            raise ConfigError(f"{spec.flag} does not apply to --mode {kind.name}; drop it.")
+        extra[name] = value
+    return extra
 
 
 def _spec_for(args: argparse.Namespace) -> JudgeSpec:
@@ -133,7 +185,7 @@ def run_judge(args: argparse.Namespace, settings: Settings) -> JudgeResult:
     """Build the judge and the task from parsed arguments and judge once."""
     spec = _spec_for(args)
     mode = get_task(args.mode)
-    task = mode.make_task(args.instruction, args.response, args.image, args.image_description)
+    task = mode.make_task(args.instruction, args.response, args.image, args.image_description, _extra_of(args, mode))
     options = JudgeOptions(
         setting=args.setting,
         criteria=args.criteria,
@@ -156,6 +208,9 @@ def run_judge(args: argparse.Namespace, settings: Settings) -> JudgeResult:
 def result_json(result: JudgeResult) -> dict:
     """The ``--json`` object: the result's fields with the verdict as a JSON value."""
     out = result.to_dict()
+    # A structured task's parts (criteria, checks, steps ...) are top-level fields of their own.
+    details = out.pop("details", None) or {}
+    out.update({key: value for key, value in details.items() if key not in out})
     dist = result.probabilities
     out["probabilities"] = None if dist is None else dict(dist.probabilities)
     if dist is not None:
@@ -186,6 +241,8 @@ def _print_human(result: JudgeResult) -> None:
         c = result.consistency
         agreement = "n/a" if c.agreement is None else f"{c.agreement:.0%}"
         print(f"{c.kind + ':':<9} {agreement} of {_count(len(c.verdicts), 'verdict')} agree with the majority")
+    for key, value in (result.details or {}).items():
+        print(f"{key + ':':<9} {json.dumps(value, ensure_ascii=False)}")
     print(f"latency:  {result.latency_s:.2f} s, {_count(result.attempts, 'request')}")
     print(f"analysis: {result.analysis}")
 

@@ -20,7 +20,7 @@ from judges.backends.base import Backend, LabelScorer
 from judges.errors import BackendError, BadInput, ConfigError, JudgeError
 from judges.probabilities import distribution_from_alternatives, distribution_from_tokens
 from judges.prompts import DEFAULT_TEMPLATE, PromptSetting, check_images, get_setting, load_template
-from judges.tasks import TASKS, TaskKind, get_task
+from judges.tasks import TASKS, Procedure, TaskKind, get_task
 from judges.types import (
     ChatRequest,
     Completion,
@@ -178,11 +178,14 @@ class Judge:
             prevented any answer (bad input, backend failure). Errors are not verdicts: a runner
             should retry them, not store them.
         """
+        if isinstance(self.task, Procedure):
+            # A structured task plans its own requests; it calls check_task on each task itself.
+            return self.task.run(self, tasks)
         slots: list[JudgeResult | JudgeError | None] = [None] * len(tasks)
         outcomes: list[_Outcome] = []
         for index, task in enumerate(tasks):
             try:
-                self._check_task(task)
+                self.check_task(task)
                 outcomes.extend(self._outcomes_for(index, task))
             except JudgeError as exc:
                 slots[index] = exc
@@ -199,7 +202,12 @@ class Judge:
 
     # ------------------------------------------------------------------ building requests
 
-    def _check_task(self, task: Task) -> None:
+    def check_task(self, task: Task) -> None:
+        """Check a task fits the setting and the backend (images present, not too many).
+
+        Raises:
+            BadInput: Saying what to change.
+        """
         check_images(self.setting, len(task.images))
         limit = self.backend.capabilities.max_images
         if self.setting.sees_image and limit is not None and len(task.images) > limit:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from judges.errors import ConfigError
 from judges.parsing import parse_with
-from judges.tasks.base import BaseTask, Reorder, TaskKind
+from judges.tasks.base import BaseTask, InputSpec, Procedure, Reorder, TaskKind
 from judges.tasks.batch import BatchKind
 from judges.tasks.image_pair import ImagePairKind
 from judges.tasks.pair import PairKind
@@ -73,6 +73,8 @@ def parse_verdict(
 __all__ = [
     "TASKS",
     "BaseTask",
+    "InputSpec",
+    "Procedure",
     "Reorder",
     "TaskKind",
     "get_task",

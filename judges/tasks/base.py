@@ -12,15 +12,25 @@ name:
 * parsing: :meth:`TaskKind.parse` reads a verdict out of a judge's text;
 * order variations: :attr:`TaskKind.reorder` says whether the task supports position swap
   (``swap``), order shuffles (``shuffle``) or neither;
-* display: :meth:`TaskKind.verdict_html` and :attr:`TaskKind.probability_axis`.
+* display: :meth:`TaskKind.verdict_html`, :meth:`TaskKind.details_html` and
+  :attr:`TaskKind.probability_axis`;
+* extra inputs: :attr:`TaskKind.inputs` declares what a task takes beyond the instruction, responses
+  and images (a rubric, checks, steps, a constitution, candidate images ...); the CLI turns each
+  :class:`InputSpec` into a flag and the Judge tab into a field, and both hand the values to
+  :meth:`TaskKind.make_task` as ``extra``.
+
+Tasks whose verdict is one label go through the Judge's shared path (render, ask, parse, swap or
+shuffle, majority). Tasks with a structured verdict (per-criterion scores, checks, steps, rules,
+candidate scores) are :class:`Procedure` kinds too: the Judge hands them the whole judgment, and they
+return one :class:`~judges.types.JudgeResult` per task with their parts in ``details``.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from judges.errors import BadInput
 from judges.images import ImageSource, load_image
@@ -28,6 +38,62 @@ from judges.parsing import parse_with
 from judges.prompts import PromptSetting, Template, render_prompt
 from judges.types import ImagePart, Message, ParseResult, Task, TextPart, text_problem
 from judges.verdicts import LETTERS, Verdict, VerdictSpace
+
+if TYPE_CHECKING:
+    from judges.errors import JudgeError
+    from judges.judge import Judge
+    from judges.types import JudgeResult
+
+#: What kind of value an extra input holds; the CLI and the Judge tab pick their widget from it.
+InputKind = Literal["text", "texts", "file", "files", "choice", "int", "float", "flag"]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input a task takes beyond the instruction, the responses and the images.
+
+    Attributes:
+        name: The key in ``make_task``'s ``extra`` (and the CLI's ``--<name with dashes>`` flag).
+        label: What the Judge tab shows.
+        help: One line for ``--help`` and the field's info text.
+        kind: ``text`` (one string), ``texts`` (repeatable flag; one per line in the UI), ``file``
+            / ``files`` (paths), ``choice`` (one of ``choices``), ``int``, ``float`` or ``flag``.
+        choices: The values of a ``choice`` input (its first is the default unless ``default`` is set).
+        default: The value when not given (None: not given).
+        public: Whether a visitor of a public Space may use it (rendering code locally may not).
+    """
+
+    name: str
+    label: str
+    help: str
+    kind: InputKind = "text"
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    public: bool = True
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag: ``--mask-center`` for ``mask_center``."""
+        return "--" + self.name.replace("_", "-")
+
+
+@runtime_checkable
+class Procedure(Protocol):
+    """A task kind that runs its own judgment (several requests with a structured verdict).
+
+    The Judge checks the options and the task, then calls :meth:`run`; everything else (which
+    requests, in which order, how to read and combine them) is the task's.
+    """
+
+    def run(self, judge: Judge, tasks: Sequence[Any]) -> list[JudgeResult | JudgeError]:
+        """Judge ``tasks`` with ``judge`` (its backend, options, setting and template).
+
+        Returns:
+            One slot per task: a JudgeResult (parsed or unscored, with ``details``), or the
+            JudgeError that prevented any answer.
+        """
+        ...
+
 
 #: How a task varies the order its responses are shown in, to measure and cancel position bias.
 Reorder = Literal["none", "swap", "shuffle"]
@@ -75,6 +141,8 @@ class TaskKind(Protocol):
     def prompt_section(self) -> str: ...
     @property
     def images_required(self) -> int: ...
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]: ...
 
     def make_task(
         self,
@@ -82,8 +150,13 @@ class TaskKind(Protocol):
         responses: Sequence[str],
         images: Sequence[ImageSource] = (),
         image_description: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Task:
-        """Validate raw input and build the task's type. Raises BadInput with a clear message."""
+        """Validate raw input (``extra``: values of :attr:`inputs` by name) and build the task's type.
+
+        Raises:
+            BadInput: With a message saying what to fix.
+        """
         ...
 
     def render(
@@ -108,6 +181,10 @@ class TaskKind(Protocol):
         """A parsed verdict as a small HTML block (classes ``verdict*`` of assets/app.css)."""
         ...
 
+    def details_html(self, details: Mapping[str, Any]) -> str:
+        """A result's ``details`` as HTML (a table of criteria, checks, steps ...); '' for none."""
+        ...
+
 
 @dataclass(frozen=True)
 class BaseTask:
@@ -124,6 +201,7 @@ class BaseTask:
     probability_axis: str = "Verdict"
     prompt_section: str = ""
     images_required: int = 0
+    inputs: tuple[InputSpec, ...] = ()
 
     def _validate(self, instruction: str, responses: Sequence[str]) -> tuple[str, tuple[str, ...]]:
         if not isinstance(instruction, str) or not instruction.strip():
@@ -156,14 +234,16 @@ class BaseTask:
         responses: Sequence[str],
         images: Sequence[ImageSource] = (),
         image_description: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Task:
-        """Validate raw input and build the task's type.
+        """Validate raw input and build the task's type (these tasks take no ``extra`` inputs).
 
         Raises:
             BadInput: Empty instruction or response, a response count the task does not take, or
                 an image that cannot be used.
         """
         instruction, texts = self._validate(instruction, responses)
+        unknown_inputs(self, extra)
         if image_description is not None:
             problem = text_problem("The image description", image_description)
             if problem:
@@ -211,10 +291,25 @@ class BaseTask:
     def verdict_html(self, verdict: Verdict, responses: Sequence[str]) -> str:
         raise NotImplementedError
 
+    def details_html(self, details: Mapping[str, Any]) -> str:
+        return ""
+
+
+def unknown_inputs(kind: TaskKind, extra: Mapping[str, Any] | None) -> None:
+    """Refuse inputs ``kind`` does not declare (a typo, or an input meant for another task).
+
+    Raises:
+        BadInput: Naming the inputs and the ones the task takes.
+    """
+    unknown = sorted(set(extra or {}) - {spec.name for spec in kind.inputs})
+    if unknown:
+        takes = ", ".join(spec.name for spec in kind.inputs) or "none"
+        raise BadInput(f"{kind.title} mode does not take {', '.join(unknown)} (its extra inputs: {takes}).")
+
 
 def reorder_fields(task: Task, order: tuple[int, ...], **fields: object) -> Task:
     """``dataclasses.replace`` for a reordered task, or the task itself for the identity order."""
-    return task if order == tuple(range(len(order))) else replace(task, **fields)  # type: ignore[arg-type]
+    return task if order == tuple(range(len(order))) else replace(task, **fields)  # type: ignore[type-var]
 
 
 def snippet(text: str, limit: int = 90) -> str:

@@ -10,13 +10,14 @@ wording speaks of answers about one image.
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from judges.errors import BadInput, ConfigError
 from judges.images import ImageSource, load_image
 from judges.prompts import PromptSetting, Template, fence
-from judges.tasks.base import BaseTask, Reorder, reorder_fields, verdict_block
+from judges.tasks.base import BaseTask, Reorder, reorder_fields, unknown_inputs, verdict_block
 from judges.types import ImagePairTask, Message, Part, Task, TextPart, text_problem
 from judges.verdicts import LETTERS, TIE, Choice, Verdict
 
@@ -46,6 +47,7 @@ class ImagePairKind(BaseTask):
         responses: Sequence[str],
         images: Sequence[ImageSource] = (),
         image_description: str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Task:
         """Validate a prompt and two images into an :class:`~judges.types.ImagePairTask`.
 
@@ -53,6 +55,7 @@ class ImagePairKind(BaseTask):
             BadInput: An empty prompt, text responses (this task judges images), or not exactly two
                 usable images.
         """
+        unknown_inputs(self, extra)
         if not isinstance(instruction, str) or not instruction.strip():
             raise BadInput("The prompt is empty. Write the text-to-image prompt both images were generated from.")
         problem = text_problem("The prompt", instruction)

@@ -413,6 +413,8 @@ class Judgment:
         swap: Pair judged in both orders, when done.
         consistency: Several samples of the same judgment, when done.
         latency_s: Wall time of the judgment.
+        details: A structured task's parts (per-criterion verdicts, checks, steps ...), as the
+            judge result's ``details``; the key is left out of the line when there are none.
     """
 
     item_id: str
@@ -423,6 +425,7 @@ class Judgment:
     swap: Mapping[str, Any] | None = None
     consistency: Mapping[str, Any] | None = None
     latency_s: float | None = None
+    details: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this line."""
@@ -435,6 +438,8 @@ class Judgment:
             "swap": _plain(self.swap),
             "consistency": _plain(self.consistency),
             "latency_s": _plain(self.latency_s),
+            # Only structured tasks have details; other lines stay as they always were.
+            **({"details": _plain(self.details)} if self.details is not None else {}),
         }
 
     def to_json_line(self) -> str:
@@ -469,4 +474,5 @@ class Judgment:
             swap=_plain(result.swap),
             consistency=_plain(result.consistency),
             latency_s=result.latency_s,
+            details=_plain(result.details),
         )
