@@ -31,7 +31,7 @@ from judges.errors import ConfigError, JudgeError, redact
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, template_names
 from judges.settings import Settings
-from judges.tasks import TASKS, InputSpec, TaskKind, get_task, task_names
+from judges.tasks import TASKS, TaskKind, get_task, task_inputs, task_names
 from judges.types import JudgeResult, Sampling, text_problem
 
 
@@ -92,15 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list judges, modes, settings and templates")
     return parser
-
-
-def task_inputs() -> dict[str, InputSpec]:
-    """Every task's extra inputs by name (tasks that share an input declare it alike)."""
-    specs: dict[str, InputSpec] = {}
-    for kind in TASKS.values():
-        for spec in kind.inputs:
-            specs.setdefault(spec.name, spec)
-    return specs
 
 
 _ARGPARSE_KIND: dict[str, dict] = {

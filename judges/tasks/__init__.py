@@ -41,6 +41,15 @@ def task_names() -> list[str]:
     return list(TASKS)
 
 
+def task_inputs() -> dict[str, InputSpec]:
+    """Every task's extra inputs by name, in registry order (tasks sharing an input declare it alike)."""
+    specs: dict[str, InputSpec] = {}
+    for kind in TASKS.values():
+        for spec in kind.inputs:
+            specs.setdefault(spec.name, spec)
+    return specs
+
+
 def task_label(name: str) -> str:
     """What selectors show for a task: ``Pair (A, B or tie)``."""
     kind = get_task(name)
@@ -78,6 +87,7 @@ __all__ = [
     "Reorder",
     "TaskKind",
     "get_task",
+    "task_inputs",
     "parse_verdict",
     "task_label",
     "task_names",

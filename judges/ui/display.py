@@ -57,15 +57,19 @@ def verdict_html(result: JudgeResult, responses: Sequence[str] = ()) -> str:
         result: The judgment.
         responses: The judged responses, to quote the winner or the ranking.
     """
+    kind = get_task(result.mode)
+    # A structured task's parts (criteria, checks, steps ...) show under the verdict, scored or not:
+    # one unscored criterion leaves the others standing.
+    parts = kind.details_html(result.details) if result.details else ""
     if not result.parsed or result.verdict is None:
         reason = html.escape(result.reason or "no valid verdict in the output")
         return (
             '<div class="verdict verdict-unscored"><div class="verdict-kicker">Verdict</div>'
             f'<div class="verdict-main">Unscored: {reason}</div>'
             '<div class="verdict-sub">The judge answered, but no valid verdict could be read. '
-            "See the raw output below.</div></div>"
+            "See the raw output below.</div></div>" + parts
         )
-    return get_task(result.mode).verdict_html(result.verdict, responses)
+    return kind.verdict_html(result.verdict, responses) + parts
 
 
 def details_markdown(

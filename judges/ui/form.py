@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,9 @@ from judges.images import load_image
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, PromptSetting, check_images, get_setting
 from judges.settings import Settings
-from judges.tasks import TASKS, get_task, task_label
+from judges.tasks import TASKS, Procedure, get_task, task_inputs, task_label
 from judges.types import ImagePart, JudgeResult, Sampling, Task
+from judges.ui import inputs as task_fields
 from judges.ui.views import (
     Reconciled,
     RecordingBackend,
@@ -190,6 +191,8 @@ class JudgeForm:
         samples: Samples per order (majority vote).
         logprobs: Custom endpoint: ask for token log-probabilities (verdict probabilities).
         more_images: Further images the instruction refers to, sent after ``image``.
+        task_inputs: The selected task's extra inputs by name (see :mod:`judges.ui.inputs`); the
+            API takes each as ``input_<name>``.
     """
 
     image: Any
@@ -210,6 +213,7 @@ class JudgeForm:
     samples: int = 1
     logprobs: bool = False
     more_images: tuple[Any, ...] = ()
+    task_inputs: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         # The key must never reach a log line through a repr.
@@ -231,8 +235,15 @@ class JudgeForm:
             raise BadInput(f"/judge takes at most {len(INPUT_FIELDS)} inputs, got {len(values)}.")
         named = {k: v for k, v in zip(INPUT_FIELDS, values, strict=False) if v is not None}
         responses = tuple(_text("response", named.pop(f"response_{i + 1}", "")) for i in range(MAX_RESPONSES))
-        fields = {k: _CASTS.get(k, _as_text)(k, v) for k, v in named.items()}
-        return cls(responses=responses, **{"mode": DEFAULT_TASK, "instruction": "", "image": None, **fields})
+        specs = task_inputs()
+        extra = {
+            name: task_fields.cast(specs[name], named.pop(task_fields.PREFIX + name))
+            for name in specs
+            if task_fields.PREFIX + name in named
+        }
+        casts = {k: _CASTS.get(k, _as_text)(k, v) for k, v in named.items()}
+        defaults = {"mode": DEFAULT_TASK, "instruction": "", "image": None}
+        return cls(responses=responses, task_inputs=extra, **{**defaults, **casts})
 
     @property
     def prompt_setting(self) -> PromptSetting:
@@ -334,8 +345,9 @@ def input_defaults() -> dict[str, Any]:
     """Defaults of the optional ``/judge`` inputs (the first four inputs are required)."""
     from dataclasses import MISSING, fields
 
-    defaults = {f"response_{i + 1}": "" for i in range(1, MAX_RESPONSES)}
+    defaults: dict[str, Any] = {f"response_{i + 1}": "" for i in range(1, MAX_RESPONSES)}
     defaults.update({f.name: f.default for f in fields(JudgeForm) if f.default is not MISSING})
+    defaults.update({task_fields.PREFIX + name: spec.default for name, spec in task_inputs().items()})
     return {name: defaults[name] for name in INPUT_FIELDS if name in defaults}
 
 
@@ -359,6 +371,7 @@ INPUT_FIELDS: tuple[str, ...] = (
     "samples",
     "logprobs",
     "more_images",
+    *task_fields.field_names(),
 )
 
 
@@ -402,7 +415,8 @@ def build_task(form: JudgeForm) -> Task:
     check_images(form.prompt_setting, len(images))
     responses = select_responses(form.mode, form.responses, form.response_count)
     description = (form.image_description or "").strip() or None
-    return kind.make_task(form.instruction or "", responses, images, description)
+    extra = task_fields.extra_for(form.mode, form.task_inputs, public=on_public_space(os.environ))
+    return kind.make_task(form.instruction or "", responses, images, description, extra)
 
 
 def _checked(image: Any, box: str) -> ImagePart:
@@ -546,8 +560,12 @@ def judge_form(
     finally:
         backend.close()
     kind = get_task(form.mode)
-    records = recorded_views(kind, task, backend.exchanges, judge.template, judge.setting, options.criteria)
     first = backend.exchanges[0][0].messages if backend.exchanges else ()
+    if isinstance(kind, Procedure):
+        # A structured task's requests are its own (criteria, checks, probes), not orders of one
+        # verdict, so there are no views to rebuild; its result carries its parts in ``details``.
+        return Judgment(result, tuple(task.responses), (), None, prompt_text(first))
+    records = recorded_views(kind, task, backend.exchanges, judge.template, judge.setting, options.criteria)
     return Judgment(
         result=result,
         responses=tuple(task.responses),

@@ -6,7 +6,8 @@ Only widgets and wiring live here; every decision is made by :mod:`judges.ui.for
 
     image, mode, instruction, response_1 ... response_8, response_count,
     judge, base_url, model, api_key, setting, image_description, criteria,
-    temperature, swap, shuffles, samples, logprobs, more_images
+    temperature, swap, shuffles, samples, logprobs, more_images,
+    input_<name> for every task input (judges.ui.inputs), e.g. input_rubric, input_check
 
 ``response_count`` (2..8) is read in batch mode only (left out: the boxes up to the last filled
 one); score uses the first box, pair the first two. The outputs are: verdict HTML, probability
@@ -28,11 +29,14 @@ import inspect
 import logging
 import traceback
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
 from judges.errors import JudgeError, redact
 from judges.settings import Settings
+from judges.tasks import InputSpec, task_inputs
+from judges.ui import inputs as task_fields
 from judges.ui.compare import COMPARE_FIELDS, MAX_COMPARED, compare, compare_forms, comparison_html
 from judges.ui.display import present_judgment, probability_figure
 from judges.ui.form import (
@@ -153,6 +157,30 @@ def _failure(exc: BaseException, secrets: list[str]) -> gr.Error:
     return gr.Error(UNEXPECTED, print_exception=False)
 
 
+def _input_widget(spec: InputSpec, visible: bool) -> gr.components.Component:
+    """The field for one task input, chosen by its kind."""
+    common: dict[str, Any] = {
+        "label": spec.label,
+        "visible": visible,
+        "elem_id": f"judge-input-{spec.name.replace('_', '-')}",
+    }
+    if spec.kind in ("text", "texts"):
+        info = spec.help + (" One per line." if spec.kind == "texts" else "")
+        return gr.Textbox(value=spec.default or "", info=info, lines=3, max_lines=16, **common)
+    if spec.kind in ("file", "files"):
+        return gr.File(file_count="single" if spec.kind == "file" else "multiple", type="filepath", **common)
+    if spec.kind == "choice":
+        return gr.Dropdown(list(spec.choices), value=spec.default or spec.choices[0], info=spec.help, **common)
+    if spec.kind == "flag":
+        return gr.Checkbox(value=bool(spec.default), info=spec.help, **common)
+    return gr.Number(value=spec.default, precision=0 if spec.kind == "int" else None, info=spec.help, **common)
+
+
+def _input_visible(spec: InputSpec, mode: str, public: bool) -> bool:
+    """A task input's field shows for the tasks that take it, and never on a public Space when it is local-only."""
+    return spec.name in task_fields.shown_for(mode) and (spec.public or not public)
+
+
 def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> None:
     """Render the Judge tab's components and events inside the current ``gr.Tab``.
 
@@ -214,6 +242,9 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
                 )
                 for i in range(MAX_RESPONSES)
             ]
+            public = settings.public_space
+            specs = list(task_inputs().values())
+            extras = [_input_widget(spec, _input_visible(spec, DEFAULT_TASK, public)) for spec in specs]
         with gr.Column(scale=4, min_width=320):
             judge = gr.Dropdown(judge_choices(), value=first_judge, label="Judge", elem_id="judge-name")
             note = gr.Markdown(judge_note(first_judge, settings), elem_classes="judge-note", elem_id="judge-note")
@@ -324,12 +355,13 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
             *cleared(),  # a batch ranking must not stay up after switching to pair
             "",
             int(slider) if applies.count else None,
+            *(gr.update(visible=_input_visible(spec, mode_value, public)) for spec in specs),
         ]
 
     mode.change(
         on_mode,
         [mode, count],
-        [image, more_box, instruction, count, swap, shuffles, *responses, *results, comparison, count_value],
+        [image, more_box, instruction, count, swap, shuffles, *responses, *results, comparison, count_value, *extras],
         api_name="judge_form_mode",
         api_visibility="private",
         queue=False,
@@ -409,6 +441,7 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         "samples": samples,
         "logprobs": logprobs,
         "more_images": more_images,
+        **{task_fields.PREFIX + spec.name: widget for spec, widget in zip(specs, extras, strict=True)},
         "judges": compared,
     }
     started = run.click(

@@ -214,8 +214,10 @@ class HFLocalBackend:
                 usage=usage,
                 tokens=tokens,
                 finish_reason=finish,
+                # Decoding is not constrained to a JSON schema here; the task reads the answer leniently.
+                structured=False if request.response_format is not None else None,
             )
-            for text, usage, tokens, finish in completions
+            for request, (text, usage, tokens, finish) in zip(requests, completions, strict=True)
         ]
 
     def _generation_overrides(self, sampling: Sampling) -> dict[str, Any]:
