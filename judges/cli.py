@@ -232,8 +232,13 @@ def _print_human(result: JudgeResult) -> None:
         c = result.consistency
         agreement = "n/a" if c.agreement is None else f"{c.agreement:.0%}"
         print(f"{c.kind + ':':<9} {agreement} of {_count(len(c.verdicts), 'verdict')} agree with the majority")
-    for key, value in (result.details or {}).items():
-        print(f"{key + ':':<9} {json.dumps(value, ensure_ascii=False)}")
+    # A task that lays out its own details (a rubric's criteria table) prints them; others as JSON.
+    lines = getattr(get_task(result.mode), "details_lines", None) if result.details else None
+    if lines is not None:
+        print("\n".join(lines(result.details)))
+    else:
+        for key, value in (result.details or {}).items():
+            print(f"{key + ':':<9} {json.dumps(value, ensure_ascii=False)}")
     print(f"latency:  {result.latency_s:.2f} s, {_count(result.attempts, 'request')}")
     print(f"analysis: {result.analysis}")
 
