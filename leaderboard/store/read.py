@@ -202,7 +202,9 @@ def _records_frame(
     unique_problem = np.array([verdict_problem(mode, u) for u in uniques] + [""], dtype=object)
     problem[:] = unique_problem[codes]  # code -1 (untyped) picks the trailing ""
     untyped = ~typed & np.array([v is not None for v in verdicts], dtype=bool)
-    problem[untyped] = [verdict_problem(mode, v) or f"verdict {v!r} has the wrong type" for v in verdicts[untyped]]
+    # A value of another type is judged by the task's own check, which tests types itself: the rubric
+    # task stores an int for one response and a letter for two.
+    problem[untyped] = [verdict_problem(mode, v) for v in verdicts[untyped]]
     bad = problem != ""
     for line, why in zip(kept_lines[bad], problem[bad], strict=True):
         problems.append(LoadProblem(file, int(line), f"{why}; counted as unscored"))
