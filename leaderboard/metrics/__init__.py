@@ -16,7 +16,10 @@ Rooms:
 * :mod:`~leaderboard.metrics.ranks`: rank with ties from intervals (rank_with_ties);
 * :mod:`~leaderboard.metrics.paired`: two runs on their common items, paired bootstrap of the
   difference, the matrix of significant wins (paired_comparison, win_matrix);
-* :mod:`~leaderboard.metrics.reliability`: reliability-diagram data per run (reliability_table).
+* :mod:`~leaderboard.metrics.reliability`: reliability-diagram data per run (reliability_table);
+* :mod:`~leaderboard.metrics.criteria`: rubric runs' per-criterion and overall agreement with
+  per-criterion human labels, read from the judgments' ``details`` (criteria_rows), and its command
+  line :mod:`~leaderboard.metrics.criteria_cli`.
 
 To add a metric: its spec in ``registry`` and its computation in a family of ``agreement`` (or
 ``compute``), from a table function in ``tables``, ``kappa`` or ``calibration``.
