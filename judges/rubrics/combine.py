@@ -103,7 +103,7 @@ def combine_part(views: Sequence[View], key: str, expected: Expect, *, swap: boo
     samples = [view for view in views if view.identity]
     agreement = None
     if len(samples) > 1 and original:
-        agreement = round(sum(v == first for v in original) / len(original), 4)
+        agreement = sum(v == first for v in original) / len(original)
     comment = ""
     for view in sorted(views, key=lambda v: (not v.identity, v.sample)):
         read = view.reads.get(key) if view.reads is not None else None

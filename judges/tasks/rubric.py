@@ -325,7 +325,7 @@ class RubricKind(BaseTask):
             )
             parsed = [v for v in verdicts if v is not None]
             majority = self.verdicts.majority(parsed) if parsed else None
-            agreement = round(sum(v == majority for v in parsed) / len(parsed), 4) if parsed else None
+            agreement = sum(v == majority for v in parsed) / len(parsed) if parsed else None
             consistency = ConsistencyOutcome(verdicts, majority, agreement, "samples")
         return replace(result, probabilities=overall_part.probabilities, swap=swap_outcome, consistency=consistency)
 
