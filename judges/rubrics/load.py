@@ -84,14 +84,20 @@ def parse_rubric_text(text: str, *, suffix: str = "", default_name: str = "custo
     if len(text) > MAX_RUBRIC_CHARS:
         raise BadInput(f"The rubric is {len(text):,} characters long; keep it under {MAX_RUBRIC_CHARS:,}.")
     stripped = text.strip()
-    if suffix == ".json" or stripped.startswith(("{", "[")):
+    data: object = None
+    # "[" opens a JSON list and a TOML table header alike ("[[criteria]]"): JSON is tried first.
+    as_json = suffix == ".json" or stripped.startswith("{")
+    if as_json or stripped.startswith("["):
         try:
             data = json.loads(stripped)
         except (ValueError, RecursionError) as exc:
-            raise BadInput(
-                f"The rubric is not valid JSON ({str(exc).split(':')[0][:80]}); fix it or write TOML."
-            ) from None
-    else:
+            if as_json:
+                raise BadInput(
+                    f"The rubric is not valid JSON ({str(exc).split(':')[0][:80]}); fix it or write TOML."
+                ) from None
+        else:
+            as_json = True
+    if not as_json:
         try:
             data = tomllib.loads(stripped)
         except tomllib.TOMLDecodeError as exc:
