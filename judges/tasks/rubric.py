@@ -307,7 +307,7 @@ class RubricKind(BaseTask):
             answers,
             verdict=overall_verdict if all_parsed else None,
             details=details,
-            reason="unscored criteria: " + "; ".join(reasons) if reasons else "",
+            reason="; ".join(reasons),
             analysis=overall_part.comment,
         )
         swap_outcome = None
