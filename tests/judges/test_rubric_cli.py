@@ -104,7 +104,9 @@ def test_render_through_the_cli_sends_the_screenshots(tmp_path):
     page = tmp_path / "page.html"
     page.write_text("<h1 id=t>0</h1><script>setInterval(()=>t.textContent=Date.now(),100)</script>", encoding="utf-8")
     with serve_openai(default=reply(answer(ART_KEYS, 5, overall=None))) as server:
-        proc = run_cli(*judged(server.base_url, "--rubric", "artifacts", "--render", str(page), "--shots", "2", "--json"))
+        proc = run_cli(
+            *judged(server.base_url, "--rubric", "artifacts", "--render", str(page), "--shots", "2", "--json")
+        )
         images = server.chat_requests[0].image_urls
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)

@@ -28,7 +28,9 @@ def test_a_tiny_local_model_judges_a_pair_and_a_single_response_without_crashing
     image = tmp_path / "chart.png"
     Image.new("RGB", (48, 32), (30, 120, 200)).save(image)
     tasks = [
-        KIND.make_task("What colour is it?", ["Blue."], [str(image)], extra={"checklist": ["relevance: names a colour"]}),
+        KIND.make_task(
+            "What colour is it?", ["Blue."], [str(image)], extra={"checklist": ["relevance: names a colour"]}
+        ),
         KIND.make_task("What colour is it?", ["Blue.", "Red."], [str(image)]),
     ]
     backend = create_backend("hf", str(tiny_vlm_dir), device="cpu", batch_size=4)
