@@ -227,7 +227,7 @@ def test_sampling_follows_capabilities(server, png):
     ("options", "message"),
     [
         ({"setting": "telepathy"}, "Unknown setting"),
-        ({"swap": True}, "pair mode only"),
+        ({"swap": True}, "Position swap applies to pair mode"),
         ({"samples": 0}, "samples must be"),
         ({"verdict_source": "forward"}, "one forward pass"),
     ],
