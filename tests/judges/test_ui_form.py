@@ -82,7 +82,7 @@ def result(mode="pair", verdict="A", **changes) -> JudgeResult:
 
 
 def test_choices_come_from_the_registries():
-    assert [value for _, value in mode_choices()] == ["score", "pair", "batch", "image-pair"]
+    assert [value for _, value in mode_choices()] == ["score", "pair", "batch", "image-pair", "rubric"]
     values = [value for _, value in judge_choices()]
     assert values[:-1] == [*judge_names("api"), *judge_names("local")] and values[-1] == CUSTOM_JUDGE
     assert dict((v, k) for k, v in judge_choices())[judge_names("local")[0]].endswith("GPU")
@@ -352,7 +352,7 @@ def test_png_bytes_are_accepted(png):
         ("temperature", "nan", "temperature must be a number from 0 to 1.5"),
         ("samples", 50, "samples must be a whole number from 1 to 5, got 50"),
         ("shuffles", 2.5, "shuffles must be a whole number from 0 to 5, got 2.5"),
-        ("response_count", 9, "response_count must be a whole number from 2 to 8, got 9"),
+        ("response_count", 9, "response_count must be a whole number from 1 to 8, got 9"),
         ("swap", "maybe", "swap must be true or false, got 'maybe'"),
         ("instruction", 12, "instruction must be text, got int"),
         ("image", {"url": "x"}, "image has no file in it: upload the image again"),
