@@ -21,6 +21,8 @@ from judges.tasks.structured import strict_object
 from judges.types import ImagePart, Message, Part, TextPart
 from judges.verdicts import LETTERS, TIE_TOKEN
 
+#: The version of this prompt's wording, recorded in every result's details (bump it on a change).
+PROMPT_VERSION = "rubric@1.0"
 #: Schema name sent with every rubric request.
 SCHEMA_NAME = "rubric_verdict"
 #: The verdict key of an answer part: a score for one response, a winner for two.

@@ -31,7 +31,7 @@ from judges.rubrics.artifact import CodeText, load_code
 from judges.rubrics.combine import PartResult, View, combine_part
 from judges.rubrics.load import DEFAULT_RUBRIC, Checklist, load_rubric, parse_checklist
 from judges.rubrics.model import OVERALL, Rubric
-from judges.rubrics.prompt import SCHEMA_NAME, answer_schema, messages
+from judges.rubrics.prompt import PROMPT_VERSION, SCHEMA_NAME, answer_schema, messages
 from judges.rubrics.read import PartRead, answer_problem, expected_parts, read_answer
 from judges.rubrics.verdicts import RubricVerdicts
 from judges.tasks.base import BaseTask, InputSpec, Reorder, reorder_fields, unknown_inputs, verdict_block
@@ -294,6 +294,7 @@ class RubricKind(BaseTask):
             reasons.append(f"overall: {overall_reason}")
         details: dict[str, Any] = {
             "rubric": task.rubric.name,
+            "prompt": PROMPT_VERSION,
             "responses": n,
             "criteria": criteria,
             "overall": overall,
