@@ -169,8 +169,6 @@ class RubricKind(BaseTask):
                 "interval_s": shot.interval_s,
                 "blocked_requests": shot.blocked,
             }
-        elif extra.get("shots") is not None:
-            raise BadInput("shots goes with render (an HTML or SVG file to screenshot); give both, or drop shots.")
         return RubricTask(instruction, texts, tuple(parts), image_description, rubric, checklist, code, rendered)
 
     def reordered(self, task: Task, order: tuple[int, ...]) -> Task:
