@@ -35,7 +35,7 @@ import gradio as gr
 
 from judges.errors import JudgeError, redact
 from judges.settings import Settings
-from judges.tasks import InputSpec, task_inputs
+from judges.tasks import InputSpec, get_task, task_inputs
 from judges.ui import inputs as task_fields
 from judges.ui.compare import COMPARE_FIELDS, MAX_COMPARED, compare, compare_forms, comparison_html
 from judges.ui.display import present_judgment, probability_figure
@@ -343,18 +343,22 @@ def build_judge_tab(settings: Settings, examples_dir: Path | None = None) -> Non
         n = response_count(mode_value, slider)
         boxes = [gr.Textbox(visible=i < n, label=response_label(mode_value, i)) for i in range(MAX_RESPONSES)]
         applies = options_shown(mode_value)
+        kind = get_task(mode_value)
         say = input_boxes(mode_value)
         return [
             gr.Image(label=say.image),
             gr.Accordion(label=say.more_images, open=say.more_open),
             gr.Textbox(label=say.instruction, placeholder=say.placeholder),
-            gr.Slider(visible=applies.count),
+            # The slider spans the selected task's response range (batch 2-8, rubric 1-2).
+            gr.Slider(visible=True, minimum=kind.min_responses, maximum=kind.max_responses, value=n)
+            if applies.count
+            else gr.Slider(visible=False),
             gr.Checkbox(visible=applies.swap),
             gr.Slider(visible=applies.shuffles),
             *boxes,
             *cleared(),  # a batch ranking must not stay up after switching to pair
             "",
-            int(slider) if applies.count else None,
+            n if applies.count else None,
             *(gr.update(visible=_input_visible(spec, mode_value, public)) for spec in specs),
         ]
 
