@@ -271,7 +271,7 @@ def test_unparsed_output_is_unscored_not_an_error(client, server, png):
         # Three responses asked for, two given: the count and the boxes disagree; both are named.
         ({"mode": "batch", "count": 3}, "number of responses is 3, but 2 responses are filled in"),
         # Out of range: our words, not the slider's "less than minimum value 2".
-        ({"mode": "batch", "count": 1}, "response_count must be a whole number from 2 to 8, got 1"),
+        ({"mode": "batch", "count": 1}, "Batch mode takes 2 to 8 responses, got 1"),
         ({"responses": ("A red bus.", "")}, "Response B is empty"),
         ({"instruction": ""}, "The instruction is empty"),
         ({"base_url": "localhost:8000"}, "must start with http:// or https://"),
@@ -453,7 +453,7 @@ BAD_API_INPUTS = [
     (
         "response count of 9",
         {"mode": "batch", "response_count": 9},
-        "response_count must be a whole number from 2 to 8",
+        "response_count must be a whole number from 1 to 8",
     ),
 ]
 

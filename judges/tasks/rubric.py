@@ -108,7 +108,7 @@ _INPUTS = (
         public=False,
     ),
     InputSpec(
-        "shots", "Screenshots", "how many screenshots --render takes, one second apart (1-10)", kind="int", default=3
+        "shots", "Screenshots", "how many screenshots rendering takes, one second apart (1-10)", kind="int", default=3
     ),
 )
 
