@@ -20,6 +20,8 @@ from judges.verdicts import TIE, Verdict
 
 #: Longest comment kept per criterion.
 MAX_READ_CHARS = 4_000
+#: Most top-level keys of an answer read (a rubric has at most 21).
+MAX_KEYS = 1_000
 
 _NUMBER = re.compile(r"\s*(-?\d{1,6})(?:\.0+)?\s*(?:/\s*\d{1,6}\s*)?")
 _COMMENT_KEYS = ("comment", "reason", "reasoning", "analysis", "explanation")
@@ -68,12 +70,22 @@ def expected_parts(rubric: Rubric, n_responses: int) -> dict[str, Expect]:
 
 
 def _lookup(value: Mapping[str, Any], key: str) -> tuple[bool, Any]:
+    # ``value`` is normalised by read_answer (keys as key_of spells them), so this is one dict lookup.
     if key in value:
         return True, value[key]
-    for k, v in value.items():
-        if isinstance(k, str) and key_of(k) == key:
-            return True, v
     return False, None
+
+
+def normalised(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer's top-level keys as :func:`key_of` spells them ("Visual Fidelity" -> ``visual_fidelity``);
+    the first of two spellings wins, and at most :data:`MAX_KEYS` keys are read."""
+    out: dict[str, Any] = {}
+    for index, (k, v) in enumerate(value.items()):
+        if index >= MAX_KEYS:
+            break
+        if isinstance(k, str):
+            out.setdefault(key_of(k[:200]), v)
+    return out
 
 
 def _comment(raw: object) -> str:
@@ -149,7 +161,8 @@ def read_part(value: Mapping[str, Any], key: str, expected: Expect) -> PartRead:
 
 def read_answer(value: Mapping[str, Any], rubric: Rubric, n_responses: int) -> dict[str, PartRead]:
     """Every part of one answer (criteria by key, then ``overall``), each read on its own."""
-    return {key: read_part(value, key, expected) for key, expected in expected_parts(rubric, n_responses).items()}
+    keys = normalised(value)
+    return {key: read_part(keys, key, expected) for key, expected in expected_parts(rubric, n_responses).items()}
 
 
 def answer_problem(reads: Mapping[str, PartRead], rubric: Rubric, n_responses: int) -> str:

@@ -389,3 +389,16 @@ def test_the_rendered_prompt_matches_what_is_sent():
     assert "[The Start of Response A]" in text and "[The Start of Response B]" in text
     assert "   - short sentences" in text and "- mentions scattering" in text
     assert '"winner"' in text
+
+
+def test_hostile_outputs_are_read_in_linear_time():
+    import time
+
+    keys = {f"key{i}": i for i in range(60_000)}  # an object with tens of thousands of keys
+    nested = '{"relevance": {' * 100_000  # deep, unclosed nesting
+    flood = '"relevance": {"score": ' * 200_000  # the verdict pattern over and over
+    for text in (json.dumps(keys), nested, flood, "x" * 5_000_000):
+        started = time.perf_counter()
+        result, _ = judge_one(reply(text), single())
+        assert time.perf_counter() - started < 5
+        assert not result.parsed
