@@ -326,7 +326,14 @@ class RubricKind(BaseTask):
             majority = self.verdicts.majority(parsed) if parsed else None
             agreement = sum(v == majority for v in parsed) / len(parsed) if parsed else None
             consistency = ConsistencyOutcome(verdicts, majority, agreement, "samples")
-        return replace(result, probabilities=overall_part.probabilities, swap=swap_outcome, consistency=consistency)
+        # The rubric prompt is this task's own, not the template's: the result names its version.
+        return replace(
+            result,
+            probabilities=overall_part.probabilities,
+            swap=swap_outcome,
+            consistency=consistency,
+            template=PROMPT_VERSION,
+        )
 
     # ------------------------------------------------------------------ display
 

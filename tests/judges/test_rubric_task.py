@@ -74,6 +74,7 @@ def test_all_criteria_present_give_every_score_and_the_judges_overall():
     assert result.details["overall"]["verdict"] == 5 and result.details["all_parsed"] is True
     assert result.analysis == "good overall"
     assert len(requests) == 1 and result.details["structured_output"] is True
+    assert result.template == result.details["prompt"] == "rubric@1.0"  # its own prompt, not the template's
 
 
 def test_one_missing_criterion_is_unscored_with_a_reason_and_the_others_stand():
