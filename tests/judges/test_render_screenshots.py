@@ -110,3 +110,17 @@ def test_a_page_that_never_finishes_loading_hits_the_time_limit(tmp_path, browse
     page.write_text("<p>busy</p><script>while (true) {}</script>", encoding="utf-8")
     with pytest.raises(BadInput, match="could not be rendered|took longer"):
         screenshots(page, 3, time_limit_s=3)
+
+
+def test_local_files_the_page_points_at_are_blocked_too(tmp_path, browser_ready):
+    from PIL import Image
+
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (50, 50), (0, 200, 0)).save(secret)
+    page = tmp_path / "peek.html"
+    page.write_text(
+        f'<iframe src="file:///etc/hostname"></iframe><img src="{secret.as_uri()}"><img src="secret.png">',
+        encoding="utf-8",
+    )
+    rendered = screenshots(page, 1)
+    assert rendered.blocked == 3  # only the page itself is loaded, never a file beside it
