@@ -117,9 +117,10 @@ def test_local_files_the_page_points_at_are_blocked_too(tmp_path, browser_ready)
 
     secret = tmp_path / "secret.png"
     Image.new("RGB", (50, 50), (0, 200, 0)).save(secret)
+    Image.new("RGB", (50, 50), (0, 0, 200)).save(tmp_path / "beside.png")
     page = tmp_path / "peek.html"
     page.write_text(
-        f'<iframe src="file:///etc/hostname"></iframe><img src="{secret.as_uri()}"><img src="secret.png">',
+        f'<iframe src="file:///etc/hostname"></iframe><img src="{secret.as_uri()}"><img src="beside.png">',
         encoding="utf-8",
     )
     rendered = screenshots(page, 1)
