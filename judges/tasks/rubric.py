@@ -253,7 +253,7 @@ class RubricKind(BaseTask):
         for (index, order, sample), answer in zip(plan, answers, strict=True):
             by_task.setdefault(index, []).append((order, sample, answer))
         for index, entries in by_task.items():
-            slots[index] = self._result(judge, _as_rubric_task(tasks[index]), entries, guards_of(plan, guards, index))
+            slots[index] = self._result(judge, _as_rubric_task(tasks[index]), entries, _guards_of(plan, guards, index))
         return slots  # type: ignore[return-value]
 
     def _result(
@@ -404,7 +404,7 @@ def _as_rubric_task(task: Task) -> RubricTask:
     return RubricTask(task.instruction, tuple(task.responses), tuple(task.images), task.image_description)
 
 
-def guards_of(
+def _guards_of(
     plan: Sequence[tuple[int, tuple[int, ...], int]], guards: Sequence[tuple[str, ...]], index: int
 ) -> tuple[str, ...]:
     """The guard texts of task ``index`` (the same for all its requests)."""

@@ -118,7 +118,10 @@ def test_usage_error_is_nonzero():
     [
         (["--mode", "pair", "--response", "only one"], "takes 2 responses, got 1"),
         (["--mode", "score", "--response", "x", "--response", "y"], "Score mode takes 1 response, got 2."),
-        (["--mode", "score", "--response", "x", "--setting", "no-figure", "--swap"], "Position swap applies to pair mode"),
+        (
+            ["--mode", "score", "--response", "x", "--setting", "no-figure", "--swap"],
+            "Position swap applies to pair mode",
+        ),
     ],
 )
 def test_bad_input_one_line_message(image, extra_args, message):
