@@ -11,11 +11,12 @@ The judgment runs in stages; each stage's probes go to the backend together:
    s_masked``. The **debiased score** is ``delta_prior``, or ``min(delta_prior, delta_center)`` when
    masking. A precondition
 
+   * **fails** when the debiased score is below ``fail_threshold`` (default 0.05): the image adds
+     no evidence for yes beyond what the judge says without it (a yes that is only the prior);
    * **holds** when the image answer is yes (``s_image >= 0.5``) and the debiased score is at
-     least ``hold_threshold`` (default 0.15): the yes comes from the image, not the prior;
-   * **fails** when the image answer is no (``s_image < 0.5``) and the debiased score is below
-     ``fail_threshold`` (default 0.05): the image adds no evidence for yes;
-   * is **uncertain** otherwise (and when a probability could not be read).
+     least ``hold_threshold`` (default 0.15): the yes comes from the image;
+   * is **uncertain** otherwise (between the thresholds, or a yes-leaning score whose image answer
+     is still no), and when a probability could not be read.
 
    A chain stops at its first failing precondition (the rule is not violated); later preconditions
    are ``not_reached``.
@@ -77,7 +78,7 @@ class SafetyTask:
         instruction: Optional context for the reasoning requests ('' for none).
         mask_center: Also probe each precondition with the image's centre masked.
         hold_threshold: Debiased score a precondition needs to hold.
-        fail_threshold: Debiased score below which a precondition the image answers no to fails.
+        fail_threshold: Debiased score below which a precondition fails.
         relevance_threshold: P(yes) a rule needs in the relevance screen to be checked.
     """
 
@@ -181,10 +182,10 @@ def classify(s_image: float | None, debiased: float | None, hold_threshold: floa
     """``holds`` / ``fails`` / ``uncertain`` for one precondition (see the module docstring)."""
     if s_image is None or debiased is None:
         return "uncertain"
+    if debiased < fail_threshold:
+        return "fails"
     if s_image >= 0.5 and debiased >= hold_threshold:
         return "holds"
-    if s_image < 0.5 and debiased < fail_threshold:
-        return "fails"
     return "uncertain"
 
 
@@ -233,7 +234,7 @@ class SafetyKind(BaseTask):
         InputSpec(
             "fail_threshold",
             "Fail threshold",
-            f"debiased score below which a 'no' precondition fails (default {DEFAULT_FAIL_THRESHOLD})",
+            f"debiased score below which a precondition fails (default {DEFAULT_FAIL_THRESHOLD})",
             "float",
             default=DEFAULT_FAIL_THRESHOLD,
         ),
