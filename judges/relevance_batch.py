@@ -159,6 +159,10 @@ def run_batch(
     Raises:
         ConfigError: The judge gives no token probabilities (before any probe is sent).
     """
+    from judges.probe import prober_for
+
+    # Refuse a judge without log-probabilities before the out file is touched (the answer is cached).
+    prober_for(judge.backend, judge.task.title)
     summary = BatchSummary()
     done = done_ids(out)
     out.parent.mkdir(parents=True, exist_ok=True)
