@@ -127,12 +127,20 @@ class RelevanceKind(BaseTask):
     title: str = "Relevance"
     hint: str = "score up to 50 candidates against a query (needs token probabilities)"
     min_responses: int = 0
-    max_responses: int = MAX_CANDIDATES
+    # Candidates are not response boxes: up to 50 texts come from the ``candidate`` input (one per
+    # line in the Judge tab) and, on the command line, from --response as well.
+    max_responses: int = 0
     verdicts: CandidateNumber = field(default_factory=CandidateNumber)
     reorder: Reorder = "none"
     forward_verdict: bool = False
     probability_axis: str = "P(yes) per candidate"
     inputs: tuple[InputSpec, ...] = (
+        InputSpec(
+            "candidate",
+            "Candidates",
+            f"a candidate text (repeat, up to {MAX_CANDIDATES}; one per line in the UI); --response adds candidates too",
+            "texts",
+        ),
         InputSpec(
             "candidate_image",
             "Candidate images",
@@ -173,11 +181,13 @@ class RelevanceKind(BaseTask):
             )
         if not query.strip() and not given:
             raise BadInput("The query is empty: give its text (the instruction), its image, or both.")
-        for label, text in (("The query", query), *((f"Candidate {i}", t) for i, t in enumerate(responses, 1))):
+        more = extra.get("candidate") or []
+        written = [*responses, *([more] if isinstance(more, str) else more)]
+        for label, text in (("The query", query), *((f"Candidate {i}", t) for i, t in enumerate(written, 1))):
             problem = text_problem(label, text) if isinstance(text, str) else ""
             if problem:
                 raise BadInput(problem + ".")
-        texts = tuple(r.strip() if isinstance(r, str) else "" for r in responses)
+        texts = tuple(r.strip() if isinstance(r, str) else "" for r in written)
         raw_images = extra.get("candidate_image") or []
         if isinstance(raw_images, str | bytes):
             raw_images = [raw_images]

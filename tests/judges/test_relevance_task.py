@@ -264,3 +264,9 @@ def test_batch_refuses_a_judge_without_logprobs(tmp_path: Path):
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and "missing capability: logprobs" in proc.stderr
     assert not out.exists() or out.read_text() == ""
+
+
+def test_candidates_also_come_from_the_candidate_input():
+    task = KIND.make_task("q", ["from --response"], [], None, {"candidate": ["from the list", "another"]})
+    assert task.responses == ("from --response", "from the list", "another")
+    assert KIND.max_responses == 0  # no response boxes: the Judge tab shows the candidate list
