@@ -61,6 +61,16 @@ class Constitution:
     name: str
     rules: tuple[Rule, ...]
 
+    def to_toml(self) -> str:
+        """The TOML form :func:`parse_constitution` reads back (what the Judge tab's editor shows)."""
+        lines = [f"name = {json.dumps(self.name, ensure_ascii=False)}"]
+        for rule in self.rules:
+            lines += ["", "[[rules]]", f"id = {json.dumps(rule.id)}", f"text = {json.dumps(rule.text, ensure_ascii=False)}"]
+            lines.append("preconditions = [")
+            lines += [f"    {json.dumps(p, ensure_ascii=False)}," for p in rule.preconditions]
+            lines.append("]")
+        return "\n".join(lines) + "\n"
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form :func:`parse_constitution` reads back."""
         return {
@@ -104,6 +114,9 @@ EXAMPLE = Constitution(
 def load_constitution(source: str | Path | None) -> Constitution:
     """A constitution from ``example`` (or nothing), a ``.toml`` / ``.json`` file, or TOML/JSON text.
 
+    Text with a line break, or starting with ``{`` or ``[``, is read as the constitution itself (the
+    Judge tab's editor); anything else must name a ``.toml`` or ``.json`` file (the command line).
+
     Raises:
         BadInput: The file cannot be read or parsed, or a rule is malformed; the message says which
             rule and what to fix.
@@ -114,6 +127,11 @@ def load_constitution(source: str | Path | None) -> Constitution:
     looks_inline = isinstance(source, str) and ("\n" in text or text.lstrip().startswith(("{", "[")))
     if not looks_inline:
         path = Path(text)
+        if path.suffix.lower() not in (".toml", ".json"):
+            raise BadInput(
+                "The constitution must be 'example', TOML or JSON text, or a .toml or .json file; "
+                f"{path.name!r} is none of these."
+            )
         if not path.is_file():
             raise BadInput(
                 f"Constitution file not found: {path}. Give a .toml or .json file, or 'example' for the shipped one."
@@ -197,4 +215,7 @@ def _rule(index: int, raw: Any) -> Rule:
     return Rule(rule_id, text, preconditions or (text,))
 
 
-__all__ = ["EXAMPLE", "Constitution", "Rule", "load_constitution", "parse_constitution"]
+#: The example as the Judge tab's editor shows it.
+EXAMPLE_TOML = EXAMPLE.to_toml()
+
+__all__ = ["EXAMPLE", "EXAMPLE_TOML", "Constitution", "Rule", "load_constitution", "parse_constitution"]

@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from judges.constitution import Constitution, Rule, load_constitution
+from judges.constitution import EXAMPLE_TOML, Constitution, Rule, load_constitution
 from judges.errors import BackendError, BadInput, ConfigError, JudgeError
 from judges.images import ImageSource, load_image, to_pil
 from judges.jsonread import JsonRead
@@ -219,9 +219,9 @@ class SafetyKind(BaseTask):
         InputSpec(
             "constitution",
             "Constitution",
-            "a .toml/.json constitution file (rules with preconditions), or 'example'",
-            "file",
-            default="example",
+            "rules with their preconditions as TOML or JSON text, a .toml/.json file, or 'example' (the default)",
+            "text",
+            default=EXAMPLE_TOML,
         ),
         InputSpec("mask_center", "Mask the centre", "also probe with the image centre masked (slower)", "flag"),
         InputSpec(

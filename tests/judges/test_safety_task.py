@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from judges.backends.registry import create_backend
-from judges.constitution import EXAMPLE, load_constitution, parse_constitution
+from judges.constitution import EXAMPLE, EXAMPLE_TOML, load_constitution, parse_constitution
 from judges.errors import BadInput, ConfigError
 from judges.judge import Judge, JudgeOptions
 from judges.probe import forget_endpoints
@@ -110,6 +110,11 @@ def test_the_example_constitution_is_benign_and_well_formed():
     assert [r.id for r in EXAMPLE.rules] == ["fire", "weapon-aimed", "blood"]
     assert all(r.preconditions for r in EXAMPLE.rules)
     assert parse_constitution(json.dumps(EXAMPLE.to_dict())) == EXAMPLE
+    # The Judge tab's editor starts from the example as TOML, which reads back the same.
+    assert parse_constitution(EXAMPLE_TOML) == EXAMPLE
+    assert KIND.inputs[0].name == "constitution" and KIND.inputs[0].default == EXAMPLE_TOML
+    odd = parse_constitution('[[rules]]\nid = "u"\ntext = "No 🔥 \\"quoted\\" text."\npreconditions = ["Tab\\there."]\n')
+    assert parse_constitution(odd.to_toml()) == odd
 
 
 def test_constitutions_load_from_toml_json_files_and_text(tmp_path: Path):
@@ -151,6 +156,8 @@ def test_bad_inputs_are_refused(image_file: Path):
         KIND.make_task("", [], [image_file], None, {"hold_threshold": 0.1, "fail_threshold": 0.3})
     with pytest.raises(BadInput, match="not found"):
         KIND.make_task("", [], [image_file], None, {"constitution": str(image_file.parent / "missing.toml")})
+    with pytest.raises(BadInput, match="is none of these"):  # only constitution files are read
+        KIND.make_task("", [], [image_file], None, {"constitution": str(image_file)})
 
 
 def test_the_decision_rule():
