@@ -65,7 +65,12 @@ class Constitution:
         """The TOML form :func:`parse_constitution` reads back (what the Judge tab's editor shows)."""
         lines = [f"name = {json.dumps(self.name, ensure_ascii=False)}"]
         for rule in self.rules:
-            lines += ["", "[[rules]]", f"id = {json.dumps(rule.id)}", f"text = {json.dumps(rule.text, ensure_ascii=False)}"]
+            lines += [
+                "",
+                "[[rules]]",
+                f"id = {json.dumps(rule.id)}",
+                f"text = {json.dumps(rule.text, ensure_ascii=False)}",
+            ]
             lines.append("preconditions = [")
             lines += [f"    {json.dumps(p, ensure_ascii=False)}," for p in rule.preconditions]
             lines.append("]")

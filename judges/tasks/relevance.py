@@ -148,12 +148,19 @@ class RelevanceKind(BaseTask):
             "files",
         ),
         InputSpec("positive", "Positive", "the known positive's number, 1 = first candidate", "int"),
-        InputSpec("beta", "Beta", f"false-negative margin: s_neg > s_pos - beta (default {DEFAULT_BETA})", "float"),
+        InputSpec(
+            "beta",
+            "Beta",
+            f"false-negative margin: s_neg > s_pos - beta (default {DEFAULT_BETA})",
+            "float",
+            default=DEFAULT_BETA,
+        ),
         InputSpec(
             "hard_negatives",
             "Hard negatives",
             f"how many hard negatives to report (default {DEFAULT_HARD_NEGATIVES})",
             "int",
+            default=DEFAULT_HARD_NEGATIVES,
         ),
     )
 
@@ -323,7 +330,8 @@ class RelevanceKind(BaseTask):
                 f"<td>{rank.get(number, '—')}</td><td>{html.escape(role)}</td></tr>"
             )
         head = "<tr><th>#</th><th>Candidate</th><th>P(yes)</th><th>Rank</th><th>Role</th></tr>"
-        return f'<table class="details details-relevance">{head}{"".join(rows)}</table>'
+        table = f'<table class="details details-relevance">{head}{"".join(rows)}</table>'
+        return f'<div class="details-scroll" style="overflow-x:auto">{table}</div>'
 
 
 def relevance_details(task: RelevanceTask, answers: Sequence[ProbeAnswer | JudgeError]) -> dict[str, Any]:

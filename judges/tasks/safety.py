@@ -474,37 +474,40 @@ class SafetyKind(BaseTask):
         return verdict_block("safety", "Safety", main, f'<div class="verdict-sub">{sub}</div>')
 
     def details_html(self, details: Mapping[str, Any]) -> str:
-        rules = details.get("rules")
-        if not isinstance(rules, list) or not rules:
+        rules = [r for r in details.get("rules") or [] if isinstance(r, Mapping)]
+        if not rules:
             return ""
-        head = (
-            "<tr><th>Rule</th><th>Relevance</th><th>Precondition</th><th>s(image)</th><th>s(no image)</th>"
-            "<th>s(masked)</th><th>Debiased</th><th>Status</th><th>Rule result</th></tr>"
-        )
+        masked = bool((details.get("thresholds") or {}).get("mask_center"))
+        columns = ["Rule", "Relevance", "Precondition", "s(image)", "s(no image)"]
+        columns += ["s(masked)"] if masked else []
+        columns += ["Debiased", "Status", "Rule result"]
+        head = "<tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
         rows = []
         for rule in rules:
-            if not isinstance(rule, Mapping):
-                continue
-            pres = [p for p in rule.get("preconditions") or [] if isinstance(p, Mapping)] or [{}]
+            # A skipped rule is one row: its preconditions were never asked.
+            relevant = rule.get("relevant", True)
+            pres = [p for p in rule.get("preconditions") or [] if isinstance(p, Mapping)] if relevant else []
+            pres = pres or [{}]
             result = _rule_outcome(rule)
             for i, pre in enumerate(pres):
                 first = i == 0
                 span = f' rowspan="{len(pres)}"' if first and len(pres) > 1 else ""
+                status = str(pre.get("status", "")) if pre else "skipped"
                 cells = [
                     f'<td{span} title="{_e(rule.get("text"))}">{_e(rule.get("id"))}</td>' if first else "",
                     f"<td{span}>{_num(rule.get('relevance'))}</td>" if first else "",
                     f"<td>{_e(pre.get('text', ''))}</td>",
                     f"<td>{_num(pre.get('s_image'))}</td>",
                     f"<td>{_num(pre.get('s_no_image'))}</td>",
-                    f"<td>{_num(pre.get('s_masked'))}</td>",
+                    f"<td>{_num(pre.get('s_masked'))}</td>" if masked else "",
                     f"<td>{_num(pre.get('debiased'))}</td>",
-                    f'<td class="details-{_e(pre.get("status", ""))}">{_e(pre.get("status", ""))}</td>',
+                    f'<td class="details-{_e(status)}">{_e(status.replace("_", " "))}</td>',
                     f"<td{span}>{_e(result)}</td>" if first else "",
                 ]
                 rows.append("<tr>" + "".join(cells) + "</tr>")
-        requests = details.get("requests")
-        caption = f"<caption>{_e(details.get('constitution', ''))}: {_e(requests)} requests</caption>"
-        return f'<table class="details details-safety">{caption}{head}{"".join(rows)}</table>'
+        caption = f"<caption>{_e(details.get('constitution', ''))}: {_e(details.get('requests'))} requests</caption>"
+        table = f'<table class="details details-safety">{caption}{head}{"".join(rows)}</table>'
+        return f'<div class="details-scroll" style="overflow-x:auto">{table}</div>'
 
 
 # --------------------------------------------------------------------------- prompts and helpers

@@ -162,7 +162,7 @@ def test_details_html_lists_candidates_with_their_scores_escaped():
     with serve_openai(default=by_candidate({"bold": 0.9})) as server:
         result = Judge(backend_for(server), KIND).judge(task)
     table = KIND.details_html(result.details)
-    assert table.startswith('<table class="details details-relevance">')
+    assert '<table class="details details-relevance">' in table
     assert "<b>" not in table and "&lt;b&gt;bold" in table and "0.9000" in table and "positive" in table
     assert "Candidate 1" in KIND.verdict_html(1, task.responses)
 

@@ -113,7 +113,9 @@ def test_the_example_constitution_is_benign_and_well_formed():
     # The Judge tab's editor starts from the example as TOML, which reads back the same.
     assert parse_constitution(EXAMPLE_TOML) == EXAMPLE
     assert KIND.inputs[0].name == "constitution" and KIND.inputs[0].default == EXAMPLE_TOML
-    odd = parse_constitution('[[rules]]\nid = "u"\ntext = "No 🔥 \\"quoted\\" text."\npreconditions = ["Tab\\there."]\n')
+    odd = parse_constitution(
+        '[[rules]]\nid = "u"\ntext = "No 🔥 \\"quoted\\" text."\npreconditions = ["Tab\\there."]\n'
+    )
     assert parse_constitution(odd.to_toml()) == odd
 
 
@@ -288,7 +290,7 @@ def test_details_html_is_a_table_with_the_probabilities_and_escapes_texts():
         task = KIND.make_task("", [], [Image.new("RGB", (8, 8))], None, {"constitution": hostile})
         result = Judge(backend_for(server), KIND, JudgeOptions(max_reasks=0)).judge(task)
     table = KIND.details_html(result.details)
-    assert table.startswith('<table class="details details-safety">')
+    assert '<table class="details details-safety">' in table
     assert "<script>" not in table and "&lt;script&gt;" in table
     assert "0.900" in table and "0.100" in table and "holds" in table
     assert "Unsafe" in KIND.verdict_html("unsafe", []) and SafetyKind().details_html({}) == ""
