@@ -249,7 +249,7 @@ class RelevanceKind(BaseTask):
                 )
                 continue
             for number in range(1, task.size + 1):
-                prompts.append(_prompt(task, number))
+                prompts.append(candidate_prompt(task, number))
                 owners.append((index, number))
         answers = prober.ask(prompts)
         by_task: dict[int, list[ProbeAnswer | JudgeError]] = {}
@@ -370,7 +370,8 @@ def relevance_details(task: RelevanceTask, answers: Sequence[ProbeAnswer | Judge
     return details
 
 
-def _prompt(task: RelevanceTask, number: int) -> tuple[Message, ...]:
+def candidate_prompt(task: RelevanceTask, number: int) -> tuple[Message, ...]:
+    """The yes/no probe for candidate ``number`` (1-based): the query block, then the candidate's."""
     query: list[Part] = [TextPart("[Query]\n")]
     query += list(task.images)
     if task.instruction:
