@@ -335,3 +335,22 @@ def test_cli_without_logprobs_exits_1_with_one_line(image_file: Path):
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "missing capability: logprobs" in lines[0]
+
+
+def test_a_tiny_local_model_runs_the_whole_cascade(tiny_vlm_dir: Path):
+    from judges.types import Sampling
+
+    backend = create_backend("hf", str(tiny_vlm_dir), device="cpu", batch_size=8)
+    task = KIND.make_task("", [], [Image.new("RGB", (32, 32), (200, 40, 40))], None, {"relevance_threshold": 0.0})
+    options = JudgeOptions(max_reasks=0, sampling=Sampling(max_tokens=16, temperature=0.0))
+    result = Judge(backend, KIND, options).judge(task)
+    details = result.details
+    assert details["probe_source"] == "forward" and details["skipped"] == []
+    for rule in details["rules"]:
+        first = rule["preconditions"][0]
+        assert 0 < first["s_image"] < 1 and 0 < first["s_no_image"] < 1
+        assert first["delta_prior"] == pytest.approx(first["s_image"] - first["s_no_image"], abs=1e-5)
+        assert rule["decided_by"] in ("probabilities", "reasoning")
+    # A random model writes no JSON: whatever went to reasoning is reported, not crashed on.
+    assert result.verdict in ("safe", "unsafe", None)
+    assert result.parsed == (result.verdict is not None) and (result.parsed or "could not be decided" in result.reason)
