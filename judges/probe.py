@@ -200,8 +200,9 @@ def prober_for(backend: Backend, task_title: str, *, seed: int | None = None) ->
         BackendError: A custom endpoint could not be asked whether it gives log-probabilities.
     """
     caps = backend.capabilities
-    if caps.label_scoring and isinstance(backend, LabelScorer):
-        return Prober(backend, "forward", _local_labels(backend), seed)
+    scorer = _scorer_of(backend)
+    if caps.label_scoring and scorer is not None:
+        return Prober(scorer, "forward", _local_labels(scorer), seed)
     if caps.logprobs:
         return Prober(backend, "logprobs", seed=seed)
     endpoint = _endpoint_of(backend)
@@ -228,7 +229,7 @@ def probe_problem(backend: Backend) -> str:
     either way counts as "might" (it is asked when the judgment starts), unless asked before.
     """
     caps = backend.capabilities
-    if (caps.label_scoring and isinstance(backend, LabelScorer)) or caps.logprobs:
+    if (caps.label_scoring and _scorer_of(backend) is not None) or caps.logprobs:
         return ""
     endpoint = _endpoint_of(backend)
     if endpoint is not None and not _declared_in_catalog(backend):
@@ -242,10 +243,28 @@ def probe_problem(backend: Backend) -> str:
 # --------------------------------------------------------------------------- capability discovery
 
 
+def _layers(backend: Any) -> list[Any]:
+    """The backend and the ones it wraps (``inner``, as a recording wrapper has), outermost first."""
+    layers = [backend]
+    while len(layers) < 5 and getattr(layers[-1], "inner", None) is not None:
+        layers.append(layers[-1].inner)
+    return layers
+
+
+def _scorer_of(backend: Backend) -> Any:
+    """The layer that reads label probabilities in a forward pass, or None.
+
+    A wrapper (the Judge tab records requests) does not pass ``label_logprobs`` on, so forward
+    probes go to the wrapped backend itself.
+    """
+    return next((layer for layer in _layers(backend) if isinstance(layer, LabelScorer)), None)
+
+
 def _endpoint_of(backend: Backend) -> tuple[str, str] | None:
-    base_url, model = getattr(backend, "base_url", None), getattr(backend, "model", None)
-    if isinstance(base_url, str) and isinstance(model, str):
-        return base_url, model
+    for layer in _layers(backend):
+        base_url, model = getattr(layer, "base_url", None), getattr(layer, "model", None)
+        if isinstance(base_url, str) and isinstance(model, str):
+            return base_url, model
     return None
 
 
@@ -257,13 +276,19 @@ def _declared_in_catalog(backend: Backend) -> bool:
 
 
 def _with_logprobs(backend: Backend) -> Backend:
-    """A shallow copy of an OpenAI-compatible backend that asks for log-probabilities.
+    """A shallow copy of an OpenAI-compatible backend (or of a wrapper of one) that asks for
+    log-probabilities.
 
     The copy shares the original's client and key; only its capabilities differ, so the original
     (used elsewhere, e.g. by the form) is left as declared.
     """
     clone: Any = copy.copy(backend)
-    clone.capabilities = replace(backend.capabilities, logprobs=True)
+    inner = getattr(backend, "inner", None)
+    if inner is not None:
+        # A wrapper: the copy shares its record of requests and wraps a copy of the backend.
+        clone.inner = _with_logprobs(inner)
+    else:
+        clone.capabilities = replace(backend.capabilities, logprobs=True)
     return clone
 
 

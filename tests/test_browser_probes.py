@@ -128,3 +128,22 @@ def lambda_free_contains(text: str):
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_a_judge_without_logprobs_is_refused_with_one_line(page_and_server):
+    from playwright.sync_api import expect
+
+    from tests.support.openai_server import reply
+
+    page, _ = page_and_server
+    with serve_openai(default=reply("Yes", logprobs=False)) as plain:
+        page.locator("#judge-mode").get_by_text("Relevance", exact=False).click()
+        page.locator("#judge-instruction textarea").fill("a red bus")
+        page.locator("#judge-input-candidate textarea").fill("a bus\na cat")
+        page.locator("#judge-base-url textarea").fill(plain.base_url)
+        page.locator("#judge-model textarea").fill("plain-model")
+        page.locator("#judge-logprobs input").uncheck()
+        page.locator("#judge-run").click()
+        expect(page.locator(".toast-body")).to_contain_text("missing capability: logprobs")
+        # Only the one-token capability question reached the server, never a probe.
+        assert len(plain.chat_requests) == 1 and "water" in plain.chat_requests[0].text

@@ -191,3 +191,16 @@ def test_local_spellings_fall_back_to_the_first_sub_token(local):
     # The tiny vocabulary has no "Yes" token: its first sub-token stands for it.
     assert yes and no and all("Yes".startswith(y) or y in ("Yes", "yes", "YES") for y in yes)
     assert isinstance(prober, Prober)
+
+
+def test_a_recording_wrapper_is_seen_through(local):
+    from judges.ui.views import RecordingBackend
+
+    wrapped_local = prober_for(RecordingBackend(local), "Relevance")
+    assert wrapped_local.route == "forward" and wrapped_local.backend is local
+    with serve_openai(default=yes_no(0.8)) as server:
+        recording = RecordingBackend(api(server, logprobs=False))
+        prober = prober_for(recording, "Relevance")  # a custom endpoint: asked once, gives logprobs
+        assert prober.ask([question("q?")])[0].p_yes == pytest.approx(0.8)
+    # The probe went through a copy of the wrapper that shares its record of requests.
+    assert len(recording.exchanges) == 1 and recording.capabilities.logprobs is False
