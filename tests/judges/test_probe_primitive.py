@@ -202,5 +202,6 @@ def test_a_recording_wrapper_is_seen_through(local):
         recording = RecordingBackend(api(server, logprobs=False))
         prober = prober_for(recording, "Relevance")  # a custom endpoint: asked once, gives logprobs
         assert prober.ask([question("q?")])[0].p_yes == pytest.approx(0.8)
-    # The probe went through a copy of the wrapper that shares its record of requests.
-    assert len(recording.exchanges) == 1 and recording.capabilities.logprobs is False
+    # The capability question and the probe went through a copy of the wrapper that shares its record.
+    assert len(recording.exchanges) == 2 and recording.capabilities.logprobs is False
+    assert "water" in recording.exchanges[0][0].messages[0].text
