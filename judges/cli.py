@@ -30,6 +30,7 @@ from judges.backends.registry import backend_names, get_backend
 from judges.errors import ConfigError, JudgeError, redact
 from judges.judge import Judge, JudgeOptions
 from judges.prompts import SETTINGS, template_names
+from judges.relevance_batch import add_parser as add_relevance_parser
 from judges.settings import Settings
 from judges.tasks import TASKS, TaskKind, get_task, task_inputs, task_names
 from judges.types import JudgeResult, Sampling, text_problem
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument(
         "--image", action="append", default=[], help="image file (repeat for several; image-pair: A, then B)"
     )
-    judge.add_argument("--instruction", required=True)
+    judge.add_argument("--instruction", default="", help="the question, prompt or query (safety: optional context)")
     judge.add_argument("--response", action="append", default=[], help=f"a response (repeat: {_response_counts()})")
     judge.add_argument("--image-description", help="caption for the vision-expert setting")
     judge.add_argument("--setting", default="no-cot", choices=list(SETTINGS))
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_task_inputs(judge)
 
     sub.add_parser("list", help="list judges, modes, settings and templates")
+    add_relevance_parser(sub)
     return parser
 
 
@@ -248,6 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Without -v only the one ``error:`` line speaks; retries and re-asks are logged with -v.
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.ERROR)
+    handler = getattr(args, "handler", None)
+    if handler is not None:  # a sub-command living in its own module (python -m judges relevance)
+        return int(handler(args))
     if args.command == "list":
         print("judges:   " + ", ".join(judge_names()))
         print("modes:    " + ", ".join(task_names()))

@@ -15,11 +15,21 @@ from judges.tasks.base import BaseTask, InputSpec, Procedure, Reorder, TaskKind
 from judges.tasks.batch import BatchKind
 from judges.tasks.image_pair import ImagePairKind
 from judges.tasks.pair import PairKind
+from judges.tasks.relevance import RelevanceKind
 from judges.tasks.rubric import RubricKind
+from judges.tasks.safety import SafetyKind
 from judges.tasks.score import ScoreKind
 from judges.types import ParseResult
 
-_KINDS: tuple[TaskKind, ...] = (ScoreKind(), PairKind(), BatchKind(), ImagePairKind(), RubricKind())
+_KINDS: tuple[TaskKind, ...] = (
+    ScoreKind(),
+    PairKind(),
+    BatchKind(),
+    ImagePairKind(),
+    RubricKind(),
+    SafetyKind(),
+    RelevanceKind(),
+)
 
 #: Task name -> task kind, in display order.
 TASKS: dict[str, TaskKind] = {kind.name: kind for kind in _KINDS}

@@ -54,6 +54,7 @@ __all__ = [
     "split_tokens",
     "status",
     "unauthorized",
+    "yes_no",
 ]
 
 Kind: TypeAlias = Literal["reply", "status", "malformed", "empty_choices", "raw", "trickle"]
@@ -137,6 +138,21 @@ def reply(
         finish_reason=finish_reason,
         delay_s=delay_s,
     )
+
+
+def yes_no(p_yes: float, *, spellings: tuple[str, str] = ("Yes", "No"), delay_s: float = 0.0) -> Behaviour:
+    """A one-word Yes/No answer whose first token's ``top_logprobs`` give P(Yes) = ``p_yes``.
+
+    The answer is the likelier word; both spellings are listed as alternatives (a probability of 0
+    leaves that word out), plus a small unrelated token, as a real server would list.
+    """
+    import math
+
+    yes, no = spellings
+    alternatives = [(t, math.log(p)) for t, p in ((yes, p_yes), (no, 1.0 - p_yes)) if p > 0]
+    alternatives.append(("Maybe", math.log(1e-4)))
+    word = yes if p_yes >= 0.5 else no
+    return reply(word, logprobs="auto", alternatives={word: alternatives}, delay_s=delay_s)
 
 
 def status(code: int, message: str = "", *, headers: Mapping[str, str] | None = None) -> Behaviour:
