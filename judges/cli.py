@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument(
         "--image", action="append", default=[], help="image file (repeat for several; image-pair: A, then B)"
     )
-    judge.add_argument("--instruction", required=True)
+    judge.add_argument(
+        "--instruction", default="", help="what was asked (the question, the text-to-image prompt, the problem)"
+    )
     judge.add_argument("--response", action="append", default=[], help=f"a response (repeat: {_response_counts()})")
     judge.add_argument("--image-description", help="caption for the vision-expert setting")
     judge.add_argument("--setting", default="no-cot", choices=list(SETTINGS))
