@@ -412,7 +412,9 @@ def decide(check: Check, facts: Facts) -> Outcome:
         assert obj is not None
         if obj.count is None:
             return Outcome(check, None, f"{obj.name}: {obj.problem}")
-        return Outcome(check, obj.count == check.count, f"the judge counted {obj.count} {obj.name} (expected {check.count})")
+        return Outcome(
+            check, obj.count == check.count, f"the judge counted {obj.count} {obj.name} (expected {check.count})"
+        )
     a, b = reported
     assert a is not None and b is not None
     for obj in (a, b):

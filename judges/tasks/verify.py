@@ -96,7 +96,9 @@ class PassFail(Choice):
 
     def normalise_human(self, raw: object, n_responses: int | None = None) -> HumanLabel:
         text = "" if raw is None else str(raw).strip()
-        word = {"true": PASS, "1": PASS, "yes": PASS, "false": FAIL, "0": FAIL, "no": FAIL}.get(text.lower(), text.lower())
+        word = {"true": PASS, "1": PASS, "yes": PASS, "false": FAIL, "0": FAIL, "no": FAIL}.get(
+            text.lower(), text.lower()
+        )
         if not text:
             return HumanLabel("", "no human label", "")
         if word in self.options:
@@ -148,7 +150,7 @@ def _facts_prompt(task: VerifyTask) -> str:
     if wants_text(task.checks):
         lines.append(
             'Also transcribe every piece of text visible in the image, exactly as written, in reading order, as "text" '
-            '(an empty string when there is none).'
+            "(an empty string when there is none)."
         )
     else:
         lines.append('Give "text": "" (no text is asked for).')
@@ -376,7 +378,7 @@ class VerifyKind(BaseTask):
         rows = []
         for check in details.get("checks") or ():
             passed = check.get("passed")
-            mark = {True: "pass", False: "fail"}.get(passed, "unscored")
+            mark = _word(passed, "pass", "fail", "unscored")
             rows.append(
                 f'<tr class="details-{mark}"><td><code>{html.escape(str(check.get("check", "")))}</code></td>'
                 f"<td>{mark}</td><td>{html.escape(str(check.get('evidence', '')))}</td></tr>"
@@ -387,16 +389,23 @@ class VerifyKind(BaseTask):
         ]
         opinion = details.get("judge_verdict")
         if isinstance(opinion, Mapping):
-            said = {True: "yes", False: "no"}.get(opinion.get("satisfied"), "unscored")
-            agree = {True: "agrees", False: "disagrees"}.get(details.get("agreement"), "cannot be compared")
+            said = _word(opinion.get("satisfied"), "yes", "no", "unscored")
+            agree = _word(details.get("agreement"), "agrees", "disagrees", "cannot be compared")
             parts.append(
                 f'<p class="details-judge">Free-form judge: satisfies the prompt? <b>{said}</b> '
                 f"({html.escape(str(opinion.get('reason', '')))}): {agree} with the checks.</p>"
             )
         url = details.get("overlay_png")
         if isinstance(url, str) and url.startswith("data:image/png;base64,"):
-            parts.append(f'<img class="details-overlay" alt="the image with the judge\'s boxes" src="{html.escape(url)}">')
+            parts.append(
+                f'<img class="details-overlay" alt="the image with the judge\'s boxes" src="{html.escape(url)}">'
+            )
         return f'<div class="details details-verify">{"".join(parts)}</div>'
+
+
+def _word(value: object, true: str, false: str, neither: str) -> str:
+    """``true`` for True, ``false`` for False, ``neither`` for anything else (None, a stray value)."""
+    return true if value is True else false if value is False else neither
 
 
 def _overlay(image: ImagePart, boxes: Mapping[str, Sequence[Sequence[float]]]) -> str:
