@@ -15,11 +15,12 @@ from judges.tasks.base import BaseTask, InputSpec, Procedure, Reorder, TaskKind
 from judges.tasks.batch import BatchKind
 from judges.tasks.image_pair import ImagePairKind
 from judges.tasks.pair import PairKind
+from judges.tasks.process import ProcessKind
 from judges.tasks.score import ScoreKind
 from judges.tasks.verify import VerifyKind
 from judges.types import ParseResult
 
-_KINDS: tuple[TaskKind, ...] = (ScoreKind(), PairKind(), BatchKind(), ImagePairKind(), VerifyKind())
+_KINDS: tuple[TaskKind, ...] = (ScoreKind(), PairKind(), BatchKind(), ImagePairKind(), VerifyKind(), ProcessKind())
 
 #: Task name -> task kind, in display order.
 TASKS: dict[str, TaskKind] = {kind.name: kind for kind in _KINDS}
