@@ -223,7 +223,8 @@ class ProcessKind(BaseTask):
     name: str = "process"
     title: str = "Process"
     hint: str = "grade a solution step by step"
-    min_responses: int = 0
+    # One response box (the solution as text); make_task also takes none when a steps file is given.
+    min_responses: int = 1
     max_responses: int = 1
     verdicts: Scale = field(default_factory=lambda: Scale(0, MAX_STEPS))
     reorder: Reorder = "none"

@@ -82,7 +82,8 @@ def result(mode="pair", verdict="A", **changes) -> JudgeResult:
 
 
 def test_choices_come_from_the_registries():
-    assert [value for _, value in mode_choices()] == ["score", "pair", "batch", "image-pair"]
+    modes = [value for _, value in mode_choices()]
+    assert modes[:4] == ["score", "pair", "batch", "image-pair"] and {"verify", "process"} <= set(modes)
     values = [value for _, value in judge_choices()]
     assert values[:-1] == [*judge_names("api"), *judge_names("local")] and values[-1] == CUSTOM_JUDGE
     assert dict((v, k) for k, v in judge_choices())[judge_names("local")[0]].endswith("GPU")
