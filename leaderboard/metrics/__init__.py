@@ -16,7 +16,9 @@ Rooms:
 * :mod:`~leaderboard.metrics.ranks`: rank with ties from intervals (rank_with_ties);
 * :mod:`~leaderboard.metrics.paired`: two runs on their common items, paired bootstrap of the
   difference, the matrix of significant wins (paired_comparison, win_matrix);
-* :mod:`~leaderboard.metrics.reliability`: reliability-diagram data per run (reliability_table).
+* :mod:`~leaderboard.metrics.reliability`: reliability-diagram data per run (reliability_table);
+* :mod:`~leaderboard.metrics.steps`: step-level agreement of process judgments with labelled steps
+  (step_metrics, read_step_labels).
 
 To add a metric: its spec in ``registry`` and its computation in a family of ``agreement`` (or
 ``compute``), from a table function in ``tables``, ``kappa`` or ``calibration``.
