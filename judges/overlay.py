@@ -45,6 +45,8 @@ def boxes_data_url(image: ImagePart, boxes: Mapping[str, Sequence[Sequence[float
             colour = COLOURS[index % len(COLOURS)]
             for number, (x0, y0, x1, y1) in enumerate(object_boxes, start=1):
                 rect = (x0 * (width - 1), y0 * (height - 1), x1 * (width - 1), y1 * (height - 1))
+                # A dark rim outside the coloured one keeps a box visible on a shape of its own colour.
+                draw.rectangle((rect[0] - 1, rect[1] - 1, rect[2] + 1, rect[3] + 1), outline="#111111", width=1)
                 draw.rectangle(rect, outline=colour, width=2)
                 draw.text((rect[0] + 3, rect[1] + 2), f"{name} {number}", fill=colour)
         buffer = io.BytesIO()
