@@ -281,7 +281,7 @@ def describe(checks: Sequence[Check]) -> str:
 # --------------------------------------------------------------------------- reading the judge's facts
 
 
-def _box(raw: object) -> Box | None:
+def _box(raw: object, scale: float = 1.0) -> Box | None:
     if isinstance(raw, Mapping):
         raw = [raw.get(k) for k in ("x0", "y0", "x1", "y1")]
     if not isinstance(raw, (list, tuple)) or len(raw) != 4:
@@ -290,6 +290,7 @@ def _box(raw: object) -> Box | None:
     for v in raw:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             return None
+        v = v / scale
         if not -BOX_SLACK <= v <= 1 + BOX_SLACK:
             return None
         values.append(min(1.0, max(0.0, float(v))))
@@ -299,8 +300,11 @@ def _box(raw: object) -> Box | None:
     return Box(x0, y0, x1, y1)
 
 
-def read_facts(value: Mapping[str, Any], names: Sequence[str], want_text: bool) -> Facts:
+def read_facts(value: Mapping[str, Any], names: Sequence[str], want_text: bool, scale: float = 1.0) -> Facts:
     """The facts in a judge's JSON object, for the objects ``names``.
+
+    Box coordinates are divided by ``scale`` (1: fractions of the image; 1000: thousandths, as some
+    grounding models write them) and must then lie within 0..1.
 
     The object's ``objects`` is a list of ``{name, count, boxes}``; names are matched lower-cased and
     with runs of spaces collapsed; a name reported twice keeps its first report. ``text`` is a string.
@@ -329,9 +333,10 @@ def read_facts(value: Mapping[str, Any], names: Sequence[str], want_text: bool) 
             boxes_ok = False
         else:
             for raw in raw_boxes[:MAX_BOXES]:
-                box = _box(raw)
+                box = _box(raw, scale)
                 if box is None:
-                    problems.append(f"box {str(raw)[:60]} is not [x0, y0, x1, y1] within 0..1")
+                    limit = "0..1" if scale == 1 else f"0..{scale:g}"
+                    problems.append(f"box {str(raw)[:60]} is not [x0, y0, x1, y1] within {limit}")
                     boxes_ok = False
                     break
                 boxes.append(box)

@@ -51,25 +51,32 @@ if TYPE_CHECKING:
 
 PASS, FAIL = "pass", "fail"
 
-FACTS_SCHEMA = strict_object(
-    {
-        "objects": {
-            "type": "array",
-            "items": strict_object(
-                {
-                    "name": {"type": "string"},
-                    "count": {"type": "integer", "minimum": 0, "maximum": 100},
-                    "boxes": {
-                        "type": "array",
-                        "items": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}},
-                    },
-                }
-            ),
+#: Box coordinate scales the judge may be asked to write in: name -> the number one full side is.
+BOX_SCALES: dict[str, float] = {"1": 1.0, "1000": 1000.0}
+
+
+def facts_schema(scale: float = 1.0) -> dict[str, Any]:
+    """The facts object's JSON schema, with box coordinates from 0 to ``scale``."""
+    number = {"type": "number", "minimum": 0, "maximum": int(scale)}
+    return strict_object(
+        {
+            "objects": {
+                "type": "array",
+                "items": strict_object(
+                    {
+                        "name": {"type": "string"},
+                        "count": {"type": "integer", "minimum": 0, "maximum": 100},
+                        "boxes": {"type": "array", "items": {"type": "array", "items": number}},
+                    }
+                ),
+            },
+            "text": {"type": "string"},
         },
-        "text": {"type": "string"},
-    },
-    description="Facts about the image: objects with counts and boxes, and the text it shows.",
-)
+        description="Facts about the image: objects with counts and boxes, and the text it shows.",
+    )
+
+
+FACTS_SCHEMA = facts_schema()
 OPINION_SCHEMA = strict_object(
     {"reason": {"type": "string"}, "satisfied": {"type": "boolean"}},
     description="Whether the image satisfies the prompt.",
@@ -118,6 +125,7 @@ class VerifyTask:
         images: The one image.
         checks: The parsed spec.
         judge_too: Also ask the judge's free-form opinion.
+        box_scale: What one full side is in the box coordinates the judge is asked for (1 or 1000).
         image_description: Unused; every task has the field.
     """
 
@@ -125,6 +133,7 @@ class VerifyTask:
     images: tuple[ImagePart, ...]
     checks: tuple[Check, ...]
     judge_too: bool = False
+    box_scale: float = 1.0
     image_description: str | None = None
 
     @property
@@ -142,8 +151,13 @@ def _facts_prompt(task: VerifyTask) -> str:
             "For each of these objects, say how many of it the image shows (0 when there is none) and give "
             "one bounding box per instance:",
             listed,
-            "A box is [x0, y0, x1, y1]: left, top, right and bottom edges as fractions of the image's width and "
-            "height, from 0 to 1, with (0, 0) the top-left corner. Use each name exactly as written above.",
+            "A box is [x0, y0, x1, y1]: left, top, right and bottom edges "
+            + (
+                "as fractions of the image's width and height, from 0 to 1,"
+                if task.box_scale == 1
+                else f"in thousandths of the image's width and height, from 0 to {task.box_scale:g},"
+            )
+            + " with (0, 0) the top-left corner. Use each name exactly as written above.",
         ]
     else:
         lines.append('No objects are asked for: give "objects": [].')
@@ -223,6 +237,15 @@ class VerifyKind(BaseTask):
             "also ask the same judge, free-form, whether the image satisfies the prompt, and compare",
             kind="flag",
         ),
+        InputSpec(
+            "box_scale",
+            "Box coordinates",
+            "what the judge writes box coordinates in: 1 (fractions of the image) or 1000 (thousandths, as some "
+            "grounding models do)",
+            kind="choice",
+            choices=tuple(BOX_SCALES),
+            default="1",
+        ),
     )
 
     def make_task(
@@ -250,7 +273,12 @@ class VerifyKind(BaseTask):
         given = [image for image in images if image is not None]
         if len(given) != 1:
             raise BadInput(f"{self.title} mode checks exactly one image, got {len(given)}: give the generated image.")
-        return VerifyTask(instruction.strip(), (load_image(given[0]),), checks, bool(extra.get("judge_too")))
+        scale = extra.get("box_scale") or "1"
+        if scale not in BOX_SCALES:
+            raise BadInput(f"box_scale must be one of {', '.join(BOX_SCALES)}, got {str(scale)[:20]!r}.")
+        return VerifyTask(
+            instruction.strip(), (load_image(given[0]),), checks, bool(extra.get("judge_too")), BOX_SCALES[scale]
+        )
 
     def _requests(self, task: VerifyTask, judge: Judge) -> list[ChatRequest]:
         sampling = judge.options.sampling
@@ -258,7 +286,7 @@ class VerifyKind(BaseTask):
         requests = [
             json_request(
                 (Message("system", (TextPart(SYSTEM),)), Message("user", (image, TextPart(_facts_prompt(task))))),
-                FACTS_SCHEMA,
+                facts_schema(task.box_scale),
                 "image_facts",
                 sampling,
             )
@@ -331,7 +359,7 @@ class VerifyKind(BaseTask):
             problem = facts_answer.problem or "no usable JSON object"
             outcomes = [Outcome(c, None, f"the judge's facts could not be read ({problem})") for c in task.checks]
         else:
-            facts = read_facts(value, names, wants_text(task.checks))
+            facts = read_facts(value, names, wants_text(task.checks), task.box_scale)
             outcomes = evaluate(task.checks, facts)
             problem = ""
         verdict, reason = verdict_of(outcomes)

@@ -183,6 +183,21 @@ def test_the_details_view_escapes_everything_and_draws_a_bounded_overlay(server)
     assert get_task("verify").verdict_html("fail", ()).count("Fail") == 1
 
 
+def test_boxes_in_thousandths_are_asked_for_and_read_with_box_scale_1000(server):
+    facts = true_facts()
+    for obj in facts["objects"]:
+        obj["boxes"] = [[round(v * 1000) for v in box] for box in obj["boxes"]]
+    server.script(reply(json.dumps(facts)))
+    made = get_task("verify").make_task("", [], [scene_png()], extra={"check": SPEC, "box_scale": "1000"})
+    result = make_judge(server).judge(made)
+    sent = server.chat_requests[0]
+    item = sent.body["response_format"]["json_schema"]["schema"]["properties"]["objects"]["items"]
+    assert item["properties"]["boxes"]["items"]["items"]["maximum"] == 1000 and "thousandths" in sent.text
+    assert result.verdict == "pass" and result.details["facts"]["objects"]["dog"]["boxes"] == [[0.7, 0.7, 0.95, 0.95]]
+    with pytest.raises(BadInput, match="box_scale must be one of 1, 1000"):
+        get_task("verify").make_task("", [], [scene_png()], extra={"check": SPEC, "box_scale": "pixels"})
+
+
 def test_several_images_are_judged_in_one_batch(server):
     server.set_default(reply(json.dumps(true_facts())))
     results = make_judge(server).judge_many([task(), task(["count:cat=1"])])
