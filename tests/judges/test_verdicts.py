@@ -78,7 +78,7 @@ def test_a_scale_other_than_one_to_five_sets_the_parser_and_validity():
 
 
 def test_every_registered_task_declares_its_vocabulary():
-    assert task_names() == ["score", "pair", "batch", "image-pair"]
+    assert task_names()[:4] == ["score", "pair", "batch", "image-pair"] and {"verify", "process"} <= set(task_names())
     for kind in TASKS.values():
         assert kind.hint and kind.title and kind.probability_axis
         assert kind.reorder in ("none", "swap", "shuffle")
