@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from judges.errors import BadInput, ConfigError, JudgeError
 from judges.images import ImageSource, load_image
-from judges.jsonread import JsonRead
+from judges.jsonread import JsonRead, read_object
 from judges.prompts import PromptSetting, Template, fence
 from judges.steps import ERROR_TYPES, MAX_STEPS, Split, error_type, split_solution
 from judges.tasks.base import BaseTask, InputSpec, Reorder, snippet, unknown_inputs, verdict_block
 from judges.tasks.structured import JsonAnswer, ask_json, first_error, json_request, strict_object, structured_result
-from judges.types import ChatRequest, ImagePart, JudgeResult, Message, Part, Task, TextPart, text_problem
+from judges.types import ChatRequest, ImagePart, JudgeResult, Message, ParseResult, Part, Task, TextPart, text_problem
 from judges.verdicts import Scale, Verdict
 
 if TYPE_CHECKING:
@@ -310,6 +310,15 @@ class ProcessKind(BaseTask):
             text += f"\nAlso apply these criteria from the user:\n{fence(criteria.strip())}"
         images: tuple[Part, ...] = task.images if setting.sees_image else ()
         return (Message("system", (TextPart(SYSTEM),)), Message("user", (*images, TextPart(text))))
+
+    def parse(self, text: str, task: Task) -> ParseResult:
+        """The verdict one answer gives (what the Judge tab shows per request), read as :meth:`run` reads it."""
+        assert isinstance(task, ProcessTask)
+        read = read_object(text)
+        if read.value is None or _accept(read):
+            return ParseResult(False, reason=read.reason or _accept(read))
+        verdict, reason = verdict_of(read_marks(read.value, len(task.steps)))
+        return ParseResult(verdict is not None, verdict, reason=reason)
 
     def run(self, judge: Judge, tasks: Sequence[Any]) -> list[JudgeResult | JudgeError]:
         """One request per task, all at once; each answer read step by step."""

@@ -39,11 +39,11 @@ from judges.checks import (
 )
 from judges.errors import BadInput, ConfigError, JudgeError
 from judges.images import ImageSource, load_image
-from judges.jsonread import JsonRead
+from judges.jsonread import JsonRead, read_object
 from judges.prompts import PromptSetting, Template, fence
 from judges.tasks.base import BaseTask, InputSpec, Reorder, unknown_inputs, verdict_block
 from judges.tasks.structured import JsonAnswer, ask_json, first_error, json_request, strict_object, structured_result
-from judges.types import ChatRequest, ImagePart, JudgeResult, Message, Task, TextPart, text_problem
+from judges.types import ChatRequest, ImagePart, JudgeResult, Message, ParseResult, Task, TextPart, text_problem
 from judges.verdicts import Choice, HumanLabel, Verdict
 
 if TYPE_CHECKING:
@@ -311,6 +311,19 @@ class VerifyKind(BaseTask):
         """The facts request's messages (what the prompt view shows); the template is not used."""
         assert isinstance(task, VerifyTask)
         return (Message("system", (TextPart(SYSTEM),)), Message("user", (*task.images, TextPart(_facts_prompt(task)))))
+
+    def parse(self, text: str, task: Task) -> ParseResult:
+        """The verdict one facts answer gives (what the Judge tab shows per request), read as :meth:`run` reads it."""
+        assert isinstance(task, VerifyTask)
+        read = read_object(text)
+        problem = read.reason or (
+            _accept_facts(bool(object_names(task.checks)), wants_text(task.checks))(read) if read.value else ""
+        )
+        if read.value is None or problem:
+            return ParseResult(False, reason=problem or "no JSON object")
+        facts = read_facts(read.value, object_names(task.checks), wants_text(task.checks), task.box_scale)
+        verdict, reason = verdict_of(evaluate(task.checks, facts))
+        return ParseResult(verdict is not None, verdict, reason=reason)
 
     def run(self, judge: Judge, tasks: Sequence[Any]) -> list[JudgeResult | JudgeError]:
         """Ask every task's facts (and opinions) in one batch, then decide the checks in code."""

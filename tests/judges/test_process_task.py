@@ -226,3 +226,12 @@ def test_the_tiny_local_vlm_grades_steps_end_to_end(tiny_vlm_dir: Path):
         assert isinstance(result, JudgeResult)
         assert result.verdict is None and result.reason
         assert all(not m["parsed"] and m["reason"] for m in result.details["steps"])
+
+
+def test_parse_reads_one_answer_as_the_judgment_does():
+    kind = get_task("process")
+    assert kind.parse(marks((True, "none"), (False, "reasoning"), (True, "none")), task()).verdict == 2
+    assert kind.parse(marks((True, "none"), (True, "none"), (True, "none")), task()).verdict == 0
+    skipped = kind.parse(marks((True, "none")), task())
+    assert not skipped.ok and "step 2 is unscored" in skipped.reason
+    assert not kind.parse("fine", task()).ok

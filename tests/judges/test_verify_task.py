@@ -244,3 +244,11 @@ def test_the_tiny_local_vlm_verifies_end_to_end(tiny_vlm_dir: Path):
         assert result.verdict is None and result.reason
         assert all(c["passed"] is None and c["evidence"] for c in result.details["checks"])
     assert results[1].details["judge_verdict"]["satisfied"] is None
+
+
+def test_parse_reads_one_answer_as_the_judgment_does():
+    kind = get_task("verify")
+    assert kind.parse(json.dumps(true_facts()), task()).verdict == "pass"
+    assert kind.parse(json.dumps(true_facts(text="CLOSED")), task()).verdict == "fail"
+    failed = kind.parse("no facts here", task())
+    assert not failed.ok and "no JSON object" in failed.reason
