@@ -115,3 +115,14 @@ def test_the_command_line_takes_the_rating_flag(server, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["verdict"] == "tie"
+
+
+def test_the_tiny_local_vlm_rates_end_to_end(tiny_vlm_dir):
+    from judges.types import JudgeResult, Sampling
+
+    backend = create_backend("hf", str(tiny_vlm_dir), device="cpu", batch_size=2)
+    judge = Judge(backend, "image-pair", JudgeOptions(swap=True, max_reasks=0, sampling=Sampling(max_tokens=16)))
+    result = judge.judge_many([task()])[0]
+    assert isinstance(result, JudgeResult) and result.mode == "image-pair"
+    # A random model writes no ratings: unscored with the reason, both orders asked.
+    assert not result.parsed and "Rating A" in result.reason and result.attempts == 2
