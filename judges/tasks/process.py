@@ -328,6 +328,7 @@ class ProcessKind(BaseTask):
         owners: list[int] = []
         for index, task in enumerate(tasks):
             try:
+                _one_sample(judge, self.title)
                 if not isinstance(task, ProcessTask):
                     raise ConfigError(
                         f"{self.title} mode needs a task made by its make_task, got {type(task).__name__}."
@@ -407,3 +408,9 @@ class ProcessKind(BaseTask):
             '<table class="details-table"><thead><tr><th>Step</th><th>Text</th><th>Mark</th><th>Error type</th>'
             f"<th>Explanation</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )
+
+
+def _one_sample(judge: Judge, title: str) -> None:
+    """Refuse repeated samples: this task asks once per task and has no majority rule for its parts."""
+    if judge.options.samples != 1:
+        raise ConfigError(f"{title} mode asks the judge once per task; set samples to 1.")

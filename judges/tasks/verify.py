@@ -334,6 +334,7 @@ class VerifyKind(BaseTask):
         owners: list[int] = []
         for index, task in enumerate(tasks):
             try:
+                _one_sample(judge, self.title)
                 if not isinstance(task, VerifyTask):
                     raise BadInput(f"{self.title} mode needs a task made by its make_task, got {type(task).__name__}.")
                 if not judge.setting.sees_image:
@@ -456,3 +457,9 @@ def _overlay(image: ImagePart, boxes: Mapping[str, Sequence[Sequence[float]]]) -
         return boxes_data_url(image, boxes)
     except (OSError, ValueError):  # a drawing failure loses the picture, never the verdict
         return ""
+
+
+def _one_sample(judge: Judge, title: str) -> None:
+    """Refuse repeated samples: this task asks once per task and has no majority rule for its parts."""
+    if judge.options.samples != 1:
+        raise ConfigError(f"{title} mode asks the judge once per task; set samples to 1.")

@@ -235,3 +235,11 @@ def test_parse_reads_one_answer_as_the_judgment_does():
     skipped = kind.parse(marks((True, "none")), task())
     assert not skipped.ok and "step 2 is unscored" in skipped.reason
     assert not kind.parse("fine", task()).ok
+
+
+def test_repeated_samples_are_refused_with_what_to_set(server):
+    from judges.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="set samples to 1"):
+        make_judge(server, samples=3).judge(task())
+    assert server.chat_requests == []

@@ -252,3 +252,10 @@ def test_parse_reads_one_answer_as_the_judgment_does():
     assert kind.parse(json.dumps(true_facts(text="CLOSED")), task()).verdict == "fail"
     failed = kind.parse("no facts here", task())
     assert not failed.ok and "no JSON object" in failed.reason
+
+
+def test_repeated_samples_are_refused_with_what_to_set(server):
+    from judges.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="set samples to 1"):
+        make_judge(server, samples=2).judge(task())
