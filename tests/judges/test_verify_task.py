@@ -259,3 +259,10 @@ def test_repeated_samples_are_refused_with_what_to_set(server):
 
     with pytest.raises(ConfigError, match="set samples to 1"):
         make_judge(server, samples=2).judge(task())
+
+
+def test_a_setting_that_hides_the_image_is_refused(server):
+    from judges.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="shows the judge the image"):
+        make_judge(server, setting="no-figure").judge(task())
