@@ -70,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument(
         "--image", action="append", default=[], help="image file (repeat for several; image-pair: A, then B)"
     )
-    judge.add_argument("--instruction", default="", help="the question, prompt or query (safety: optional context)")
+    judge.add_argument(
+        "--instruction",
+        default="",
+        help="what was asked: the question, the text-to-image prompt, the problem or the query (safety: optional)",
+    )
     judge.add_argument("--response", action="append", default=[], help=f"a response (repeat: {_response_counts()})")
     judge.add_argument("--image-description", help="caption for the vision-expert setting")
     judge.add_argument("--setting", default="no-cot", choices=list(SETTINGS))

@@ -15,10 +15,12 @@ from judges.tasks.base import BaseTask, InputSpec, Procedure, Reorder, TaskKind
 from judges.tasks.batch import BatchKind
 from judges.tasks.image_pair import ImagePairKind
 from judges.tasks.pair import PairKind
+from judges.tasks.process import ProcessKind
 from judges.tasks.relevance import RelevanceKind
 from judges.tasks.rubric import RubricKind
 from judges.tasks.safety import SafetyKind
 from judges.tasks.score import ScoreKind
+from judges.tasks.verify import VerifyKind
 from judges.types import ParseResult
 
 _KINDS: tuple[TaskKind, ...] = (
@@ -27,6 +29,8 @@ _KINDS: tuple[TaskKind, ...] = (
     BatchKind(),
     ImagePairKind(),
     RubricKind(),
+    VerifyKind(),
+    ProcessKind(),
     SafetyKind(),
     RelevanceKind(),
 )

@@ -46,6 +46,7 @@ class BenchmarkItem:
         image_ref: ``image_path`` as the data spells it, relative to the release's root.
         human_label: The human label as stored (int, "A"/"B"/"C", ranking string, or None).
         subset: The label subset the item comes from (all, hq, hard).
+        more_images: Further images the judge sees after ``image_path`` (image B of an image pair).
     """
 
     mode: str
@@ -59,6 +60,12 @@ class BenchmarkItem:
     image_ref: str
     human_label: Any
     subset: str
+    more_images: tuple[Path, ...] = ()
+
+    @property
+    def image_paths(self) -> tuple[Path, ...]:
+        """Every image of the item, in the order the judge sees them."""
+        return (self.image_path, *self.more_images)
 
 
 @dataclass(frozen=True)

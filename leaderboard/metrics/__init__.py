@@ -20,6 +20,8 @@ Rooms:
 * :mod:`~leaderboard.metrics.criteria`: rubric runs' per-criterion and overall agreement with
   per-criterion human labels, read from the judgments' ``details`` (criteria_rows), and its command
   line :mod:`~leaderboard.metrics.criteria_cli`.
+* :mod:`~leaderboard.metrics.steps`: step-level agreement of process judgments with labelled steps
+  (step_metrics, read_step_labels).
 
 To add a metric: its spec in ``registry`` and its computation in a family of ``agreement`` (or
 ``compute``), from a table function in ``tables``, ``kappa`` or ``calibration``.

@@ -213,7 +213,7 @@ def _judge_chunk(judge: Judge, items: Sequence[BenchmarkItem], images: ImageCach
     for item in items:
         started = time.thread_time()
         try:
-            shown = [images.get(item.image_path)] if images is not None else []
+            shown = [images.get(path) for path in item.image_paths] if images is not None else []
             task = judge.task.make_task(item.instruction, item.responses, shown)
         except JudgeError as exc:
             out.append(_Done(item, exc, time.thread_time() - started))

@@ -82,7 +82,17 @@ def result(mode="pair", verdict="A", **changes) -> JudgeResult:
 
 
 def test_choices_come_from_the_registries():
-    assert [value for _, value in mode_choices()][:4] == ["score", "pair", "batch", "image-pair"]
+    assert [value for _, value in mode_choices()] == [
+        "score",
+        "pair",
+        "batch",
+        "image-pair",
+        "rubric",
+        "verify",
+        "process",
+        "safety",
+        "relevance",
+    ]
     values = [value for _, value in judge_choices()]
     assert values[:-1] == [*judge_names("api"), *judge_names("local")] and values[-1] == CUSTOM_JUDGE
     assert dict((v, k) for k, v in judge_choices())[judge_names("local")[0]].endswith("GPU")
@@ -114,8 +124,10 @@ def test_form_from_api_inputs(png):
     assert (f.setting, f.temperature, f.samples, f.logprobs) == ("no-cot", 0.4, 1, False)  # defaults
     full = JudgeForm.from_inputs([*values, "http://x/v1", "m", "k", "no-figure", "d", "c", 0, 1, 2, 3, 1])
     assert (full.temperature, full.swap, full.shuffles, full.samples, full.logprobs) == (0.0, True, 2, 3, True)
-    fixed = tuple(n for n in INPUT_FIELDS if not n.startswith("input_"))  # task inputs come after these
-    assert fixed[-2:] == ("logprobs", "more_images") and len(fixed) == 25
+    # The 25 fixed inputs, then one per task input (input_<name>), which grow with the tasks.
+    from judges.ui.inputs import field_names
+
+    assert INPUT_FIELDS[23:25] == ("logprobs", "more_images") and INPUT_FIELDS[25:] == field_names()
     defaults = input_defaults()
     assert [n for n in INPUT_FIELDS if n not in defaults] == ["image", "mode", "instruction", "response_1"]
     assert (defaults["response_8"], defaults["judge"], defaults["temperature"]) == ("", "", 0.4)

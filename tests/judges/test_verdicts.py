@@ -78,7 +78,17 @@ def test_a_scale_other_than_one_to_five_sets_the_parser_and_validity():
 
 
 def test_every_registered_task_declares_its_vocabulary():
-    assert task_names()[:4] == ["score", "pair", "batch", "image-pair"]  # then the structured tasks
+    assert task_names() == [
+        "score",
+        "pair",
+        "batch",
+        "image-pair",
+        "rubric",
+        "verify",
+        "process",
+        "safety",
+        "relevance",
+    ]
     for kind in TASKS.values():
         assert kind.hint and kind.title and kind.probability_axis
         assert kind.reorder in ("none", "swap", "shuffle")

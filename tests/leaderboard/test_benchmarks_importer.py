@@ -270,6 +270,7 @@ def test_shipped_assets_are_the_import_of_the_local_copy():
     labels = read_labels(assets / "benchmark" / "labels.csv")
     per = labels.groupby(["benchmark", "mode", "subset"]).size().to_dict()
     assert per == {
+        ("mj-bench", "image-pair", "all"): 729,
         ("mj-bench", "pair", "all"): 729,
         ("mllm-as-a-judge", "batch", "hq"): 133,
         ("mllm-as-a-judge", "pair", "hard"): 116 - 2,

@@ -236,7 +236,11 @@ def test_mj_bench_verdicts_become_pair_runs_keyed_by_category_and_id(tmp_path):
     claude = _records(out, "mjbench-all-pair-claude-3-opus")
     assert claude["action:pap_0"]["verdict"] is None and "pred -1" in claude["action:pap_0"]["unscored_reason"]
     assert claude["count:hpdv2_9"]["dataset"] == "count"
-    labels = read_labels(out / "benchmark" / "labels.csv").set_index("item_id")
+    both = read_labels(out / "benchmark" / "labels.csv")
+    # The same labels for the imported pair runs and for the runner's image-pair runs.
+    assert both.groupby("mode").size().to_dict() == {"image-pair": 4, "pair": 4}
+    labels = both[both["mode"] == "pair"].set_index("item_id")
+    assert both[both["mode"] == "image-pair"].set_index("item_id")["human_label"].equals(labels["human_label"])
     assert labels["human_label"].to_dict() == {"action:pap_0": "A", "action:pap_1": "B", "count:hpdv2_9": "B",
                                                "count:pap_0": "A"}  # fmt: skip
     assert set(labels["benchmark"]) == {"mj-bench"} and set(labels["n_responses"]) == {2}
@@ -259,7 +263,8 @@ def test_mj_bench_label_disagreements_are_flagged(tmp_path):
     rows[0]["label"] = "1"
     path.write_text(json.dumps(rows))
     report = import_mj_bench(src, tmp_path / "out")
-    labels = read_labels(tmp_path / "out" / "benchmark" / "labels.csv").set_index("item_id")
+    labels = read_labels(tmp_path / "out" / "benchmark" / "labels.csv")
+    labels = labels[labels["mode"] == "pair"].set_index("item_id")
     assert labels.loc["action:pap_0", "label_issue"] == "judges' files disagree on the human label"
     assert labels.loc["action:pap_0", "human_label"] == ""
     assert report.counts["labels that differ from the item files'"] == 1
@@ -278,7 +283,8 @@ def test_the_registry_has_three_benchmarks_each_with_its_importers_and_datasets(
     assert set(get_benchmark().importers) == {"import-mllm-judge", "import-vlm-judge-uncertainty"}
     assert set(get_benchmark("polaris").importers) == {"import-polaris"}
     mj = get_benchmark("mj-bench")
-    assert mj.modes == ("pair",) and mj.dataset_order == ("Object", "Attribute", "Action", "Spatial", "Count")
+    assert mj.modes == ("pair", "image-pair")
+    assert mj.dataset_order == ("Object", "Attribute", "Action", "Spatial", "Count")
     assert display_dataset("existence", "mj-bench") == "Object" and display_dataset("polaris") == "Polaris"
     assert display_dataset("llava_bench") == "CC-3M"
     commands = [c for b in BENCHMARKS.values() for c in b.importers]
@@ -286,10 +292,14 @@ def test_the_registry_has_three_benchmarks_each_with_its_importers_and_datasets(
 
 
 def test_benchmarks_without_items_here_refuse_to_select_them_and_say_why():
-    for name in ("polaris", "mj-bench"):
-        bench = get_benchmark(name)
-        with pytest.raises(BenchmarkError, match="import"):
-            bench.select_items(Path("."), bench.modes[0])
+    bench = get_benchmark("polaris")
+    with pytest.raises(BenchmarkError, match="import"):
+        bench.select_items(Path("."), bench.modes[0])
+    # MJ-Bench items are read from a local folder (tests/leaderboard/test_mj_bench_local_items.py), in image-pair.
+    mj = get_benchmark("mj-bench")
+    with pytest.raises(BenchmarkError, match="--mode image-pair"):
+        mj.select_items(Path("."), "pair")
+    for bench in (get_benchmark("polaris"), mj):
         with pytest.raises(BenchmarkError, match="not one of all"):
             bench.subset_of_split("hq")
         assert bench.subset_of_split("all") == "all"

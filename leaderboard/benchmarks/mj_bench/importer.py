@@ -1,5 +1,8 @@
 """Import MJ-Bench's stored alignment verdicts of four API judges as pair runs, with the human preferences.
 
+The label rows are written for the ``pair`` task of these runs and for the ``image-pair`` task the
+runner judges MJ-Bench items in (the same labels), so runs of both kinds are scored alike.
+
 ``python -m leaderboard import-mj-bench SRC`` reads a copy of the MJ-Bench repository
 (:mod:`~leaderboard.benchmarks.mj_bench.release`) and writes one run per judge,
 ``mjbench-all-pair-<judge>``, over the five categories, plus label rows of benchmark ``mj-bench``.
@@ -34,10 +37,13 @@ NAME = "mj-bench"
 COMMAND = "import-mj-bench"
 UNSCORED_REASON = "no parsable verdict in the judge's output (pred -1 in MJ-Bench's file)"
 NOTE = (
-    "MJ-Bench text-to-image alignment: one prompt, two generated images; imported as a pair task (image 0 = A, "
-    "image 1 = B) until an image-pair task exists. Human labels have no ties and prefer image 0 in about 88% of "
-    "items: read accuracy beside the always-A baseline (human A-rate) and position bias."
+    "MJ-Bench text-to-image alignment: one prompt, two generated images; the stored verdicts are imported as a pair "
+    "task (image 0 = A, image 1 = B), runs of this project's runner use the image-pair task, and both are scored "
+    "against the same labels. Human labels have no ties and prefer image 0 in about 88% of items: read accuracy "
+    "beside the always-A baseline (human A-rate) and position bias."
 )
+#: The tasks the human labels are stored for: the imported runs' pair, and the runner's image-pair.
+LABEL_MODES = ("pair", "image-pair")
 
 
 @dataclass
@@ -49,18 +55,19 @@ class _Item:
 
 
 def _label_rows(items: Mapping[str, _Item]) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item_id, item in items.items():
         labels = {label for label in item.labels if label is not None}
         issue = (
             "" if len(labels) == 1 else ("judges' files disagree on the human label" if labels else "no human label")
         )
-        rows.append(
+        rows.extend(
             {
-                "mode": "pair", "subset": "all", "item_id": item_id, "dataset": item.category,
+                "mode": mode, "subset": "all", "item_id": item_id, "dataset": item.category,
                 "human_label": next(iter(labels)) if len(labels) == 1 else "", "n_responses": 2,
                 "response_lengths": "", "image_id": item.images, "label_issue": issue,
             }
+            for mode in LABEL_MODES
         )  # fmt: skip
     return rows
 
@@ -141,13 +148,14 @@ def import_mj_bench(src: str | Path, out: str | Path) -> ImportReport:
         logger.info("wrote %s (%d judgments)", run_id, len(ordered))
     labels = _label_rows(dict(sorted(items.items())))
     write_label_rows(out, NAME, labels)
-    counts["human labels A (image 0)"] = sum(r["human_label"] == "A" for r in labels)
-    counts["human labels B (image 1)"] = sum(r["human_label"] == "B" for r in labels)
+    pair_rows = [r for r in labels if r["mode"] == LABEL_MODES[0]]
+    counts["human labels A (image 0)"] = sum(r["human_label"] == "A" for r in pair_rows)
+    counts["human labels B (image 1)"] = sum(r["human_label"] == "B" for r in pair_rows)
     report = ImportReport(
         command=COMMAND,
         source=str(src),
         runs=tuple(summaries),
-        label_rows={f"{NAME}/pair/all": len(labels)},
+        label_rows={f"{NAME}/{mode}/all": len(pair_rows) for mode in LABEL_MODES},
         counts=dict(counts),
         notes=(NOTE, "item ids are <category>:<id> (ids repeat across categories)"),
         out=str(out),
