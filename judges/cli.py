@@ -120,12 +120,10 @@ def _add_task_inputs(parser: argparse.ArgumentParser) -> None:
         for spec in kind.inputs:
             users.setdefault(spec.name, []).append(name)
     for name, spec in task_inputs().items():
-        group.add_argument(
-            spec.flag,
-            dest=f"input_{name}",
-            help=f"{', '.join(users[name])}: {spec.help}",
-            **_ARGPARSE_KIND[spec.kind],
-        )
+        options = dict(_ARGPARSE_KIND[spec.kind])
+        if spec.kind == "choice":
+            options["choices"] = spec.choices
+        group.add_argument(spec.flag, dest=f"input_{name}", help=f"{', '.join(users[name])}: {spec.help}", **options)
 
 
 def _extra_of(args: argparse.Namespace, kind: TaskKind) -> dict[str, object]:
@@ -238,13 +236,9 @@ def _print_human(result: JudgeResult) -> None:
         c = result.consistency
         agreement = "n/a" if c.agreement is None else f"{c.agreement:.0%}"
         print(f"{c.kind + ':':<9} {agreement} of {_count(len(c.verdicts), 'verdict')} agree with the majority")
-    # A task that lays out its own details (a rubric's criteria table) prints them; others as JSON.
-    lines = getattr(get_task(result.mode), "details_lines", None) if result.details else None
-    if lines is not None:
-        print("\n".join(lines(result.details)))
-    else:
-        for key, value in (result.details or {}).items():
-            print(f"{key + ':':<9} {json.dumps(value, ensure_ascii=False)}")
+    if result.details:
+        # Each task lays out its own parts (a rubric's criteria table); the default is key: value lines.
+        print("\n".join(get_task(result.mode).details_lines(result.details)))
     print(f"latency:  {result.latency_s:.2f} s, {_count(result.attempts, 'request')}")
     print(f"analysis: {result.analysis}")
 

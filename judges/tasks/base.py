@@ -95,6 +95,9 @@ class Procedure(Protocol):
         ...
 
 
+#: Longest value the CLI's human output prints for one entry of a result's details.
+DETAILS_LINE_CHARS = 160
+
 #: How a task varies the order its responses are shown in, to measure and cancel position bias.
 Reorder = Literal["none", "swap", "shuffle"]
 
@@ -117,6 +120,10 @@ class TaskKind(Protocol):
             that differ only in their verdict shape can share one.
         images_required: How many images a task must have (0: as the prompt setting asks; the
             image-pair task compares exactly two).
+        inputs: Extra inputs beyond the instruction, responses and images (see :class:`InputSpec`).
+        instruction_label: What the Judge tab calls the instruction box for this task ('' for the
+            default, "Instruction").
+        instruction_placeholder: The instruction box's placeholder ('' for the default).
     """
 
     @property
@@ -143,6 +150,10 @@ class TaskKind(Protocol):
     def images_required(self) -> int: ...
     @property
     def inputs(self) -> tuple[InputSpec, ...]: ...
+    @property
+    def instruction_label(self) -> str: ...
+    @property
+    def instruction_placeholder(self) -> str: ...
 
     def make_task(
         self,
@@ -185,6 +196,10 @@ class TaskKind(Protocol):
         """A result's ``details`` as HTML (a table of criteria, checks, steps ...); '' for none."""
         ...
 
+    def details_lines(self, details: Mapping[str, Any]) -> list[str]:
+        """A result's ``details`` as lines for the CLI's human output."""
+        ...
+
 
 @dataclass(frozen=True)
 class BaseTask:
@@ -202,6 +217,8 @@ class BaseTask:
     prompt_section: str = ""
     images_required: int = 0
     inputs: tuple[InputSpec, ...] = ()
+    instruction_label: str = ""
+    instruction_placeholder: str = ""
 
     def _validate(self, instruction: str, responses: Sequence[str]) -> tuple[str, tuple[str, ...]]:
         if not isinstance(instruction, str) or not instruction.strip():
@@ -293,6 +310,18 @@ class BaseTask:
 
     def details_html(self, details: Mapping[str, Any]) -> str:
         return ""
+
+    def details_lines(self, details: Mapping[str, Any]) -> list[str]:
+        """One ``key: value`` line per entry; long values (an overlay image) are cut, ``--json`` has them whole."""
+        import json
+
+        lines = []
+        for key, value in details.items():
+            text = json.dumps(value, ensure_ascii=False)
+            if len(text) > DETAILS_LINE_CHARS:
+                text = text[: DETAILS_LINE_CHARS - 1] + f"… ({len(text):,} characters; see --json)"
+            lines.append(f"{key + ':':<9} {text}")
+        return lines
 
 
 def unknown_inputs(kind: TaskKind, extra: Mapping[str, Any] | None) -> None:

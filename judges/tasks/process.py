@@ -223,6 +223,8 @@ class ProcessKind(BaseTask):
     name: str = "process"
     title: str = "Process"
     hint: str = "grade a solution step by step"
+    instruction_label: str = "Problem"
+    instruction_placeholder: str = "The problem the solution below answers"
     # One response box (the solution as text); make_task also takes none when a steps file is given.
     min_responses: int = 1
     max_responses: int = 1

@@ -126,6 +126,8 @@ class RelevanceKind(BaseTask):
     name: str = "relevance"
     title: str = "Relevance"
     hint: str = "score up to 50 candidates against a query (needs token probabilities)"
+    instruction_label: str = "Query"
+    instruction_placeholder: str = "What the candidates should match"
     min_responses: int = 0
     # Candidates are not response boxes: up to 50 texts come from the ``candidate`` input (one per
     # line in the Judge tab) and, on the command line, from --response as well.

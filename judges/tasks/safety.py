@@ -208,6 +208,8 @@ class SafetyKind(BaseTask):
     name: str = "safety"
     title: str = "Safety"
     hint: str = "check an image against a constitution (needs token probabilities)"
+    instruction_label: str = "Context (optional)"
+    instruction_placeholder: str = "Anything the judge should know about the image"
     min_responses: int = 0
     max_responses: int = 0
     verdicts: Words = field(default_factory=Words)

@@ -217,6 +217,8 @@ class VerifyKind(BaseTask):
     name: str = "verify"
     title: str = "Verify"
     hint: str = "checks of an image: counts, positions, text"
+    instruction_label: str = "Text-to-image prompt (optional)"
+    instruction_placeholder: str = "The prompt the image was generated from; the checks below are what is verified"
     min_responses: int = 0
     max_responses: int = 0
     verdicts: PassFail = field(default_factory=PassFail)

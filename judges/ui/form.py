@@ -116,7 +116,13 @@ def input_boxes(mode: str) -> InputBoxes:
     kind = get_task(mode)
     required = kind.images_required
     if kind.max_responses or not isinstance(required, int) or required < 2:
-        return InputBoxes(IMAGE_LABEL, MORE_IMAGES_LABEL, False, INSTRUCTION_LABEL, INSTRUCTION_PLACEHOLDER)
+        return InputBoxes(
+            IMAGE_LABEL,
+            MORE_IMAGES_LABEL,
+            False,
+            kind.instruction_label or INSTRUCTION_LABEL,
+            kind.instruction_placeholder or INSTRUCTION_PLACEHOLDER,
+        )
     rest = "Image B" if required == 2 else f"Images B to {LETTERS[required - 1]}, in this order"
     return InputBoxes(
         image="Image A",
@@ -412,7 +418,9 @@ def build_task(form: JudgeForm) -> Task:
     kind = get_task(form.mode)
     images = [_checked(form.image, "Image")] if form.image is not None else []
     images += [_checked(image, f"More images, file {i + 1}") for i, image in enumerate(form.more_images)]
-    check_images(form.prompt_setting, len(images))
+    if not isinstance(kind, Procedure):
+        # A structured task decides itself which images it needs (a process problem may have none).
+        check_images(form.prompt_setting, len(images))
     responses = select_responses(form.mode, form.responses, form.response_count)
     description = (form.image_description or "").strip() or None
     extra = task_fields.extra_for(form.mode, form.task_inputs, public=on_public_space(os.environ))

@@ -49,3 +49,25 @@ def test_the_refusal_is_one_error_line(with_inputs, capsys):
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: --check does not apply to --mode score; drop it."]
+
+
+def test_human_output_cuts_long_detail_values_and_json_keeps_them():
+    overlay = "data:image/png;base64," + "A" * 50_000
+    lines = TASKS["score"].details_lines({"checks": [{"check": "count:cat=2", "passed": True}], "overlay_png": overlay})
+    assert lines[0].startswith("checks:") and "count:cat=2" in lines[0]
+    assert len(lines[1]) < 250 and "characters; see --json" in lines[1]
+
+
+def test_a_choice_input_lists_its_choices_on_the_command_line(monkeypatch):
+    spec = InputSpec("preset", "Preset", "which preset", kind="choice", choices=("small", "large"))
+
+    @dataclass(frozen=True)
+    class _Choosing(ScoreKind):
+        name: str = "choice-cli-test"
+        inputs: tuple[InputSpec, ...] = (spec,)
+
+    monkeypatch.setitem(TASKS, "choice-cli-test", _Choosing())
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["judge", "--mode", "choice-cli-test", "--judge", "x", "--preset", "huge"])
+    args = build_parser().parse_args(["judge", "--mode", "choice-cli-test", "--judge", "x", "--preset", "large"])
+    assert _extra_of(args, TASKS["choice-cli-test"]) == {"preset": "large"}
