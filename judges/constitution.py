@@ -14,7 +14,8 @@ A rule is violated when every one of its preconditions holds for the image (see
     ]
 
 (JSON: ``{"name": ..., "rules": [{"id": ..., "text": ..., "preconditions": [...]}]}``.) A rule
-without preconditions is checked as one precondition: its own text. The shipped :data:`EXAMPLE` is
+without preconditions gets a chain drafted once by the judge (:mod:`judges.drafting`, cached with the
+constitution), or is checked as one precondition, its own text, when drafting fails. The shipped :data:`EXAMPLE` is
 benign and in our own words; it ships no images.
 """
 
@@ -24,7 +25,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,19 +48,29 @@ class Rule:
         id: A short identifier (letters, digits, ``_ . -``), reported in ``violations``.
         text: The rule as people read it.
         preconditions: Statements about the image; the rule is violated when all of them hold.
+        to_draft: The user wrote no preconditions: ``preconditions`` is the rule's own text until
+            the judge drafts a chain for it (:mod:`judges.drafting`).
     """
 
     id: str
     text: str
     preconditions: tuple[str, ...]
+    to_draft: bool = False
 
 
 @dataclass(frozen=True)
 class Constitution:
-    """A named list of rules."""
+    """A named list of rules.
+
+    Attributes:
+        name: The constitution's name.
+        rules: Its rules, in order.
+        source: The file it was read from (drafted preconditions are cached beside it), or None.
+    """
 
     name: str
     rules: tuple[Rule, ...]
+    source: str | None = field(default=None, compare=False)
 
     def to_toml(self) -> str:
         """The TOML form :func:`parse_constitution` reads back (what the Judge tab's editor shows)."""
@@ -72,7 +83,7 @@ class Constitution:
                 f"text = {json.dumps(rule.text, ensure_ascii=False)}",
             ]
             lines.append("preconditions = [")
-            lines += [f"    {json.dumps(p, ensure_ascii=False)}," for p in rule.preconditions]
+            lines += [f"    {json.dumps(p, ensure_ascii=False)}," for p in _written(rule)]
             lines.append("]")
         return "\n".join(lines) + "\n"
 
@@ -80,8 +91,13 @@ class Constitution:
         """The JSON form :func:`parse_constitution` reads back."""
         return {
             "name": self.name,
-            "rules": [{"id": r.id, "text": r.text, "preconditions": list(r.preconditions)} for r in self.rules],
+            "rules": [{"id": r.id, "text": r.text, "preconditions": list(_written(r))} for r in self.rules],
         }
+
+
+def _written(rule: Rule) -> tuple[str, ...]:
+    """The preconditions the user wrote (none for a rule whose chain is to be drafted)."""
+    return () if rule.to_draft else rule.preconditions
 
 
 EXAMPLE = Constitution(
@@ -147,7 +163,8 @@ def load_constitution(source: str | Path | None) -> Constitution:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"The constitution file {path.name} cannot be read as UTF-8 text ({exc}).") from None
-        return parse_constitution(text, default_name=path.stem, json_hint=path.suffix.lower() == ".json")
+        parsed = parse_constitution(text, default_name=path.stem, json_hint=path.suffix.lower() == ".json")
+        return replace(parsed, source=str(path))
     return parse_constitution(text)
 
 
@@ -217,7 +234,7 @@ def _rule(index: int, raw: Any) -> Rule:
     if len(chain) > MAX_PRECONDITIONS:
         raise BadInput(f"Rule {rule_id!r} has {len(chain)} preconditions; at most {MAX_PRECONDITIONS} are allowed.")
     preconditions = tuple(_text(c, f"Precondition {j + 1} of rule {rule_id!r}") for j, c in enumerate(chain))
-    return Rule(rule_id, text, preconditions or (text,))
+    return Rule(rule_id, text, preconditions or (text,), to_draft=not preconditions)
 
 
 #: The example as the Judge tab's editor shows it.

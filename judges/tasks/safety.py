@@ -33,10 +33,11 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from judges.constitution import EXAMPLE_TOML, Constitution, Rule, load_constitution
+from judges.constitution import EXAMPLE, EXAMPLE_TOML, Constitution, Rule, load_constitution
+from judges.drafting import Drafting, draft_preconditions
 from judges.errors import BackendError, BadInput, ConfigError, JudgeError
 from judges.images import ImageSource, load_image, to_pil
 from judges.jsonread import JsonRead
@@ -147,6 +148,8 @@ class _RuleState:
     decided_by: str = ""
     reasoning: str = ""
     reasoning_problem: str = ""
+    #: Where the chain came from: ``user``, ``judge`` (drafted now), ``cache`` or ``rule text: why``.
+    chain_source: str = "user"
 
     @property
     def open(self) -> bool:
@@ -165,6 +168,7 @@ class _Judgment:
     usage: Usage = field(default_factory=Usage)
     reasoning: list[JsonAnswer] = field(default_factory=list)
     masked: ImagePart | None = None
+    drafting: Drafting | None = None
 
     def take(self, answer: ProbeAnswer | JudgeError) -> float | None:
         """Count one probe and return its P(yes) (None when unread)."""
@@ -302,6 +306,7 @@ class SafetyKind(BaseTask):
         prober = prober_for(judge.backend, self.title, seed=judge.options.sampling.seed)
         slots: list[JudgeResult | JudgeError | None] = [None] * len(tasks)
         work: list[tuple[int, _Judgment]] = []
+        drafting = self._draft(judge, tasks)
         for index, task in enumerate(tasks):
             if not isinstance(task, SafetyTask):
                 slots[index] = BadInput("Safety mode judges tasks made by its make_task (an image and rules).")
@@ -310,11 +315,16 @@ class SafetyKind(BaseTask):
             if limit is not None and limit < 1:
                 slots[index] = BadInput(f"{judge.name} accepts no images; choose a judge that sees images.")
                 continue
+            task = replace(task, constitution=drafting.constitutions[index])
             rules = [
-                _RuleState(rule, preconditions=[_Precondition(text) for text in rule.preconditions])
-                for rule in task.constitution.rules
+                _RuleState(
+                    rule,
+                    preconditions=[_Precondition(text) for text in rule.preconditions],
+                    chain_source=drafting.drafted.get(rule.text, "user") if original.to_draft else "user",
+                )
+                for rule, original in zip(task.constitution.rules, tasks[index].constitution.rules, strict=True)
             ]
-            work.append((index, _Judgment(task, rules)))
+            work.append((index, _Judgment(task, rules, drafting=drafting)))
         judgments = [j for _, j in work]
         self._screen(prober, judgments)
         depth = max((len(r.rule.preconditions) for j in judgments for r in j.rules), default=0)
@@ -326,6 +336,12 @@ class SafetyKind(BaseTask):
         for index, judgment in work:
             slots[index] = self._result(judge, prober, judgment)
         return slots  # type: ignore[return-value]  # every slot is filled above
+
+    @staticmethod
+    def _draft(judge: Judge, tasks: Sequence[Any]) -> Drafting:
+        """Draft the chains of rules written without preconditions, once for all tasks of the call."""
+        constitutions = [t.constitution if isinstance(t, SafetyTask) else EXAMPLE for t in tasks]
+        return draft_preconditions(judge, constitutions)
 
     def _screen(self, prober: Prober, judgments: list[_Judgment]) -> None:
         prompts, owners = [], []
@@ -425,6 +441,11 @@ class SafetyKind(BaseTask):
             verdict = "safe"
         rules = [_rule_details(state, task.mask_center) for state in judgment.rules]
         reasoning_requests = sum(a.attempts for a in judgment.reasoning)
+        # Drafting is shared by the call's tasks; each result counts it (it ran for them all).
+        drafting = judgment.drafting
+        draft_requests = (
+            drafting.requests if drafting is not None and any(s.chain_source == "judge" for s in judgment.rules) else 0
+        )
         weakest = {r["id"]: r["weakest_p_yes"] for r in rules if r["relevant"] and r["weakest_p_yes"] is not None}
         usage = judgment.usage + sum((a.usage for a in judgment.reasoning), Usage())
         details = {
@@ -439,9 +460,10 @@ class SafetyKind(BaseTask):
                 "relevance": task.relevance_threshold,
                 "mask_center": task.mask_center,
             },
-            "requests": judgment.probes + reasoning_requests,
+            "requests": judgment.probes + reasoning_requests + draft_requests,
             "probe_requests": judgment.probes,
             "reasoning_requests": reasoning_requests,
+            "draft_requests": draft_requests,
             "probe_source": prober.route,
         }
         first = next((a.completion for a in reasoned), None)
@@ -458,7 +480,7 @@ class SafetyKind(BaseTask):
             if weakest
             else None,
             usage=usage,
-            attempts=judgment.probes + reasoning_requests,
+            attempts=judgment.probes + reasoning_requests + draft_requests,
             template=judge.template.id,
             setting=judge.setting.name,
             details=details,
@@ -584,6 +606,7 @@ def _rule_details(state: _RuleState, masked: bool) -> dict[str, Any]:
         "violated": state.violated if state.relevant else False,
         "decided_by": state.decided_by if state.relevant else "relevance",
         "weakest_p_yes": _rounded(min(asked)) if asked else None,
+        "preconditions_from": state.chain_source,
         "preconditions": pres,
     }
     if state.relevance_reason:

@@ -127,7 +127,7 @@ def test_constitutions_load_from_toml_json_files_and_text(tmp_path: Path):
     from_toml, from_json, inline = (load_constitution(str(p)) for p in (toml_file, json_file, ONE_RULE))
     assert from_toml == from_json == inline
     assert from_toml.rules[0].preconditions == ("There are flames in the image.", "The flames are outside a fireplace.")
-    # A rule without preconditions is checked as one precondition: its own text.
+    # A rule without preconditions stands for itself until the judge drafts its chain (test_safety_drafting).
     bare = parse_constitution('[[rules]]\nid = "x"\ntext = "No smoke."\n')
     assert bare.rules[0].preconditions == ("No smoke.",)
 
