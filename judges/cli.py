@@ -123,6 +123,8 @@ def _add_task_inputs(parser: argparse.ArgumentParser) -> None:
         options = dict(_ARGPARSE_KIND[spec.kind])
         if spec.kind == "choice":
             options["choices"] = spec.choices
+        elif spec.kind != "flag":
+            options.setdefault("metavar", name.upper())
         group.add_argument(spec.flag, dest=f"input_{name}", help=f"{', '.join(users[name])}: {spec.help}", **options)
 
 
