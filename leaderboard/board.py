@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from judges.settings import Settings
     from leaderboard.store.read import LoadResult
+    from leaderboard.store.rowcache import RowCache
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class LeaderboardData:
         sources: The folders of runs it was loaded from.
         min_n: The minimum items per cell ``table`` was computed with.
         reference: The reference rows ``table`` includes (kept to rebuild it with another ``min_n``).
+        cache: The row cache ``table`` was computed with (None: none), reused for other ``min_n``.
     """
 
     table: pd.DataFrame
@@ -93,6 +95,7 @@ class LeaderboardData:
     sources: tuple[Path, ...] = ()
     min_n: int = 10
     reference: pd.DataFrame | None = None
+    cache: RowCache | None = None
 
 
 def load_leaderboard(
@@ -101,6 +104,7 @@ def load_leaderboard(
     sources: Sequence[str | Path] | None = None,
     n_resamples: int = 1000,
     min_n: int | None = None,
+    cache_dir: str | Path | None = None,
 ) -> LeaderboardData:
     """Load stored runs, labels and the paper's numbers and build the long table with the engine.
 
@@ -111,12 +115,16 @@ def load_leaderboard(
         sources: Folders of runs to read instead of those ``settings`` names.
         n_resamples: Bootstrap resamples for the intervals.
         min_n: Minimum items per cell (default :data:`leaderboard.schema.DEFAULT_MIN_N`).
+        cache_dir: A folder for the row cache (:class:`leaderboard.store.rowcache.RowCache`): the rows
+            of runs whose content, labels and code did not change are read back instead of
+            recomputed, so a Refresh or a restart computes only new runs. None: no cache.
 
     Returns:
         The loaded data. Bad input never stops loading; it is listed in ``problems``.
     """
     from leaderboard.metrics import build_leaderboard
     from leaderboard.schema import DEFAULT_MIN_N
+    from leaderboard.store.rowcache import RowCache
     from leaderboard.store.sources import leaderboard_sources
 
     min_n = DEFAULT_MIN_N if min_n is None else min_n
@@ -124,7 +132,8 @@ def load_leaderboard(
     # The same rules as `python -m leaderboard table` (load_inputs).
     labels, loaded = load_inputs(folders)
     reference = reference_rows()
-    table = build_leaderboard(loaded.runs, labels, reference, n_resamples=n_resamples, min_n=min_n)
+    cache = RowCache(Path(cache_dir)) if cache_dir is not None else None
+    table = build_leaderboard(loaded.runs, labels, reference, n_resamples=n_resamples, min_n=min_n, cache=cache)
     problems = tuple(str(p) for p in loaded.problems)
     if problems:
         logger.warning("%d problem(s) while loading runs; first: %s", len(problems), problems[0])
@@ -136,6 +145,7 @@ def load_leaderboard(
         sources=tuple(folders),
         min_n=min_n,
         reference=reference,
+        cache=cache,
     )
 
 
@@ -155,7 +165,9 @@ def table_with_min_n(data: LeaderboardData, min_n: int, *, n_resamples: int = 10
 
     if int(min_n) == data.min_n:
         return data.table
-    return build_leaderboard(list(data.runs), data.labels, data.reference, n_resamples=n_resamples, min_n=int(min_n))
+    return build_leaderboard(
+        list(data.runs), data.labels, data.reference, n_resamples=n_resamples, min_n=int(min_n), cache=data.cache
+    )
 
 
 @dataclass
@@ -173,12 +185,15 @@ class LazyLeaderboard:
         sources: Returns the folders to read, instead of ``leaderboard_sources(settings)`` (tests,
             another Hub endpoint).
         min_n: Minimum items per cell of the loaded table (None: the default, 10).
+        cache_dir: The row cache's folder; None: :func:`leaderboard.store.sources.default_cache_dir`
+            when ``settings`` are given (the Space), else no cache.
     """
 
     settings: Settings | None = None
     n_resamples: int = 1000
     sources: Callable[[], Sequence[str | Path]] | None = None
     min_n: int | None = None
+    cache_dir: str | Path | None = None
     _data: LeaderboardData | None = field(default=None, init=False, repr=False)
     _by_min_n: dict[int, tuple[LeaderboardData, pd.DataFrame]] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -192,9 +207,20 @@ class LazyLeaderboard:
             return [Path(s) for s in self.sources()]
         return leaderboard_sources(self.settings)
 
+    def _cache_folder(self) -> Path | None:
+        from leaderboard.store.sources import default_cache_dir
+
+        if self.cache_dir is not None:
+            return Path(self.cache_dir)
+        return default_cache_dir(self.settings) if self.settings is not None else None
+
     def _load(self) -> LeaderboardData:
         return load_leaderboard(
-            self.settings, sources=self.run_sources(), n_resamples=self.n_resamples, min_n=self.min_n
+            self.settings,
+            sources=self.run_sources(),
+            n_resamples=self.n_resamples,
+            min_n=self.min_n,
+            cache_dir=self._cache_folder(),
         )
 
     def table(self, min_n: int | None = None) -> pd.DataFrame:

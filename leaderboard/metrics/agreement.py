@@ -45,6 +45,11 @@ class Joined:
     item_ids: np.ndarray | None = None  # the records' item ids (paired comparisons align on them)
     probs: np.ndarray | None = None  # (N, K) verdict distributions over the kind's classes; NaN rows: none
     expected: np.ndarray | None = None  # stored expected score per record (NaN: none)
+    # One run computed as part of a group (leaderboard.metrics.compute caches rows per run): the
+    # optional families and figures the group has even where this run alone has no data for them,
+    # and the group's category values of a ranking table, so the numbers are the group's.
+    force: frozenset[str] = frozenset()
+    distance_values: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class Family:
     metrics: tuple[str, ...]
     pooled: tuple[tuple[str, str], ...] = ()
     features: np.ndarray | None = None
+    category_values: np.ndarray | None = None  # what each category stands for, when data-dependent
 
 
 @dataclass(frozen=True)
@@ -120,9 +126,9 @@ class Agreement(Protocol):
         ...
 
     def length_figure(
-        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int
+        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int, force: bool = False
     ) -> LengthFigure | None:
-        """The correlation of ``values`` with response length per cell, or None when nothing is known."""
+        """The correlation of ``values`` with response length per cell, or None when nothing is known (unless ``force``)."""
         ...
 
 
@@ -135,10 +141,10 @@ def _correlation_reasons(n: np.ndarray, judge_constant: np.ndarray, human_consta
 
 
 def _pearson_figure(
-    group: np.ndarray, x: np.ndarray, y: np.ndarray, mask: np.ndarray, n_cells: int
+    group: np.ndarray, x: np.ndarray, y: np.ndarray, mask: np.ndarray, n_cells: int, force: bool = False
 ) -> LengthFigure | None:
     keep = mask & np.isfinite(x)
-    if not keep.any():
+    if not keep.any() and not force:
         return None
     value, n, reason = B.grouped_pearson(group[keep], x[keep], y[keep], n_cells)
     return LengthFigure(value, n, reason)
@@ -187,7 +193,7 @@ class ScaleAgreement:
         families = [Family("agree", j.labeled, usable, codes.astype(np.int64), k * k, _score_stats, metrics, pooled)]
         if j.expected is not None:
             use = usable & np.isfinite(j.expected)
-            if use.any():
+            if use.any() or "expected" in j.force:
                 features = C.expected_features(np.nan_to_num(j.expected), np.nan_to_num(j.human.astype(float)))
                 zeros = np.zeros(len(use), dtype=np.int64)
                 families.append(
@@ -196,9 +202,9 @@ class ScaleAgreement:
         return families
 
     def length_figure(
-        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int
+        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int, force: bool = False
     ) -> LengthFigure | None:
-        return _pearson_figure(group, B.single_length(j.lengths), values.astype(float), mask, n_cells)
+        return _pearson_figure(group, B.single_length(j.lengths), values.astype(float), mask, n_cells, force)
 
 
 def _resampled(counts: np.ndarray) -> bool:
@@ -280,11 +286,11 @@ class ChoiceAgreement:
         ]
 
     def length_figure(
-        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int
+        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int, force: bool = False
     ) -> LengthFigure | None:
         # +1 when the first response is preferred, -1 for the second, 0 for a tie.
         y = np.select([values == 0, values == 1], [1.0, -1.0], 0.0)
-        return _pearson_figure(group, B.pair_length_signal(j.lengths), y, mask, n_cells)
+        return _pearson_figure(group, B.pair_length_signal(j.lengths), y, mask, n_cells, force)
 
 
 def _pair_stats(counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -341,7 +347,12 @@ class RankingAgreement:
     def families(self, j: Joined, usable: np.ndarray, everything: np.ndarray) -> list[Family]:
         distance = np.zeros(len(j.run_idx))
         distance[usable] = M.normalized_levenshtein_many(j.verdict[usable], j.human[usable])
-        values, codes = np.unique(np.round(distance, 9), return_inverse=True)
+        rounded = np.round(distance, 9)
+        if j.distance_values is None:
+            values, codes = np.unique(rounded, return_inverse=True)
+        else:  # the group's values (a superset of this run's): the same table as in the group
+            values = j.distance_values
+            codes = np.searchsorted(values, rounded)
 
         def lev_stats(counts: np.ndarray, values: np.ndarray = values) -> dict[str, np.ndarray]:
             total = counts.sum(-1)
@@ -352,19 +363,26 @@ class RankingAgreement:
 
         return [
             Family(
-                "agree", j.labeled, usable, codes.astype(np.int64), len(values), lev_stats, ("normalized_levenshtein",)
+                "agree",
+                j.labeled,
+                usable,
+                codes.astype(np.int64),
+                len(values),
+                lev_stats,
+                ("normalized_levenshtein",),
+                category_values=values,
             )
         ]
 
     def length_figure(
-        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int
+        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int, force: bool = False
     ) -> LengthFigure | None:
         if j.length_ranks is None:
             return None
         per_item = np.full(len(group), np.nan)
         per_item[mask] = B.batch_length_spearman(values[mask], j.lengths[mask], j.length_ranks[mask])
         value, n = B.grouped_mean(group, per_item, n_cells)
-        if not (n > 0).any():
+        if not (n > 0).any() and not force:
             return None
         reason = np.where(n == 0, "no item with known lengths and a full ranking", "").astype(object)
         return LengthFigure(value, n, reason)

@@ -22,11 +22,16 @@ coverage 0 instead of vanishing.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
 import os
 import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,6 +47,7 @@ from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, DEFAULT_BENCHMARK, DEFAULT_MIN_N, MODES, POOLED
 from leaderboard.store.labels import empty_labels, with_benchmark
 from leaderboard.store.read import Run
+from leaderboard.store.rowcache import RowCache
 
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
 
@@ -75,15 +81,48 @@ def _n_datasets(benchmark: str) -> int:
     return len(bench.dataset_order) if bench is not None else 0
 
 
-def _label_positions(runs: Sequence[Run], lab: pd.DataFrame) -> np.ndarray:
-    """For every record of ``runs`` (in order), its row in ``lab`` (-1 when the item has no label row)."""
+@dataclass(frozen=True)
+class _LabelRows:
+    """The label rows of one (mode, benchmark), prepared once for every run joined with them.
+
+    Every per-row array has one extra last entry that stands for "no label row".
+    """
+
+    lab: pd.DataFrame
+    index_by_subset: dict[str, tuple[pd.Index, np.ndarray]]
+    human: np.ndarray
+    labeled: np.ndarray
+    dataset: np.ndarray
+    lengths: np.ndarray
+    length_ranks: np.ndarray | None
+
+
+def _label_rows(labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark: str) -> _LabelRows:
+    lab = labels[(labels["mode"] == mode) & (labels["benchmark"] == benchmark)]
+    lab = lab.drop_duplicates(["subset", "item_id"]).reset_index(drop=True)
     index_by_subset = {
         subset: (pd.Index(group["item_id"].astype(str)), group.index.to_numpy())
-        for subset, group in lab.reset_index(drop=True).groupby("subset", sort=False)
+        for subset, group in lab.groupby("subset", sort=False)
     }
+    human_rows, usable_rows = _human_codes(agreement, lab)
+    # Lengths (and their ranks) are parsed once per label row and gathered per judgment.
+    per_row = B.lengths_matrix([*lab["response_lengths"].fillna("").astype(str), ""])
+    return _LabelRows(
+        lab=lab,
+        index_by_subset=index_by_subset,
+        human=np.append(human_rows, agreement.missing),  # type: ignore[call-overload]
+        labeled=np.append(usable_rows, False),
+        dataset=np.append(lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), ""),
+        lengths=per_row,
+        length_ranks=B.length_ranks(per_row) if agreement.needs_length_ranks else None,
+    )
+
+
+def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
+    """For every record of ``runs`` (in order), its row in ``prep.lab`` (-1 when the item has no label row)."""
     parts = []
     for run in runs:
-        found = index_by_subset.get(run.manifest.split)
+        found = prep.index_by_subset.get(run.manifest.split)
         if found is None:
             parts.append(np.full(len(run.records), -1, dtype=np.int64))
             continue
@@ -132,34 +171,103 @@ def _expected_scores(agreement: Agreement, rec: pd.DataFrame, probs: np.ndarray 
     return stored if np.isfinite(stored).any() else None
 
 
-def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark: str) -> Joined:
-    rec = pd.concat([r.records for r in runs], ignore_index=True)
+@dataclass(frozen=True)
+class _Shape:
+    """What of a run's rows depends on the other runs computed with it (one mode, one benchmark).
+
+    The rows of a run depend only on its records, the labels and its seeded generators, except for
+    these: the order of its dataset cells (the generators draw cell by cell), whether verdict
+    distributions or expected scores exist anywhere in the group, which optional families and length
+    figures the group has (a run without data for one still gets its empty cells), and the category
+    values of a ranking table. A run computed alone with its group's shape gives exactly its rows
+    of the group; the row cache keys on it.
+    """
+
+    datasets: tuple[str, ...]
+    probs: bool = False
+    expected: bool = False
+    optional: frozenset[str] = frozenset()
+    distances: tuple[float, ...] | None = None
+
+    def merged(self, other: _Shape) -> _Shape:
+        """The shape of a group that adds ``other``'s run after this one's."""
+        distances = self.distances
+        if other.distances is not None:
+            distances = tuple(np.unique(np.array([*(distances or ()), *other.distances], dtype=float)).tolist())
+        return _Shape(
+            tuple(dict.fromkeys([*self.datasets, *other.datasets])),
+            self.probs or other.probs,
+            self.expected or other.expected,
+            self.optional | other.optional,
+            distances,
+        )
+
+    def for_run(self, own: _Shape) -> _Shape:
+        """This group shape as one of its runs (``own``: the run's own shape) is computed with it."""
+        position = {name: i for i, name in enumerate(self.datasets)}
+        return _Shape(tuple(sorted(own.datasets, key=position.__getitem__)), *self.flags())
+
+    def flags(self) -> tuple[bool, bool, frozenset[str], tuple[float, ...] | None]:
+        """Everything but the datasets."""
+        return self.probs, self.expected, self.optional, self.distances
+
+    def to_json(self) -> list:
+        """A JSON-able form (for cache keys and entries)."""
+        return [list(self.datasets), self.probs, self.expected, sorted(self.optional), self.distances]
+
+    @classmethod
+    def from_json(cls, raw: list) -> _Shape:
+        """The inverse of :meth:`to_json`."""
+        distances = None if raw[4] is None else tuple(float(x) for x in raw[4])
+        return cls(tuple(raw[0]), bool(raw[1]), bool(raw[2]), frozenset(raw[3]), distances)
+
+
+def _join(
+    runs: Sequence[Run],
+    labels: pd.DataFrame,
+    mode: str,
+    agreement: Agreement,
+    benchmark: str,
+    *,
+    prep: _LabelRows | None = None,
+    shape: _Shape | None = None,
+) -> Joined:
+    """The records of ``runs`` joined with their labels (``shape``: one run computed as its group would)."""
+    prep = prep if prep is not None else _label_rows(labels, mode, agreement, benchmark)
+    rec = runs[0].records if len(runs) == 1 else pd.concat([r.records for r in runs], ignore_index=True)
     sizes = [len(r.records) for r in runs]
-    lab = labels[(labels["mode"] == mode) & (labels["benchmark"] == benchmark)]
-    lab = lab.drop_duplicates(["subset", "item_id"]).reset_index(drop=True)
-    pos = _label_positions(runs, lab)
-    at = np.where(pos >= 0, pos, len(lab))  # the extra last row stands for "no label row"
-    human_rows, usable_rows = _human_codes(agreement, lab)
-    human = np.append(human_rows, agreement.missing)[at]  # type: ignore[call-overload]
-    labeled = np.append(usable_rows, False)[at]
-    label_ds = np.append(lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), "")[at]
+    pos = _label_positions(runs, prep)
+    at = np.where(pos >= 0, pos, len(prep.lab))  # the extra last row stands for "no label row"
+    human = prep.human[at]
+    labeled = prep.labeled[at]
+    label_ds = prep.dataset[at]
     raw_ds = np.where(label_ds != "", label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
     codes, uniques = pd.factorize(pd.Series(raw_ds, dtype=object))
     display = _display(benchmark)
-    shown_codes, shown_names = pd.factorize(pd.Series([display(u) for u in uniques], dtype=object))
+    shown = [display(u) for u in uniques]
+    if shape is None:
+        shown_codes, shown_names = pd.factorize(pd.Series(shown, dtype=object))
+        datasets = tuple(str(name) for name in shown_names)
+    else:
+        datasets = shape.datasets
+        where = {name: i for i, name in enumerate(datasets)}
+        shown_codes = np.array([where[name] for name in shown], dtype=np.int64)
     ds_code = np.asarray(shown_codes, dtype=np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
-    # Lengths are parsed once per label row and gathered.
-    per_row = B.lengths_matrix([*lab["response_lengths"].fillna("").astype(str), ""])
-    lengths = per_row[at]
-    ranks = B.length_ranks(per_row)[at] if agreement.needs_length_ranks else None
+    lengths = prep.lengths[at]
+    ranks = prep.length_ranks[at] if agreement.needs_length_ranks and prep.length_ranks is not None else None
     verdict = agreement.encode(rec["verdict"].to_numpy(dtype=object))
     parsed = agreement.parsed(verdict)
     probs = _probability_matrix(agreement, rec["probabilities"] if "probabilities" in rec.columns else None)
+    if probs is None and shape is not None and shape.probs:
+        probs = np.full((len(rec), len(agreement.classes)), np.nan)
+    expected = _expected_scores(agreement, rec, probs)
+    if expected is None and shape is not None and shape.expected:
+        expected = np.full(len(rec), np.nan)
     return Joined(
         runs=tuple(runs),
         run_idx=np.repeat(np.arange(len(runs)), sizes),
         ds_code=ds_code,
-        datasets=tuple(str(s) for s in shown_names),
+        datasets=datasets,
         parsed=np.asarray(parsed, dtype=bool),
         labeled=np.asarray(labeled, dtype=bool),
         verdict=verdict,
@@ -170,7 +278,9 @@ def _join(runs: Sequence[Run], labels: pd.DataFrame, mode: str, agreement: Agree
         swap_consistent=rec["swap_consistent"].to_numpy(dtype=float),
         item_ids=rec["item_id"].astype(str).to_numpy(dtype=object),
         probs=probs,
-        expected=_expected_scores(agreement, rec, probs),
+        expected=expected,
+        force=shape.optional if shape is not None else frozenset(),
+        distance_values=None if shape is None or shape.distances is None else np.asarray(shape.distances),
     )
 
 
@@ -288,6 +398,8 @@ def _family_rows(j: Joined, fam: Family, opt: _Options) -> list[dict]:
                 rows.append(_row(run, metric, POOLED, values[0], lo[0], hi[0], n[0], pooled_cov, reasons[0]))
         return rows
 
+    if len(j.runs) == 1:  # one run of a group (compute_rows): its caller spreads runs over threads
+        return one_run(0)
     # Runs are independent (each has its own seeded generator) and numpy releases the GIL for most
     # of the work, so a small thread pool uses the machine's cores; results keep the run order.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
@@ -378,7 +490,7 @@ def _calibration_family(j: Joined, agreement: Agreement, usable: np.ndarray) -> 
     k = j.probs.shape[1]
     judge, human = agreement.class_index(j.verdict), agreement.class_index(j.human)
     use = usable & np.isfinite(j.probs).all(1) & (judge >= 0) & (judge < k) & (human >= 0) & (human < k)
-    if not use.any():
+    if not use.any() and "calibration" not in j.force:
         return None
     features = np.zeros((len(use), 2 + C.N_BINS))
     features[use] = C.calibration_features(j.probs[use], judge[use], human[use])
@@ -407,8 +519,13 @@ def joined(runs: Sequence[Run], labels: pd.DataFrame | None, mode: str, benchmar
     return _join(runs, labels, mode, agreement, benchmark), agreement
 
 
-def _group_rows(runs: Sequence[Run], labels: pd.DataFrame, mode: str, benchmark: str, opt: _Options) -> list[dict]:
-    j, agreement = joined(runs, labels, mode, benchmark)
+#: Bump when the rows computed from the same inputs change in a way the code digest cannot see.
+ROWS_CACHE_VERSION = 1
+#: Families and figures a group may or may not have (see :class:`_Shape`).
+_OPTIONAL_FAMILIES = ("expected", "calibration")
+
+
+def _rows_of(j: Joined, agreement: Agreement, opt: _Options) -> list[dict]:
     rows: list[dict] = []
     for fam in metric_families(j, agreement):
         rows.extend(_family_rows(j, fam, opt))
@@ -416,21 +533,137 @@ def _group_rows(runs: Sequence[Run], labels: pd.DataFrame, mode: str, benchmark:
     return rows
 
 
+def _own_shape(j: Joined, agreement: Agreement) -> _Shape:
+    """The shape of one run's join computed alone (see :class:`_Shape`)."""
+    families = metric_families(j, agreement)
+    optional = {f.name for f in families if f.name in _OPTIONAL_FAMILIES}
+    optional |= {metric for metric, *_ in _length_figures(j, agreement)}
+    distances = None
+    for fam in families:
+        if fam.category_values is not None:
+            distances = tuple(float(x) for x in fam.category_values)
+    return _Shape(j.datasets, j.probs is not None, j.expected is not None, frozenset(optional), distances)
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A digest of the code the rows depend on (metrics, tasks, verdicts, benchmarks, the loader)."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for folder in ("leaderboard/metrics", "leaderboard/benchmarks", "leaderboard/store", "judges/tasks"):
+        for path in sorted((root / folder).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for name in ("leaderboard/schema.py", "judges/verdicts.py"):
+        with contextlib.suppress(OSError):
+            digest.update(name.encode() + b"\0" + (root / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _labels_digest(prep: _LabelRows, subset: str) -> str:
+    found = prep.index_by_subset.get(subset)
+    if found is None:
+        return "none"
+    rows = prep.lab.iloc[found[1]]
+    hashed = pd.util.hash_pandas_object(rows.astype(str), index=False).to_numpy()
+    return hashlib.sha256(",".join(rows.columns).encode() + hashed.tobytes()).hexdigest()
+
+
+def _key(kind: str, run: Run, labels_digest: str, opt: _Options, shape: _Shape | None) -> str:
+    parts = [
+        ROWS_CACHE_VERSION, _code_digest(), kind, run.digest, run.manifest.to_dict(), labels_digest,
+        [opt.n_boot, opt.seed, opt.level, opt.min_n], shape.to_json() if shape is not None else None,
+    ]  # fmt: skip
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _group_rows(
+    runs: Sequence[Run],
+    labels: pd.DataFrame,
+    mode: str,
+    benchmark: str,
+    opt: _Options,
+    cache: RowCache | None = None,
+) -> list[dict]:
+    """The rows of one (mode, benchmark)'s runs, computed run by run (memory: the largest run).
+
+    Each run is joined alone with its group's :class:`_Shape`, which gives exactly the rows a join
+    of the whole group would; with ``cache``, the rows of a stored run (one with a digest) are read
+    back instead of computed when nothing they depend on changed.
+    """
+    agreement = agreement_for(get_task(mode).verdicts)
+    prep = _label_rows(labels, mode, agreement, benchmark)
+    label_digests: dict[str, str] = {}
+
+    def keyed(run: Run) -> bool:
+        return cache is not None and bool(run.digest)
+
+    def labels_digest(run: Run) -> str:
+        split = run.manifest.split
+        if split not in label_digests:
+            label_digests[split] = _labels_digest(prep, split)
+        return label_digests[split]
+
+    def own(run: Run) -> _Shape:
+        key = _key("shape", run, labels_digest(run), opt, None) if keyed(run) else ""
+        if key and cache is not None:
+            found = cache.get(key)
+            if found is not None:
+                return _Shape.from_json(found)
+        shape = _own_shape(_join([run], labels, mode, agreement, benchmark, prep=prep), agreement)
+        if key and cache is not None:
+            cache.put(key, shape.to_json())
+        return shape
+
+    def rows(run: Run, shape: _Shape) -> list[dict]:
+        key = _key("rows", run, labels_digest(run), opt, shape) if keyed(run) else ""
+        if key and cache is not None:
+            found = cache.get(key)
+            if found is not None:
+                return found
+        j = _join([run], labels, mode, agreement, benchmark, prep=prep, shape=shape)
+        out = _rows_of(j, agreement, opt)
+        if key and cache is not None:
+            cache.put(key, out)
+        return out
+
+    for run in runs:  # the label digests are shared: fill them before the threads read them
+        if keyed(run):
+            labels_digest(run)
+    # Runs are independent (each has its own seeded generators) and numpy releases the GIL for much
+    # of the work, so a small thread pool uses the machine's cores; results keep the run order.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        shapes = list(pool.map(own, runs))
+        group = functools.reduce(_Shape.merged, shapes)
+        parts = pool.map(lambda pair: rows(pair[0], group.for_run(pair[1])), zip(runs, shapes, strict=True))
+        return [row for part in parts for row in part]
+
+
+def _length_figures(j: Joined, agreement: Agreement) -> list[tuple[str, Any, np.ndarray]]:
+    """(metric, figure, coverage base) of the length figures ``j`` has."""
+    d = max(len(j.datasets), 1)
+    n_cells = len(j.runs) * d
+    group = j.run_idx * d + j.ds_code
+    out = []
+    for metric, mask, values in (
+        ("length_bias", j.parsed, j.verdict),
+        ("human_length_correlation", j.labeled, j.human),
+    ):
+        figure = agreement.length_figure(j, mask, values, group, n_cells, force=metric in j.force)
+        if figure is not None:
+            # Coverage counts every judgment of the cell, unscored ones too, as for every other metric.
+            base = np.ones(len(group), dtype=bool) if metric == "length_bias" else mask
+            out.append((metric, figure, base))
+    return out
+
+
 def _descriptive_rows(j: Joined, agreement: Agreement, opt: _Options) -> list[dict]:
     """length_bias, human_length_correlation, self_consistency, swap_consistency (no intervals)."""
     d = max(len(j.datasets), 1)
     n_cells = len(j.runs) * d
     group = j.run_idx * d + j.ds_code
-    figures: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    for metric, mask, values in (
-        ("length_bias", j.parsed, j.verdict),
-        ("human_length_correlation", j.labeled, j.human),
-    ):
-        figure = agreement.length_figure(j, mask, values, group, n_cells)
-        if figure is not None:
-            # Coverage counts every judgment of the cell, unscored ones too, as for every other metric.
-            base = np.ones(len(group), dtype=bool) if metric == "length_bias" else mask
-            figures.append((metric, figure.value, figure.n, figure.reason, base))
+    figures: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = [
+        (metric, figure.value, figure.n, figure.reason, base) for metric, figure, base in _length_figures(j, agreement)
+    ]
     for metric, values in (("self_consistency", j.self_consistency), ("swap_consistency", j.swap_consistent)):
         value, n = B.grouped_mean(group, values, n_cells)
         if (n > 0).any():
@@ -463,6 +696,7 @@ def compute_rows(
     seed: int = 0,
     level: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
+    cache: RowCache | None = None,
 ) -> pd.DataFrame:
     """Every computed leaderboard row of ``runs`` (no reference rows).
 
@@ -475,6 +709,8 @@ def compute_rows(
         level: Coverage of the intervals.
         min_n: A cell on fewer items has no value (reason ``n < min_n``) and is left out of Average;
             1 keeps every cell.
+        cache: Where to keep and find the rows of stored runs (:class:`~leaderboard.store.rowcache.RowCache`);
+            None computes every run. The rows are the same either way.
 
     Returns:
         A DataFrame with :data:`leaderboard.schema.COLUMN_NAMES`, sorted.
@@ -486,7 +722,7 @@ def compute_rows(
         mode_runs = [r for r in runs if r.manifest.mode == mode and len(r.records)]
         for benchmark in dict.fromkeys(run_benchmark(r) for r in mode_runs):
             group = [r for r in mode_runs if run_benchmark(r) == benchmark]
-            rows.extend(_group_rows(group, labels, mode, benchmark, opt))
+            rows.extend(_group_rows(group, labels, mode, benchmark, opt, cache))
     frame = pd.DataFrame(rows, columns=list(COLUMN_NAMES))
     if n_resamples <= 0:
         frame[["ci_low", "ci_high"]] = np.nan
@@ -544,6 +780,7 @@ def build_leaderboard(
     min_n: int = DEFAULT_MIN_N,
     benchmarks: Sequence[str] | None = None,
     subsets: Sequence[str] | None = None,
+    cache: RowCache | None = None,
 ) -> pd.DataFrame:
     """Computed rows plus reference rows (kept as separate rows, never mixed in).
 
@@ -558,6 +795,7 @@ def build_leaderboard(
         min_n: Minimum items per cell (see :func:`compute_rows`).
         benchmarks: Only these benchmarks (default every one).
         subsets: Only these subsets (default every one).
+        cache: Row cache for stored runs (see :func:`compute_rows`).
 
     Returns:
         The long leaderboard table.
@@ -567,7 +805,9 @@ def build_leaderboard(
         for r in runs
         if (benchmarks is None or run_benchmark(r) in benchmarks) and (subsets is None or r.manifest.split in subsets)
     ]
-    computed = compute_rows(chosen, labels, modes=modes, n_resamples=n_resamples, seed=seed, level=level, min_n=min_n)
+    computed = compute_rows(
+        chosen, labels, modes=modes, n_resamples=n_resamples, seed=seed, level=level, min_n=min_n, cache=cache
+    )
     if reference is None or reference.empty:
         return computed
     ref = finish_table(reference)

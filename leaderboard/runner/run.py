@@ -46,6 +46,7 @@ from leaderboard.runner.config import RunConfig, RunnerError, RunSummary, run_id
 from leaderboard.runner.folder import DamagedManifestError, RunLock, RunStateError, check_resume, storage_error
 from leaderboard.runner.workers import SharedLoopBackend, drive, progress_bar
 from leaderboard.schema import PROVENANCE_RUN
+from leaderboard.store.columnar import write_columnar
 from leaderboard.store.format import Manifest, RunFormatError, code_version, new_run_id, utc_now
 from leaderboard.store.write import RunWriter
 
@@ -300,6 +301,9 @@ def _judge_into(
             elapsed = time.perf_counter() - started
         finally:
             writer.close()
+        if not interrupted:
+            # The run is closed: keep its typed copy for the loader (large runs; the JSONL stays the log).
+            write_columnar(out)
     finally:
         if shared is not None:
             shared.close()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from judges.tasks import get_task
+from leaderboard.store.columnar import Columns, nested_number, numbers, probability_parts, read_columnar
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, verdict_problem
 from leaderboard.store.labels import with_benchmark
 
@@ -56,11 +56,17 @@ class Run:
         manifest: Its manifest (``run_id`` may carry a ``~2`` suffix after a collision).
         records: One row per judgment with :data:`RECORD_COLUMNS`.
         path: The run's folder.
+        digest: SHA-1 of its ``judgments.jsonl``, set by the loader only ("" for a run built or
+            changed in memory); with the manifest it identifies the records (the leaderboard caches
+            rows under it).
     """
 
     manifest: Manifest
     records: pd.DataFrame = field(repr=False)
     path: Path
+    # Not an init field: ``dataclasses.replace(run, records=...)`` (a restricted copy) gets "" and is
+    # never mistaken for the stored content.
+    digest: str = field(default="", init=False, compare=False)
 
     @property
     def run_id(self) -> str:
@@ -168,8 +174,7 @@ def records_frame(mode: str, records: list[tuple[int, dict]], file: str) -> tupl
 def _records_frame(
     mode: str, lines: np.ndarray, objects: list[dict], file: str
 ) -> tuple[pd.DataFrame, list[LoadProblem]]:
-    """:func:`records_frame` on parallel arrays, column by column (the loader's fast path)."""
-    problems: list[LoadProblem] = []
+    """:func:`records_frame` on parallel arrays, column by column (the loader's JSONL path)."""
 
     def column(key: str) -> np.ndarray:
         out = np.empty(len(objects), dtype=object)
@@ -180,10 +185,87 @@ def _records_frame(
     is_int = np.array([type(v) is int for v in items], dtype=bool)
     is_str = np.array([type(v) is str for v in items], dtype=bool)
     items[is_int] = [str(v) for v in items[is_int]]
-    keep = (is_int | is_str) & (items != "")
+    items[~(is_int | is_str)] = None
+    datasets = column("dataset")
+    datasets[np.array([type(d) is not str for d in datasets], dtype=bool)] = None
+    reasons = column("unscored_reason")
+    reasons[np.array([type(r) is not str for r in reasons], dtype=bool)] = None
+    probs, expected, confidence = probability_parts(column("probabilities"))
+    return _frame(
+        mode,
+        file,
+        lines=lines,
+        items=items,
+        datasets=datasets,
+        verdicts=column("verdict"),
+        reasons=reasons,
+        numbers={
+            "self_consistency": nested_number(column("consistency"), "agreement", bool_ok=False),
+            "swap_consistent": nested_number(column("swap"), "consistent", bool_ok=True),
+            "latency_s": numbers(column("latency_s")),
+            "probabilities": probs,
+            "expected_score": expected,
+            "confidence": confidence,
+        },
+        typed=False,
+    )
+
+
+def _columnar_frame(mode: str, cols: Columns, file: str) -> tuple[pd.DataFrame, list[LoadProblem]]:
+    """:func:`records_frame` from a current columnar companion (:mod:`~leaderboard.store.columnar`).
+
+    The companion's columns already hold what :func:`_records_frame` derives from each object, so
+    only the checks that depend on values run here, on whole columns.
+    """
+    return _frame(
+        mode,
+        file,
+        lines=cols.line,
+        items=cols.item_id,
+        datasets=cols.dataset,
+        verdicts=cols.verdict,
+        reasons=cols.unscored_reason,
+        numbers={
+            "self_consistency": cols.self_consistency,
+            "swap_consistent": cols.swap_consistent,
+            "latency_s": cols.latency_s,
+            "probabilities": cols.probabilities,
+            "expected_score": cols.expected_score,
+            "confidence": cols.confidence,
+        },
+        typed=True,
+    )
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """Which entries of an object array are not None (one C-level pass)."""
+    return pd.notna(pd.Series(values, dtype=object)).to_numpy(dtype=bool) if len(values) else np.zeros(0, dtype=bool)
+
+
+def _frame(
+    mode: str,
+    file: str,
+    *,
+    lines: np.ndarray,
+    items: np.ndarray,
+    datasets: np.ndarray,
+    verdicts: np.ndarray,
+    reasons: np.ndarray,
+    numbers: dict[str, np.ndarray],
+    typed: bool,
+) -> tuple[pd.DataFrame, list[LoadProblem]]:
+    """Validate normalised columns of one run (ids, datasets and reasons: strings or None).
+
+    ``typed``: every verdict already is None or of the mode's stored type (a columnar companion),
+    so the per-value type checks are skipped.
+    """
+    problems: list[LoadProblem] = []
+    has_item = _present(items)
+    keep = has_item.copy()
+    keep[has_item] = items[has_item] != ""
     for line in lines[~keep]:
         problems.append(LoadProblem(file, int(line), "record has no item_id; skipped"))
-    repeated = keep & pd.Series(np.where(keep, items, None), dtype=object).duplicated(keep="first").to_numpy() & keep  # type: ignore[call-overload]
+    repeated = keep & pd.Series(np.where(keep, items, None), dtype=object).duplicated(keep="first").to_numpy()  # type: ignore[call-overload]
     if repeated.any():
         first_line = dict(zip(items[keep & ~repeated], lines[keep & ~repeated], strict=True))
         for item, line in zip(items[repeated], lines[repeated], strict=True):
@@ -193,32 +275,37 @@ def _records_frame(
                 )
             )
     keep &= ~repeated
-    verdicts, reasons = column("verdict")[keep], column("unscored_reason")[keep]
+    verdicts, reasons = verdicts[keep], reasons[keep]
     kept_lines = lines[keep]
     wanted = get_task(mode).verdicts.stored_type
     problem = np.full(len(verdicts), "", dtype=object)
-    typed = np.array([type(v) is wanted for v in verdicts], dtype=bool)
-    codes, uniques = pd.factorize(pd.Series(np.where(typed, verdicts, None), dtype=object))
+    # `is not None`, not notna: a NaN verdict is a value of the wrong type, reported as such.
+    present = np.fromiter((v is not None for v in verdicts), dtype=bool, count=len(verdicts))
+    typed_mask = present if typed else np.array([type(v) is wanted for v in verdicts], dtype=bool)
+    codes, uniques = pd.factorize(pd.Series(np.where(typed_mask, verdicts, None), dtype=object))
     unique_problem = np.array([verdict_problem(mode, u) for u in uniques] + [""], dtype=object)
     problem[:] = unique_problem[codes]  # code -1 (untyped) picks the trailing ""
-    untyped = ~typed & np.array([v is not None for v in verdicts], dtype=bool)
-    # A value of another type is judged by the task's own check, which tests types itself: the rubric
-    # task stores an int for one response and a letter for two.
-    problem[untyped] = [verdict_problem(mode, v) for v in verdicts[untyped]]
+    if not typed:
+        untyped = ~typed_mask & present
+        # A value of another type is judged by the task's own check, which tests types itself: the rubric
+        # task stores an int for one response and a letter for two.
+        problem[untyped] = [verdict_problem(mode, v) for v in verdicts[untyped]]
     bad = problem != ""
     for line, why in zip(kept_lines[bad], problem[bad], strict=True):
         problems.append(LoadProblem(file, int(line), f"{why}; counted as unscored"))
+    verdicts = verdicts.copy()
     verdicts[bad] = None
-    unscored = np.array([v is None for v in verdicts], dtype=bool)
-    reason_ok = np.array([isinstance(r, str) and r != "" for r in reasons], dtype=bool)
-    reasons = np.where(
-        bad,
-        "invalid stored verdict: " + problem.astype(str),
-        np.where(reason_ok, reasons, "unscored (no reason recorded)"),
-    )
-    reasons = np.where(unscored, reasons, None)  # type: ignore[call-overload]
-    datasets = column("dataset")[keep]
-    no_dataset = np.array([type(d) is not str for d in datasets], dtype=bool)
+    unscored = ~(present & ~bad)
+    has_reason = _present(reasons)
+    reason_ok = has_reason.copy()
+    reason_ok[has_reason] = reasons[has_reason] != ""
+    out_reasons = np.full(len(verdicts), None, dtype=object)
+    out_reasons[unscored & reason_ok] = reasons[unscored & reason_ok]
+    out_reasons[unscored & ~reason_ok] = "unscored (no reason recorded)"
+    if bad.any():
+        out_reasons[bad] = ["invalid stored verdict: " + str(p) for p in problem[bad]]
+    datasets = datasets[keep].copy()
+    no_dataset = ~_present(datasets)
     for line in kept_lines[no_dataset]:
         problems.append(LoadProblem(file, int(line), "record has no dataset; the label table's is used"))
     datasets[no_dataset] = ""
@@ -227,12 +314,14 @@ def _records_frame(
             "item_id": pd.Series(items[keep], dtype=object),
             "dataset": pd.Series(datasets, dtype=object),
             "verdict": pd.Series(verdicts, dtype=object),
-            "unscored_reason": pd.Series(reasons, dtype=object),
+            "unscored_reason": pd.Series(out_reasons, dtype=object),
             "line": pd.Series(kept_lines, dtype="int64"),
-            "self_consistency": _nested_number(column("consistency")[keep], "agreement", bool_ok=False),
-            "swap_consistent": _nested_number(column("swap")[keep], "consistent", bool_ok=True),
-            "latency_s": _numbers(column("latency_s")[keep]),
-            **probability_columns(column("probabilities")[keep]),
+            "self_consistency": numbers["self_consistency"][keep],
+            "swap_consistent": numbers["swap_consistent"][keep],
+            "latency_s": numbers["latency_s"][keep],
+            "probabilities": pd.Series(numbers["probabilities"][keep], dtype=object),
+            "expected_score": pd.Series(numbers["expected_score"][keep], dtype="float64"),
+            "confidence": pd.Series(numbers["confidence"][keep], dtype="float64"),
         }
     )
     return frame, problems
@@ -246,49 +335,12 @@ def probability_columns(values: np.ndarray) -> dict[str, pd.Series]:
     probability of the chosen label (NaN where not stored). The metrics read these columns for
     ``pearson_expected``, ``ece`` and ``brier``.
     """
-    probs = np.full(len(values), None, dtype=object)
-    expected, confidence = np.full(len(values), np.nan), np.full(len(values), np.nan)
-    for i in np.flatnonzero([isinstance(v, dict) for v in values]):
-        inner = values[i].get("probabilities")
-        if isinstance(inner, dict) and inner and all(_number(p) >= 0 for p in inner.values()):
-            probs[i] = {str(k): float(p) for k, p in inner.items()}
-        expected[i] = _number(values[i].get("expected_score"))
-        confidence[i] = _number(values[i].get("confidence"))
+    probs, expected, confidence = probability_parts(values)
     return {
         "probabilities": pd.Series(probs, dtype=object),
         "expected_score": pd.Series(expected, dtype="float64"),
         "confidence": pd.Series(confidence, dtype="float64"),
     }
-
-
-def _number(value: object) -> float:
-    """A finite float, or NaN for anything else (a 400-digit integer, NaN, Infinity, a string)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return np.nan
-    try:
-        number = float(value)
-    except OverflowError:
-        return np.nan
-    return number if math.isfinite(number) else np.nan
-
-
-def _numbers(values: np.ndarray) -> np.ndarray:
-    out = np.full(len(values), np.nan)
-    present = np.flatnonzero([v is not None for v in values])
-    out[present] = [_number(values[i]) for i in present]
-    return out
-
-
-def _nested_number(values: np.ndarray, key: str, *, bool_ok: bool) -> np.ndarray:
-    """``value[key]`` of dict entries as floats (True -> 1.0 when ``bool_ok``); NaN elsewhere."""
-    out = np.full(len(values), np.nan)
-    for i in np.flatnonzero([isinstance(v, dict) for v in values]):
-        inner = values[i].get(key)
-        if isinstance(inner, bool):
-            out[i] = float(inner) if bool_ok else np.nan
-        elif not bool_ok:
-            out[i] = _number(inner)
-    return out
 
 
 def load_run(run_dir: str | Path) -> tuple[Run | None, list[LoadProblem], str]:
@@ -309,15 +361,27 @@ def load_run(run_dir: str | Path) -> tuple[Run | None, list[LoadProblem], str]:
     path = run_dir / JUDGMENTS_NAME
     if not path.exists():
         return None, [LoadProblem(str(path), None, "missing judgments file; run skipped")], ""
-    try:
-        lines, objects, problems, digest = read_judgment_lines(path)
-    except OSError as exc:
-        return None, [LoadProblem(str(path), None, f"cannot be read ({_plain_error(exc)}); run skipped")], ""
-    frame, more = _records_frame(manifest.mode, lines, objects, str(path))
+    columns = read_columnar(run_dir, manifest.mode)
+    if columns is not None:
+        # A current columnar companion: the same records and problems without parsing each line.
+        problems: list[LoadProblem] = []
+        frame, more = _columnar_frame(manifest.mode, columns, str(path))
+        digest = columns.digest
+    else:
+        try:
+            lines, objects, problems, digest = read_judgment_lines(path)
+        except OSError as exc:
+            return None, [LoadProblem(str(path), None, f"cannot be read ({_plain_error(exc)}); run skipped")], ""
+        frame, more = _records_frame(manifest.mode, lines, objects, str(path))
     problems.extend(more)
     if frame.empty:
         problems.append(LoadProblem(str(path), None, "run has no judgments; it adds no rows"))
-    return Run(manifest, frame, run_dir), problems, digest
+    return _with_digest(Run(manifest, frame, run_dir), digest), problems, digest
+
+
+def _with_digest(run: Run, digest: str) -> Run:
+    object.__setattr__(run, "digest", digest)  # frozen; set once, by the loader, right after building it
+    return run
 
 
 def _plain_error(exc: BaseException) -> str:
@@ -415,7 +479,7 @@ def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None)
                         f"run_id {run_id!r} also used by {by_id[run_id][1]} for other data; kept as {new_id!r}",
                     )
                 )
-                run = Run(_with_run_id(run.manifest, new_id), run.records, run.path)
+                run = _with_digest(Run(_with_run_id(run.manifest, new_id), run.records, run.path), run.digest)
                 run_id = new_id
             by_id[run_id] = (fingerprint, run_dir)
             if labels is not None:

@@ -41,6 +41,18 @@ def submissions_dir(settings: Settings | None) -> Path:
     return DEFAULT_SUBMISSIONS_DIR
 
 
+def default_cache_dir(settings: Settings | None) -> Path:
+    """Where the Space keeps its leaderboard row cache: ``RUNS_DIR/.cache/leaderboard`` when
+    ``RUNS_DIR`` is set (persistent storage on a Space), else ``~/.cache/mllm-judge-workbench/leaderboard``.
+
+    Never inside the embedded ``assets/``, which may be read-only. Nothing is created here.
+    """
+    runs_dir = getattr(settings, "runs_dir", None)
+    if runs_dir is not None:
+        return Path(runs_dir) / ".cache" / "leaderboard"
+    return Path.home() / ".cache" / "mllm-judge-workbench" / "leaderboard"
+
+
 def run_sources(settings: Settings, *, cache_dir: str | Path | None = None, endpoint: str | None = None) -> list[Path]:
     """Every folder of runs the settings name: the embedded ones, ``RUNS_DIR``, and ``RUNS_REPO``.
 

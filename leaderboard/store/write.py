@@ -4,10 +4,12 @@
 judgment is one full line appended with ``os.write``, so a crash leaves at most a torn last line,
 which the next open cuts off; a write that fails (disk full, file too large) is undone before the
 error is raised, and lines in the middle that are not JSON are removed on open. :func:`write_run` is the importer's and the submission
-panel's path: the whole run replaces the folder's files through a temporary file and a rename.
+panel's path: the whole run replaces the folder's files through a temporary file and a rename, and
+a large run also gets its columnar companion (:mod:`~leaderboard.store.columnar`).
 Both refuse a verdict that is invalid for the run's mode (store it as unscored instead).
 
-This module depends on :mod:`~leaderboard.store.format` only, never on the reader.
+This module depends on :mod:`~leaderboard.store.format` and :mod:`~leaderboard.store.columnar`, never on
+the reader.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from leaderboard.store.columnar import write_columnar
 from leaderboard.store.format import (
     JUDGMENTS_NAME,
     MANIFEST_NAME,
@@ -275,4 +278,6 @@ def write_run(run_dir: str | Path, manifest: Manifest, judgments: Iterable[Judgm
     lines = [j.to_json_line() + "\n" for j in judgments]
     _atomic_write(run_dir / JUDGMENTS_NAME, "".join(lines))
     _atomic_write(run_dir / MANIFEST_NAME, json.dumps(manifest.to_dict(), indent=2) + "\n")
+    # The typed copy the loader reads instead of parsing every line (best effort; large runs only).
+    write_columnar(run_dir)
     return run_dir
