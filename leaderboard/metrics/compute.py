@@ -696,21 +696,37 @@ def compute_rows(
     seed: int = 0,
     level: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
-    cache: RowCache | None = None,
 ) -> pd.DataFrame:
-    """Every computed leaderboard row of ``runs`` (no reference rows).
+    """Every computed leaderboard row of ``runs`` (no reference rows); :func:`compute_rows_cached` without a cache."""
+    return compute_rows_cached(
+        runs, labels, None, modes=modes, n_resamples=n_resamples, seed=seed, level=level, min_n=min_n
+    )
+
+
+def compute_rows_cached(
+    runs: Sequence[Run],
+    labels: pd.DataFrame | None,
+    cache: RowCache | None,
+    *,
+    modes: Sequence[str] | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Every computed leaderboard row of ``runs`` (no reference rows), stored runs' rows from ``cache``.
 
     Args:
         runs: Loaded runs (:func:`leaderboard.store.read.load_runs`), of any benchmarks.
         labels: The label table; None or empty leaves only label-free metrics.
+        cache: Where to keep and find the rows of stored runs (:class:`~leaderboard.store.rowcache.RowCache`);
+            None computes every run. The rows are the same either way.
         modes: Modes to include (default all).
         n_resamples: Bootstrap resamples per cell (0 for no intervals).
         seed: Base seed of the bootstrap.
         level: Coverage of the intervals.
         min_n: A cell on fewer items has no value (reason ``n < min_n``) and is left out of Average;
             1 keeps every cell.
-        cache: Where to keep and find the rows of stored runs (:class:`~leaderboard.store.rowcache.RowCache`);
-            None computes every run. The rows are the same either way.
 
     Returns:
         A DataFrame with :data:`leaderboard.schema.COLUMN_NAMES`, sorted.
@@ -795,7 +811,7 @@ def build_leaderboard(
         min_n: Minimum items per cell (see :func:`compute_rows`).
         benchmarks: Only these benchmarks (default every one).
         subsets: Only these subsets (default every one).
-        cache: Row cache for stored runs (see :func:`compute_rows`).
+        cache: Row cache for stored runs (see :func:`compute_rows_cached`).
 
     Returns:
         The long leaderboard table.
@@ -805,8 +821,8 @@ def build_leaderboard(
         for r in runs
         if (benchmarks is None or run_benchmark(r) in benchmarks) and (subsets is None or r.manifest.split in subsets)
     ]
-    computed = compute_rows(
-        chosen, labels, modes=modes, n_resamples=n_resamples, seed=seed, level=level, min_n=min_n, cache=cache
+    computed = compute_rows_cached(
+        chosen, labels, cache, modes=modes, n_resamples=n_resamples, seed=seed, level=level, min_n=min_n
     )
     if reference is None or reference.empty:
         return computed

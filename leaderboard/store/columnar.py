@@ -296,7 +296,7 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
             return None
         if stamp.mtime_ns != st.st_mtime_ns and hashlib.sha1(jsonl.read_bytes()).hexdigest() != stamp.sha1:
             return None
-        wanted = [f.name for f in Columns.__dataclass_fields__.values() if f.name != "digest"]  # type: ignore[attr-defined]
+        wanted = [f.name for f in Columns.__dataclass_fields__.values() if f.name != "digest"]
         table = pf.read(columns=wanted)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; any of them means "read the JSONL"
         logger.warning("%s: columnar copy not usable (%s); reading the JSONL", target, exc)

@@ -282,7 +282,7 @@ def _frame(
     # `is not None`, not notna: a NaN verdict is a value of the wrong type, reported as such.
     present = np.fromiter((v is not None for v in verdicts), dtype=bool, count=len(verdicts))
     typed_mask = present if typed else np.array([type(v) is wanted for v in verdicts], dtype=bool)
-    codes, uniques = pd.factorize(pd.Series(np.where(typed_mask, verdicts, None), dtype=object))
+    codes, uniques = pd.factorize(pd.Series(np.where(typed_mask, verdicts, None), dtype=object))  # type: ignore[call-overload]
     unique_problem = np.array([verdict_problem(mode, u) for u in uniques] + [""], dtype=object)
     problem[:] = unique_problem[codes]  # code -1 (untyped) picks the trailing ""
     if not typed:
