@@ -43,12 +43,14 @@ def submissions_dir(settings: Settings | None) -> Path:
 
 def default_cache_dir(settings: Settings | None) -> Path:
     """Where the Space keeps its leaderboard row cache: ``RUNS_DIR/.cache/leaderboard`` when
-    ``RUNS_DIR`` is set (persistent storage on a Space), else ``~/.cache/mllm-judge-workbench/leaderboard``.
+    ``RUNS_DIR`` is an existing folder (persistent storage on a Space, so a restart finds the rows),
+    else ``~/.cache/mllm-judge-workbench/leaderboard``.
 
-    Never inside the embedded ``assets/``, which may be read-only. Nothing is created here.
+    Never inside the embedded ``assets/``, which may be read-only; never creates ``RUNS_DIR`` (only a
+    submission does). Nothing is created here.
     """
     runs_dir = getattr(settings, "runs_dir", None)
-    if runs_dir is not None:
+    if runs_dir is not None and Path(runs_dir).is_dir():
         return Path(runs_dir) / ".cache" / "leaderboard"
     return Path.home() / ".cache" / "mllm-judge-workbench" / "leaderboard"
 
