@@ -1,26 +1,46 @@
-"""Benchmark: aggregate synthetic stored judgments into the full leaderboard with bootstrap CIs.
+"""Benchmark: the leaderboard table from stored runs, beside pandas, polars and DuckDB on the same files.
 
-Synthetic data: 20 judges x 3 modes x 14 datasets; 10k, 100k and 1M judgments in all (each run judges
-every item of its mode). For each size it prints the time of ``compute_rows`` (every metric, every
-dataset, Average and Pooled rows, 1,000 bootstrap resamples), the time to load the same runs from
-disk (``load_runs``: reading + validating JSONL), and the ratio against a plain per-item Python loop
-that computes the same point estimates and percentile intervals.
+Synthetic stored runs in this project's format (20 judges x score, pair, batch x 14 datasets, 1M
+judgments by default) are written once to a temporary folder: ``judgments.jsonl`` per run plus its
+columnar companion ``judgments.parquet`` (what the runner, the importers and accepted submissions
+write), and the label table. Then every measurement runs in its own child process, ``--repeats``
+times (default 3); the table prints the median wall time, the largest peak RSS of the child and
+the machine's load average (``os.getloadavg``) when that work started.
 
-The loop is far too slow to run with 1,000 resamples on 1M judgments, so it is timed on the 10k set
-with a few resamples and extrapolated linearly in (judgments x (resamples + 1)); its cost is linear by
-construction (it accumulates per-item counts, then applies the same closed-form statistics). The
-table says which loop numbers are extrapolated.
+The project's rows:
 
-Run: ``python bench/bench_leaderboard.py [--sizes 10000 100000 1000000] [--loop-resamples 5] [--probabilities]``
-(``--probabilities``: score and pair judgments also carry verdict distributions, which adds the
-item-weight bootstrap of ``pearson_expected``, ``ece`` and ``brier``).
+* ``project, JSONL``: what ``python -m leaderboard table`` does (read and validate every run, join
+  with the labels, every metric with 1,000-resample bootstrap intervals, Average and Pooled rows),
+  with the columnar companions ignored;
+* ``project, Parquet``: the same reading the companions (the default when they exist);
+* ``project, Parquet + warm cache``: the same with the row cache filled by an earlier run (a restart:
+  the first table paint, less Gradio);
+* ``project, refresh after one new run``: a warm cache and one new run of ``--judgments`` / 60
+  judgments: what Refresh or Submit costs with the whole set loaded;
+* ``project CLI, start-up included``: ``python -m leaderboard table --no-embedded --runs DIR`` as a
+  user runs it, Python start-up and imports included.
+
+The peers do strictly less work on the same files: read every run, join with the labels on
+``(mode, subset, item_id)`` and count the contingency table of (run, dataset, verdict, human label),
+the part of the computation that touches every judgment (every agreement metric is a function of
+those tables; the bootstrap resamples the tables, so its cost does not grow with the judgments).
+They do not validate values, report bad lines or compute any metric or interval. ``pandas``:
+``read_json(lines=True)`` per file; ``polars``: ``read_ndjson`` and ``read_parquet`` per file;
+``DuckDB``: ``read_json`` / ``read_parquet`` over the file list in one query.
+
+Run: ``python bench/bench_leaderboard.py [--judgments 1000000] [--repeats 3] [--resamples 1000]``;
+``--judgments 10000000`` for the 10M set (writing it takes minutes and about 2 GB of disk).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import random
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,10 +49,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from leaderboard.metrics import compute_rows  # noqa: E402
-from leaderboard.store import LABEL_COLUMNS, Judgment, Manifest, Run, load_runs, write_run  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 DATASETS = (
     "coco", "Concept Caption", "diffusiondb", "infographicsVQA", "mathvista", "textVQA", "WIT", "ChartQA",
@@ -43,71 +61,49 @@ MODES = ("score", "pair", "batch")
 PAIR = np.array(["A", "B", "tie"], dtype=object)
 
 
+# --------------------------------------------------------------------------- data
+
+
 def _perms(n: int, rng: np.random.Generator, size: int) -> np.ndarray:
     letters = np.array(list("ABCD"[:n]))
     order = np.argsort(rng.random((size, n)), axis=1)
     return np.array(["".join(row) for row in letters[order]], dtype=object)
 
 
-def _distributions(verdict: np.ndarray, mode: str, rng: np.random.Generator) -> list[dict | None]:
-    """A verdict distribution per judgment (score and pair), peaked on the verdict, as a runner stores it."""
-    labels = ("1", "2", "3", "4", "5") if mode == "score" else ("A", "B", "tie")
-    if mode == "batch":
-        return [None] * len(verdict)
-    raw = rng.dirichlet(np.ones(len(labels)), len(verdict))
-    out: list[dict | None] = []
-    for v, p in zip(verdict, raw, strict=True):
-        if v is None:
-            out.append(None)
-            continue
-        p = 0.5 * p
-        p[labels.index(str(v))] += 0.5
-        probs = {label: float(x) for label, x in zip(labels, p, strict=True)}
-        out.append({"probabilities": probs, "confidence": probs[str(v)]})
-    return out
+def write_source(root: Path, total: int, seed: int = 0) -> None:
+    """Stored runs (JSONL + Parquet companion) and their labels with ``total`` judgments in all."""
+    from leaderboard.store import LABEL_COLUMNS, write_labels
+    from leaderboard.store.columnar import write_columnar
+    from leaderboard.store.format import Manifest
 
-
-def synthetic(total: int, seed: int = 0, probabilities: bool = False) -> tuple[list[Run], pd.DataFrame]:
-    """Runs and labels with ``total`` judgments in all (with verdict distributions when ``probabilities``)."""
     rng = np.random.default_rng(seed)
     per_run = max(total // (N_JUDGES * len(MODES)), 14)
-    runs: list[Run] = []
     label_frames = []
     for mode in MODES:
         items = np.array([str(i) for i in range(per_run)], dtype=object)
         ds = np.array(DATASETS, dtype=object)[rng.integers(0, len(DATASETS), per_run)]
         if mode == "score":
-            human = rng.integers(1, 6, per_run)
-            human_text = human.astype(str)
-            n_resp = np.ones(per_run, dtype=int)
+            human: np.ndarray = rng.integers(1, 6, per_run)
+            human_text, n_resp = human.astype(str), 1
         elif mode == "pair":
             human = PAIR[rng.choice(3, per_run, p=[0.45, 0.45, 0.1])]
-            human_text = human
-            n_resp = np.full(per_run, 2)
+            human_text, n_resp = human, 2
         else:
             human = _perms(4, rng, per_run)
-            human_text = human
-            n_resp = np.full(per_run, 4)
-        lengths = rng.integers(20, 2000, (per_run, int(n_resp.max())))
+            human_text, n_resp = human, 4
+        lengths = rng.integers(20, 2000, (per_run, n_resp))
         label_frames.append(
             pd.DataFrame(
                 {
-                    "benchmark": "mllm-as-a-judge",
-                    "mode": mode,
-                    "subset": "all",
-                    "item_id": items,
-                    "dataset": ds,
-                    "human_label": human_text,
-                    "n_responses": n_resp,
-                    "response_lengths": ["|".join(map(str, row[:k])) for row, k in zip(lengths, n_resp, strict=True)],
-                    "image_id": items,
+                    "benchmark": "mllm-as-a-judge", "mode": mode, "subset": "all", "item_id": items, "dataset": ds,
+                    "human_label": human_text, "n_responses": n_resp,
+                    "response_lengths": ["|".join(map(str, row)) for row in lengths], "image_id": items,
                     "label_issue": "",
                 }  # fmt: skip
             )
         )
         for j in range(N_JUDGES):
-            quality = 0.2 + 0.6 * j / (N_JUDGES - 1)
-            agree = rng.random(per_run) < quality
+            agree = rng.random(per_run) < 0.2 + 0.6 * j / (N_JUDGES - 1)
             if mode == "score":
                 verdict = np.where(agree, human, rng.integers(1, 6, per_run)).astype(object)
             elif mode == "pair":
@@ -115,184 +111,238 @@ def synthetic(total: int, seed: int = 0, probabilities: bool = False) -> tuple[l
             else:
                 verdict = np.where(agree, human, _perms(4, rng, per_run))
             unparsed = rng.random(per_run) < 0.03
-            verdict = np.where(unparsed, None, verdict)
-            verdict = np.array([int(v) if isinstance(v, np.integer) else v for v in verdict], dtype=object)
-            extra = {}
-            if probabilities:
-                dists = _distributions(verdict, mode, rng)
-                extra = {
-                    "probabilities": pd.Series([d and d["probabilities"] for d in dists], dtype=object),
-                    "expected_score": np.nan,
-                    "confidence": [d["confidence"] if d else np.nan for d in dists],
-                }
-            records = pd.DataFrame(
-                {
-                    "item_id": pd.Series(items, dtype=object),
-                    "dataset": pd.Series(ds, dtype=object),
-                    "verdict": pd.Series(verdict, dtype=object),
-                    "unscored_reason": pd.Series(np.where(unparsed, "no verdict found", None), dtype=object),
-                    "line": np.arange(1, per_run + 1),
-                    "self_consistency": np.nan,
-                    "swap_consistent": np.nan,
-                    "latency_s": np.nan,
-                    **extra,
-                }  # fmt: skip
-            )
-            manifest = Manifest(
-                run_id=f"synthetic-{mode}-judge{j:02d}", judge=f"judge{j:02d}", mode=mode,
-                provenance="run with this project", backend="synthetic",
-            )  # fmt: skip
-            runs.append(Run(manifest, records, Path("synthetic")))
+            manifest = Manifest(f"synthetic-{mode}-judge{j:02d}", f"judge{j:02d}", mode, "run with this project")
+            run_dir = root / "runs" / manifest.run_id
+            run_dir.mkdir(parents=True)
+            (run_dir / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
+            with open(run_dir / "judgments.jsonl", "w", encoding="utf-8") as handle:
+                for k in range(per_run):
+                    v = None if unparsed[k] else verdict[k]
+                    line = {
+                        "item_id": items[k], "dataset": ds[k], "verdict": int(v) if mode == "score" and v is not None else v,
+                        "unscored_reason": "no verdict found" if unparsed[k] else None,
+                        "probabilities": None, "swap": None, "consistency": None, "latency_s": None,
+                    }  # fmt: skip
+                    handle.write(json.dumps(line, separators=(",", ":")) + "\n")
+            write_columnar(run_dir, min_lines=0)  # the project writes them from 1,000 lines; small sets too here
     labels = pd.concat(label_frames, ignore_index=True)[list(LABEL_COLUMNS)]
-    return runs, labels
+    write_labels(labels, root / "benchmark" / "labels.csv")
 
 
-# --------------------------------------------------------------------------- the plain loop
+def add_run(root: Path, tag: str) -> None:
+    """One more run (a copy of the first score run under a new id), as a submission adds it."""
+    src = sorted((root / "runs").glob("synthetic-score-*"))[0]
+    dst = root / "runs" / f"new-{tag}"
+    shutil.copytree(src, dst)
+    manifest = json.loads((dst / "manifest.json").read_text())
+    manifest["run_id"], manifest["judge"] = f"new-{tag}", f"new judge {tag}"
+    (dst / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    os.utime(dst / "judgments.jsonl")  # a new file: the companion is checked by its SHA-1
 
 
-def _pearson(sx, sy, sxx, syy, sxy, n):
-    if n < 2:
-        return math.nan
-    vx, vy = sxx - sx * sx / n, syy - sy * sy / n
-    return (sxy - sx * sy / n) / math.sqrt(vx * vy) if vx > 1e-12 and vy > 1e-12 else math.nan
+# --------------------------------------------------------------------------- the measured work (child side)
 
 
-def _score_from_table(t):
-    n = sum(map(sum, t))
-    if n == 0:
-        return [math.nan] * 6
-    px = [sum(t[i]) for i in range(5)]
-    py = [sum(t[i][j] for i in range(5)) for j in range(5)]
-    rx, ry, acc = [], [], 0
-    for p in (px, py):
-        ranks, before = [], 0
-        for c in p:
-            ranks.append(before + (c + 1) / 2)
-            before += c
-        (rx if p is px else ry).extend(ranks)
-    stats = []
-    for xs, ys in (((1, 2, 3, 4, 5), (1, 2, 3, 4, 5)), (rx, ry)):
-        sx = sum(px[i] * xs[i] for i in range(5))
-        sy = sum(py[j] * ys[j] for j in range(5))
-        sxx = sum(px[i] * xs[i] ** 2 for i in range(5))
-        syy = sum(py[j] * ys[j] ** 2 for j in range(5))
-        sxy = sum(t[i][j] * xs[i] * ys[j] for i in range(5) for j in range(5))
-        stats.append(_pearson(sx, sy, sxx, syy, sxy, n))
-    conc = disc = 0
-    for i in range(5):
-        for j in range(5):
-            if t[i][j]:
-                conc += t[i][j] * sum(t[a][b] for a in range(i + 1, 5) for b in range(j + 1, 5))
-                disc += t[i][j] * sum(t[a][b] for a in range(i + 1, 5) for b in range(j))
-    n0 = n * (n - 1) / 2
-    n1 = sum(c * (c - 1) / 2 for c in px)
-    n2 = sum(c * (c - 1) / 2 for c in py)
-    den = math.sqrt((n0 - n1) * (n0 - n2))
-    stats.append((conc - disc) / den if den > 0 else math.nan)
-    for acc in (0, 1):
-        stats.append(sum(t[i][j] for i in range(5) for j in range(5) if abs(i - j) <= acc) / n)
-    stats.append(sum(t[i][j] * (i - j) for i in range(5) for j in range(5)) / n)
-    return stats
-
-
-def _lev(a: str, b: str) -> float:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(len(a), len(b), 1)
-
-
-def plain_loop(runs: list[Run], labels: pd.DataFrame, resamples: int, seed: int = 0) -> dict:
-    """Per-item Python: join, tabulate and bootstrap every (run, dataset) cell of the headline metrics."""
-    rnd = random.Random(seed)
-    label_map = {
-        (m, s, i): (d, h)
-        for m, s, i, d, h in labels[["mode", "subset", "item_id", "dataset", "human_label"]].itertuples(index=False)
-    }
-    out = {}
-    for run in runs:
-        mode = run.manifest.mode
-        cells: dict[str, list] = {}
-        for item, verdict in zip(run.records["item_id"], run.records["verdict"], strict=True):
-            found = label_map.get((mode, run.manifest.split, item))
-            if found is None or verdict is None:
-                continue
-            cells.setdefault(found[0], []).append((verdict, found[1]))
-        for ds, pairs in cells.items():
-            for b in range(resamples + 1):
-                sample = pairs if b == 0 else [pairs[rnd.randrange(len(pairs))] for _ in pairs]
-                if mode == "score":
-                    t = [[0] * 5 for _ in range(5)]
-                    for v, h in sample:
-                        t[v - 1][int(h) - 1] += 1
-                    value = _score_from_table(t)
-                elif mode == "pair":
-                    hits = sum(v == h for v, h in sample)
-                    decided = [(v, h) for v, h in sample if v != "tie" and h != "tie"]
-                    value = [
-                        hits / len(sample),
-                        sum(v == h for v, h in decided) / len(decided) if decided else math.nan,
-                    ]
-                else:
-                    value = [sum(_lev(v, h) for v, h in sample) / len(sample)]
-                if b == 0:
-                    out[(run.run_id, ds)] = value
+def _runs(root: Path, ext: str) -> dict[str, list[tuple[str, Path]]]:
+    out: dict[str, list[tuple[str, Path]]] = {m: [] for m in MODES}
+    for run_dir in sorted((root / "runs").iterdir()):
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        out[manifest["mode"]].append((manifest["run_id"], run_dir / f"judgments.{ext}"))
     return out
+
+
+def project(root: Path, resamples: int, *, columnar: bool, cache_dir: Path | None) -> int:
+    from leaderboard.board import load_inputs
+    from leaderboard.metrics.compute import build_leaderboard
+    from leaderboard.store import read
+    from leaderboard.store.rowcache import RowCache
+
+    if not columnar:
+        read.read_columnar = lambda *args, **kwargs: None  # type: ignore[assignment]
+    labels, loaded = load_inputs([root])
+    assert not loaded.problems, loaded.problems[:3]
+    cache = RowCache(cache_dir) if cache_dir is not None else None
+    table = build_leaderboard(loaded.runs, labels, None, n_resamples=resamples, cache=cache)
+    return len(table)
+
+
+def peer_pandas(root: Path) -> int:
+    labels = pd.read_csv(root / "benchmark" / "labels.csv", dtype=str, keep_default_na=False)
+    cells = 0
+    for mode, files in _runs(root, "jsonl").items():
+        frames = []
+        for run_id, path in files:
+            frame = pd.read_json(path, lines=True, dtype={"item_id": str, "verdict": str, "dataset": str})
+            frames.append(frame[["item_id", "dataset", "verdict"]].assign(run_id=run_id))
+        rec = pd.concat(frames, ignore_index=True)
+        lab = labels[(labels["mode"] == mode) & (labels["subset"] == "all")][["item_id", "dataset", "human_label"]]
+        joined = rec.merge(lab, on="item_id", how="left", suffixes=("_run", ""))
+        cells += len(joined.groupby(["run_id", "dataset", "verdict", "human_label"], dropna=False).size())
+    return cells
+
+
+def peer_polars(root: Path, ext: str) -> int:
+    import polars as pl
+
+    labels = pl.read_csv(root / "benchmark" / "labels.csv", infer_schema=False)
+    cells = 0
+    for mode, files in _runs(root, ext).items():
+        frames = []
+        for run_id, path in files:
+            if ext == "jsonl":
+                frame = pl.read_ndjson(
+                    path, schema={"item_id": pl.Utf8, "dataset": pl.Utf8, "verdict": pl.Utf8, "unscored_reason": pl.Utf8}
+                )
+            else:
+                frame = pl.read_parquet(path, columns=["item_id", "dataset", "verdict"])
+            frames.append(
+                frame.select(
+                    pl.col("item_id"), pl.col("dataset"), pl.col("verdict").cast(pl.Utf8), pl.lit(run_id).alias("run_id")
+                )
+            )
+        lab = labels.filter((pl.col("mode") == mode) & (pl.col("subset") == "all")).select(
+            "item_id", pl.col("dataset").alias("label_dataset"), "human_label"
+        )
+        joined = pl.concat(frames).join(lab, on="item_id", how="left")
+        cells += joined.group_by(["run_id", "label_dataset", "verdict", "human_label"]).len().height
+    return cells
+
+
+def peer_duckdb(root: Path, ext: str) -> int:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    labels = f"read_csv('{root / 'benchmark' / 'labels.csv'}', all_varchar = true)"
+    cells = 0
+    for mode, files in _runs(root, ext).items():
+        names = "[" + ", ".join(f"'{path}'" for _, path in files) + "]"
+        if ext == "jsonl":
+            source = (
+                f"read_json({names}, format = 'newline_delimited', filename = true, "
+                "columns = {item_id: 'VARCHAR', dataset: 'VARCHAR', verdict: 'VARCHAR'})"
+            )
+        else:
+            source = f"read_parquet({names}, filename = true)"
+        query = f"""
+            SELECT count(*) FROM (
+                SELECT r.filename, l.dataset, CAST(r.verdict AS VARCHAR), l.human_label, count(*)
+                FROM {source} r
+                LEFT JOIN (SELECT * FROM {labels} WHERE mode = '{mode}' AND subset = 'all') l
+                  ON r.item_id = l.item_id
+                GROUP BY ALL
+            )"""
+        cells += con.execute(query).fetchone()[0]  # type: ignore[index]
+    return cells
+
+
+def child(args: argparse.Namespace) -> None:
+    root = Path(args.dir)
+    started = time.perf_counter()
+    if args.child == "project-jsonl":
+        result = project(root, args.resamples, columnar=False, cache_dir=None)
+    elif args.child == "project-parquet":
+        result = project(root, args.resamples, columnar=True, cache_dir=None)
+    elif args.child in ("project-cache", "project-refresh"):
+        result = project(root, args.resamples, columnar=True, cache_dir=Path(args.cache))
+    elif args.child == "pandas":
+        result = peer_pandas(root)
+    elif args.child in ("polars-jsonl", "polars-parquet"):
+        result = peer_polars(root, args.child.split("-")[1])
+    elif args.child in ("duckdb-jsonl", "duckdb-parquet"):
+        result = peer_duckdb(root, args.child.split("-")[1])
+    else:
+        raise SystemExit(f"unknown child {args.child}")
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"s": seconds, "peak_mb": peak_mb, "result": result}))
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+def measure(name: str, argv: list[str], repeats: int, before=None) -> dict:
+    times, peaks, loads = [], [], []
+    for k in range(repeats):
+        if before is not None:
+            before(k)
+        loads.append(os.getloadavg()[0])
+        started = time.perf_counter()
+        out = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)
+        wall = time.perf_counter() - started
+        if out.returncode != 0:
+            raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
+        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+        report = json.loads(lines[-1]) if lines else {"s": wall, "peak_mb": float("nan")}
+        times.append(report["s"] if lines else wall)
+        peaks.append(report["peak_mb"])
+    return {"name": name, "s": statistics.median(times), "peak_mb": max(peaks), "load": statistics.median(loads)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--judgments", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--resamples", type=int, default=1000)
-    parser.add_argument("--loop-resamples", type=int, default=5)
-    parser.add_argument("--io", action="store_true", help="also time loading the runs from disk (writes a temp dir)")
-    parser.add_argument(
-        "--probabilities",
-        action="store_true",
-        help="give score and pair judgments verdict distributions (adds pearson_expected, ece, brier)",
-    )
+    parser.add_argument("--keep", help="write the data here and keep it (default: a temporary folder)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--dir", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
 
-    loop_runs, loop_labels = synthetic(args.sizes[0], seed=1)
-    t0 = time.perf_counter()
-    plain_loop(loop_runs, loop_labels, args.loop_resamples)
-    loop_s = time.perf_counter() - t0
-    per_unit = loop_s / (args.sizes[0] * (args.loop_resamples + 1))
+    tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-leaderboard-"))
+    root, cache = tmp / "source", tmp / "cache"
+    try:
+        started = time.perf_counter()
+        if not (root / "runs").is_dir():
+            write_source(root, args.judgments)
+        print(f"data: {args.judgments:,} judgments in {len(list((root / 'runs').iterdir()))} runs, "
+              f"written in {time.perf_counter() - started:.0f} s; {os.cpu_count()} CPUs", file=sys.stderr)  # fmt: skip
+        me = [sys.executable, __file__, "--dir", str(root), "--resamples", str(args.resamples), "--cache", str(cache)]
+        rows = []
 
-    print("| judgments | leaderboard rows | compute_rows (s) | load from disk (s) | plain loop (s) | speed-up |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for size in args.sizes:
-        runs, labels = synthetic(size, probabilities=args.probabilities)
-        compute_rows(runs[:3], labels, n_resamples=10)  # warm imports and caches
-        t0 = time.perf_counter()
-        table = compute_rows(runs, labels, n_resamples=args.resamples)
-        agg_s = time.perf_counter() - t0
-        io_s = math.nan
-        if args.io:
-            with tempfile.TemporaryDirectory() as tmp:
-                for run in runs:
-                    judgments = [
-                        Judgment(i, d, v, r)
-                        for i, d, v, r in run.records[["item_id", "dataset", "verdict", "unscored_reason"]].itertuples(
-                            index=False
-                        )
-                    ]
-                    write_run(Path(tmp) / "runs" / run.run_id, run.manifest, judgments)
-                t0 = time.perf_counter()
-                loaded = load_runs([tmp], labels)
-                io_s = time.perf_counter() - t0
-                assert len(loaded.runs) == len(runs) and not loaded.problems, loaded.problems[:3]
-        loop_est = per_unit * size * (args.resamples + 1)
-        print(
-            f"| {size:,} | {len(table):,} | {agg_s:.2f} | {io_s:.2f} | {loop_est:,.0f} (extrapolated) | {loop_est / agg_s:,.0f}x |"
+        def run(name: str, child_name: str, before=None) -> None:
+            print(f"  measuring {name} ...", file=sys.stderr)
+            rows.append(measure(name, [*me, "--child", child_name], args.repeats, before))
+
+        run("project, JSONL (`leaderboard table` work)", "project-jsonl")
+        run("project, Parquet", "project-parquet")
+        measure("fill the cache", [*me, "--child", "project-cache"], 1)
+        run("project, Parquet + warm cache (restart)", "project-cache")
+        run(
+            f"project, refresh after one new run ({args.judgments // (N_JUDGES * len(MODES)):,} judgments)",
+            "project-refresh",
+            before=lambda k: add_run(root, str(k)),
         )
-    print(
-        f"\nPlain loop measured: {loop_s:.2f} s for {args.sizes[0]:,} judgments x {args.loop_resamples + 1} evaluations "
-        f"(1 point + {args.loop_resamples} resamples), extrapolated linearly to {args.resamples} resamples and each size."
-    )
+        for k in range(args.repeats):
+            shutil.rmtree(root / "runs" / f"new-{k}")
+        cli = [sys.executable, "-m", "leaderboard", "table", "--no-embedded", "--runs", str(root), "--no-reference"]
+        cli += ["--resamples", str(args.resamples)]
+        print("  measuring the CLI ...", file=sys.stderr)
+        cli_row = measure("project CLI, start-up included", ["bash", "-c", " ".join(cli) + " > /dev/null"], args.repeats)
+        rows.append(cli_row)
+        for name, child_name in (
+            ("pandas, JSONL", "pandas"),
+            ("polars, JSONL", "polars-jsonl"),
+            ("polars, Parquet", "polars-parquet"),
+            ("DuckDB, JSONL", "duckdb-jsonl"),
+            ("DuckDB, Parquet", "duckdb-parquet"),
+        ):
+            run(name, child_name)
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    best = next(r for r in rows if r["name"] == "polars, Parquet")["s"]
+    print(f"\n{args.judgments:,} judgments, {args.resamples} resamples, median of {args.repeats}, {os.cpu_count()} CPUs\n")
+    print("| work | median (s) | x polars on Parquet | peak RSS (MB) | load average |")
+    print("|---|---:|---:|---:|---:|")
+    for r in rows:
+        peak = "-" if r["peak_mb"] != r["peak_mb"] else f"{r['peak_mb']:,.0f}"
+        print(f"| {r['name']} | {r['s']:.2f} | {r['s'] / best:.2f}x | {peak} | {r['load']:.1f} |")
 
 
 if __name__ == "__main__":
