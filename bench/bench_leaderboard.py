@@ -95,9 +95,15 @@ def write_source(root: Path, total: int, seed: int = 0) -> None:
         label_frames.append(
             pd.DataFrame(
                 {
-                    "benchmark": "mllm-as-a-judge", "mode": mode, "subset": "all", "item_id": items, "dataset": ds,
-                    "human_label": human_text, "n_responses": n_resp,
-                    "response_lengths": ["|".join(map(str, row)) for row in lengths], "image_id": items,
+                    "benchmark": "mllm-as-a-judge",
+                    "mode": mode,
+                    "subset": "all",
+                    "item_id": items,
+                    "dataset": ds,
+                    "human_label": human_text,
+                    "n_responses": n_resp,
+                    "response_lengths": ["|".join(map(str, row)) for row in lengths],
+                    "image_id": items,
                     "label_issue": "",
                 }  # fmt: skip
             )
@@ -191,13 +197,17 @@ def peer_polars(root: Path, ext: str) -> int:
         for run_id, path in files:
             if ext == "jsonl":
                 frame = pl.read_ndjson(
-                    path, schema={"item_id": pl.Utf8, "dataset": pl.Utf8, "verdict": pl.Utf8, "unscored_reason": pl.Utf8}
+                    path,
+                    schema={"item_id": pl.Utf8, "dataset": pl.Utf8, "verdict": pl.Utf8, "unscored_reason": pl.Utf8},
                 )
             else:
                 frame = pl.read_parquet(path, columns=["item_id", "dataset", "verdict"])
             frames.append(
                 frame.select(
-                    pl.col("item_id"), pl.col("dataset"), pl.col("verdict").cast(pl.Utf8), pl.lit(run_id).alias("run_id")
+                    pl.col("item_id"),
+                    pl.col("dataset"),
+                    pl.col("verdict").cast(pl.Utf8),
+                    pl.lit(run_id).alias("run_id"),
                 )
             )
         lab = labels.filter((pl.col("mode") == mode) & (pl.col("subset") == "all")).select(
@@ -322,7 +332,9 @@ def main() -> None:
         cli = [sys.executable, "-m", "leaderboard", "table", "--no-embedded", "--runs", str(root), "--no-reference"]
         cli += ["--resamples", str(args.resamples)]
         print("  measuring the CLI ...", file=sys.stderr)
-        cli_row = measure("project CLI, start-up included", ["bash", "-c", " ".join(cli) + " > /dev/null"], args.repeats)
+        cli_row = measure(
+            "project CLI, start-up included", ["bash", "-c", " ".join(cli) + " > /dev/null"], args.repeats
+        )
         rows.append(cli_row)
         for name, child_name in (
             ("pandas, JSONL", "pandas"),
@@ -337,7 +349,9 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     best = next(r for r in rows if r["name"] == "polars, Parquet")["s"]
-    print(f"\n{args.judgments:,} judgments, {args.resamples} resamples, median of {args.repeats}, {os.cpu_count()} CPUs\n")
+    print(
+        f"\n{args.judgments:,} judgments, {args.resamples} resamples, median of {args.repeats}, {os.cpu_count()} CPUs\n"
+    )
     print("| work | median (s) | x polars on Parquet | peak RSS (MB) | load average |")
     print("|---|---:|---:|---:|---:|")
     for r in rows:

@@ -101,7 +101,7 @@ def _label_rows(labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark
     lab = labels[(labels["mode"] == mode) & (labels["benchmark"] == benchmark)]
     lab = lab.drop_duplicates(["subset", "item_id"]).reset_index(drop=True)
     index_by_subset = {
-        subset: (pd.Index(group["item_id"].astype(str)), group.index.to_numpy())
+        subset: (pd.Index(_text(group["item_id"]), dtype=object), group.index.to_numpy())
         for subset, group in lab.groupby("subset", sort=False)
     }
     human_rows, usable_rows = _human_codes(agreement, lab)
@@ -118,6 +118,18 @@ def _label_rows(labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark
     )
 
 
+def _text(values: pd.Series) -> np.ndarray:
+    """``values.astype(str)`` as an object array, without the conversion when they already are strings.
+
+    Loaded runs' item ids always are; converting a million of them to pandas' string dtype and back
+    costs more than the join they feed.
+    """
+    raw = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(raw, skipna=False) == "string":
+        return raw
+    return values.astype(str).to_numpy(dtype=object)
+
+
 def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
     """For every record of ``runs`` (in order), its row in ``prep.lab`` (-1 when the item has no label row)."""
     parts = []
@@ -127,7 +139,7 @@ def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
             parts.append(np.full(len(run.records), -1, dtype=np.int64))
             continue
         index, rows = found
-        where = index.get_indexer(run.records["item_id"].astype(str))
+        where = index.get_indexer(_text(run.records["item_id"]))
         parts.append(np.where(where >= 0, rows[np.maximum(where, 0)], -1))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
@@ -276,7 +288,7 @@ def _join(
         length_ranks=ranks,
         self_consistency=rec["self_consistency"].to_numpy(dtype=float),
         swap_consistent=rec["swap_consistent"].to_numpy(dtype=float),
-        item_ids=rec["item_id"].astype(str).to_numpy(dtype=object),
+        item_ids=_text(rec["item_id"]),
         probs=probs,
         expected=expected,
         force=shape.optional if shape is not None else frozenset(),
@@ -603,25 +615,37 @@ def _group_rows(
             label_digests[split] = _labels_digest(prep, split)
         return label_digests[split]
 
-    def own(run: Run) -> _Shape:
+    # Rows computed with a run's own shape while finding it: most groups have one shape (the same
+    # datasets in the same order, the same optional figures), so they are usually the group's rows
+    # too and the run is joined once. Kept until the group's shape is known; small (rows, not records).
+    guessed: dict[int, list[dict]] = {}
+
+    def own(at: int) -> _Shape:
+        run = runs[at]
         key = _key("shape", run, labels_digest(run), opt, None) if keyed(run) else ""
         if key and cache is not None:
             found = cache.get(key)
             if found is not None:
                 return _Shape.from_json(found)
-        shape = _own_shape(_join([run], labels, mode, agreement, benchmark, prep=prep), agreement)
+        j = _join([run], labels, mode, agreement, benchmark, prep=prep)
+        shape = _own_shape(j, agreement)
+        guessed[at] = _rows_of(j, agreement, opt)
         if key and cache is not None:
             cache.put(key, shape.to_json())
         return shape
 
-    def rows(run: Run, shape: _Shape) -> list[dict]:
+    def rows(at: int, own_shape: _Shape, group: _Shape) -> list[dict]:
+        run, shape = runs[at], group.for_run(own_shape)
         key = _key("rows", run, labels_digest(run), opt, shape) if keyed(run) else ""
-        if key and cache is not None:
-            found = cache.get(key)
-            if found is not None:
-                return found
-        j = _join([run], labels, mode, agreement, benchmark, prep=prep, shape=shape)
-        out = _rows_of(j, agreement, opt)
+        out = guessed.pop(at, None) if shape == own_shape else None
+        if out is None and key and cache is not None:
+            out = cache.get(key)
+            if out is not None:
+                return out
+        if out is None:
+            guessed.pop(at, None)
+            j = _join([run], labels, mode, agreement, benchmark, prep=prep, shape=shape)
+            out = _rows_of(j, agreement, opt)
         if key and cache is not None:
             cache.put(key, out)
         return out
@@ -632,9 +656,9 @@ def _group_rows(
     # Runs are independent (each has its own seeded generators) and numpy releases the GIL for much
     # of the work, so a small thread pool uses the machine's cores; results keep the run order.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        shapes = list(pool.map(own, runs))
+        shapes = list(pool.map(own, range(len(runs))))
         group = functools.reduce(_Shape.merged, shapes)
-        parts = pool.map(lambda pair: rows(pair[0], group.for_run(pair[1])), zip(runs, shapes, strict=True))
+        parts = pool.map(lambda at: rows(at, shapes[at], group), range(len(runs)))
         return [row for part in parts for row in part]
 
 
