@@ -132,7 +132,9 @@ def test_refresh_computes_only_the_new_run_and_a_restart_reads_the_cache(tmp_pat
     manifest = Manifest("syn-score-new", "judge new", "score", PROVENANCE_RUN)
     (new / "manifest.json").write_text(__import__("json").dumps(manifest.to_dict()))
     data = store.refresh()
-    assert data.cache is not None and data.cache.misses == 1  # the new run's shape; its rows come with it
+    # The new run's shape and rows, nothing else (its rows are looked up: without probabilities, its
+    # own shape is not its group's, where other score runs carry them).
+    assert data.cache is not None and data.cache.misses == 2
     assert data.cache.hits == 2 * len(first.runs)
     expected = load_leaderboard(sources=[source], n_resamples=50).table  # no cache
     pd.testing.assert_frame_equal(data.table, expected, check_exact=True)
