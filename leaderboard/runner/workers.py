@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import math
 import queue
 import threading
 import time
@@ -39,6 +40,11 @@ if TYPE_CHECKING:
     from judges.types import JudgeResult, Task
 
 logger = logging.getLogger(__name__)
+
+#: Most worker threads :func:`drive` starts. Above it, each thread judges several items per call
+#: (the request slots stay ``workers``): threads beyond a few per core only contend for the GIL with
+#: the event loop that does the HTTP work.
+MAX_THREADS = 16
 
 
 class SharedLoopBackend:
@@ -363,6 +369,8 @@ def drive(
 ) -> tuple[_Tally, bool]:
     """Judge ``todo`` with ``workers`` threads, ``chunk`` items per call, writing each result at once.
 
+    Above :data:`MAX_THREADS` workers, that many threads judge proportionally larger chunks.
+
     Only the calling thread writes. The first Ctrl-C stops handing out items and writes what is in
     flight; a second one abandons it (``cancel`` is called to cut the requests short).
 
@@ -375,6 +383,11 @@ def drive(
     """
     tally = _Tally()
     images = ImageCache() if with_image else None
+    if workers > MAX_THREADS:
+        # Not a thread per request slot: at high concurrency each thread hands its calls several
+        # items at once (the shared loop keeps them all in flight), so 64 slots are 16 threads.
+        chunk *= math.ceil(workers / MAX_THREADS)
+        workers = MAX_THREADS
     work: queue.SimpleQueue = queue.SimpleQueue()
     for batch in _chunks(todo, chunk):
         work.put(batch)
