@@ -7,12 +7,15 @@ Rooms:
 * :mod:`~leaderboard.store.read`: reading, validating and merging run folders (load_runs, Run,
   LoadProblem); never stops at bad input.
 * :mod:`~leaderboard.store.write`: RunWriter (append, resumable) and write_run (atomic).
+* :mod:`~leaderboard.store.columnar`: a run's typed Parquet companion (``judgments.parquet``, written
+  when a run is complete; read instead of the JSONL while it is current).
+* :mod:`~leaderboard.store.rowcache`: the on-disk cache of computed leaderboard rows.
 * :mod:`~leaderboard.store.labels`: the human-label table (read, write, merge).
 * :mod:`~leaderboard.store.sources`: where runs and labels live (embedded assets, RUNS_DIR,
   RUNS_REPO, the submissions folder).
 * :mod:`~leaderboard.store.hub`: pushing a run to, and pulling runs from, a Hub dataset repo.
 
-``read`` and ``write`` both depend on ``format`` and never on each other. Inside the package,
+``read`` and ``write`` both depend on ``format`` (and ``columnar``) and never on each other. Inside the package,
 modules import each other's rooms, never this face.
 """
 
