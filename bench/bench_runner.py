@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python bench/bench_runner.py                 # 200 pair items, 200 ms per request, concurrency 16
+    python bench/bench_runner.py                 # 200 pair items, 200 ms per request, concurrency 64
 
 It writes a benchmark of ``--n`` pair items in the Hub layout (two paragraph-long responses each;
 one photo-like 1024x768 JPEG of about 90 KB per ``--items-per-image`` adjacent items, as the real
@@ -17,20 +17,36 @@ benchmark asks several questions and compares several answer pairs about each im
 3. writing alone: appending judgments through :class:`leaderboard.store.RunWriter`, per line;
 4. a resume of the finished run (nothing left to judge): the time to read back what is done.
 
+Beside the runner, on the same server and the same payloads (each item's instruction and two
+answers, its image as a data URL, encoded once per image), three peers send the same 200 requests:
+a thread pool of ``--concurrency`` threads over the openai SDK's sync client, the SDK's async client
+with ``--concurrency`` in flight on one loop, and raw HTTP (``http.client`` keep-alive connections,
+no SDK). The peers only send and read the verdict; the runner also renders the prompt, parses,
+validates and writes each judgment. Each is timed ``--repeats`` times (median) at the set latency
+and at 0 ms, where the process CPU time per judgment (every thread, the server excluded: it is
+another process) is what the client costs.
+
 Prints one markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import base64
 import io
 import json
 import math
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -127,12 +143,133 @@ def writer_cost(folder: Path, lines: int = 5000) -> float:
         return 1000 * (time.perf_counter() - started) / lines
 
 
+# --------------------------------------------------------------------------- peers on the same server and payload
+
+
+def peer_payloads(bench: Path) -> list[tuple[str, str]]:
+    """(prompt text, image path) per item: the instruction and both answers, as a client would send them."""
+    rows = [json.loads(line) for line in (bench / "Benchmark" / "pair.jsonl").read_text().splitlines()]
+    out = []
+    for row in rows:
+        text = (
+            "You are an impartial judge. Compare the two answers to the instruction about the image and "
+            f"reply with a JSON object.\n\nInstruction: {row['instruction']}\n\n[A]\n{row['answer1']['answer']}"
+            f"\n\n[B]\n{row['answer2']['answer']}"
+        )
+        out.append((text, str(bench / row["image_path"])))
+    return out
+
+
+class _DataUrls:
+    """Each image read and base64-encoded once (what the runner's image cache does), thread-safe enough."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        url = self.urls.get(path)
+        if url is None:
+            url = "data:image/jpeg;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+            self.urls[path] = url
+        return url
+
+
+def _messages(text: str, url: str) -> list[dict]:
+    return [
+        {"role": "user", "content": [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": url}}]}
+    ]
+
+
+def _verdict(content: str) -> str:
+    return json.loads(content)["Judgement"]
+
+
+def peer_thread_pool(base_url: str, payloads, concurrency: int) -> None:
+    """The openai SDK's sync client from a thread pool of ``concurrency`` threads."""
+    from openai import OpenAI
+
+    client, urls = OpenAI(base_url=base_url, api_key="bench", max_retries=0), _DataUrls()
+
+    def one(payload: tuple[str, str]) -> str:
+        reply = client.chat.completions.create(
+            model="judge-model", messages=_messages(payload[0], urls(payload[1])), temperature=0.4, top_p=0.2,
+            max_tokens=1024,
+        )  # fmt: skip
+        return _verdict(reply.choices[0].message.content or "{}")
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        verdicts = list(pool.map(one, payloads))
+    client.close()
+    assert all(v == "[[A]]" for v in verdicts)
+
+
+def peer_asyncio_sdk(base_url: str, payloads, concurrency: int) -> None:
+    """The openai SDK's async client, ``concurrency`` requests in flight on one event loop."""
+    from openai import AsyncOpenAI
+
+    async def main() -> list[str]:
+        client, urls = AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0), _DataUrls()
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(payload: tuple[str, str]) -> str:
+            async with gate:
+                reply = await client.chat.completions.create(
+                    model="judge-model", messages=_messages(payload[0], urls(payload[1])), temperature=0.4,
+                    top_p=0.2, max_tokens=1024,
+                )  # fmt: skip
+            return _verdict(reply.choices[0].message.content or "{}")
+
+        try:
+            return list(await asyncio.gather(*(one(p) for p in payloads)))
+        finally:
+            await client.close()
+
+    assert all(v == "[[A]]" for v in asyncio.run(main()))
+
+
+def peer_raw_http(base_url: str, payloads, concurrency: int) -> None:
+    """No SDK: ``http.client`` keep-alive connections, one per thread of a ``concurrency`` pool."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    where, urls, local = urlsplit(base_url), _DataUrls(), threading.local()
+
+    def one(payload: tuple[str, str]) -> str:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+        body = json.dumps(
+            {"model": "judge-model", "messages": _messages(payload[0], urls(payload[1])), "temperature": 0.4,
+             "top_p": 0.2, "max_tokens": 1024}
+        )  # fmt: skip
+        conn.request("POST", where.path + "/chat/completions", body, {"Content-Type": "application/json"})
+        reply = json.loads(conn.getresponse().read())
+        return _verdict(reply["choices"][0]["message"]["content"])
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        verdicts = list(pool.map(one, payloads))
+    assert all(v == "[[A]]" for v in verdicts)
+
+
+def timed(work, repeats: int) -> tuple[float, float, float]:
+    """Median wall seconds, median process CPU seconds (every thread of this process) and the load average."""
+    walls, cpus, loads = [], [], []
+    for _ in range(repeats):
+        loads.append(os.getloadavg()[0])
+        wall, cpu = time.perf_counter(), time.process_time()
+        work()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(loads)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--items-per-image", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -140,58 +277,68 @@ def main() -> int:
         return 0
 
     rows: list[tuple[str, str, str]] = []
+    n, c = args.n, args.concurrency
+    ideal_flat = n * args.latency / c
+    waves = math.ceil(n / c) * args.latency
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        write_benchmark(tmp_path / "bench", args.n, args.items_per_image)
-        ideal = math.ceil(args.n / args.concurrency) * args.latency
-        ideal_flat = args.n * args.latency / args.concurrency
+        bench = tmp_path / "bench"
+        write_benchmark(bench, n, args.items_per_image)
+        payloads = peer_payloads(bench)
+        runs = iter(range(10**6))
+
+        def runner(base_url: str) -> Any:
+            def work() -> None:
+                summary, _ = timed_run(bench, tmp_path / f"run{next(runs)}", base_url, c)
+                assert summary.judged == n and summary.errors == 0, summary.to_text()
+
+            return work
+
+        contenders = [
+            ("this project's runner (`run_benchmark`, CLI path)", runner),
+            ("thread pool + openai SDK (sync)", lambda url: lambda: peer_thread_pool(url, payloads, c)),
+            ("asyncio + openai SDK (async)", lambda url: lambda: peer_asyncio_sdk(url, payloads, c)),
+            ("raw HTTP (http.client, thread pool, no SDK)", lambda url: lambda: peer_raw_http(url, payloads, c)),
+        ]
+        results = {}
+        for latency in (args.latency, 0.0):
+            with Server(latency) as server:
+                for name, make in contenders:
+                    work = make(server.base_url)
+                    work()  # warm-up: imports, first connections
+                    results[(name, latency)] = timed(work, args.repeats)
+        for name, _ in contenders:
+            wall, _, load = results[(name, args.latency)]
+            _, cpu0, _ = results[(name, 0.0)]
+            rows.append(
+                (
+                    name,
+                    f"{wall:.2f} s = **{wall / ideal_flat:.2f}x** ideal ({wall / waves:.2f}x whole waves)",
+                    f"{1000 * cpu0 / n:.2f} ms",
+                    f"{load:.1f}",
+                )
+            )
         with Server(args.latency) as server:
-            # Warm-up (imports, first connection) on a separate run folder, not timed.
-            timed_run(tmp_path / "bench", tmp_path / "warm", server.base_url, args.concurrency)
-            summary, wall = timed_run(tmp_path / "bench", tmp_path / "run", server.base_url, args.concurrency)
-            assert summary.judged == args.n and summary.errors == 0, summary.to_text()
-            rows.append(
-                (
-                    f"end to end, {args.n} items, {args.latency * 1000:.0f} ms, concurrency {args.concurrency}",
-                    f"{wall:.2f} s (judging {summary.elapsed_s:.2f} s)",
-                    f"{wall / ideal_flat:.2f}x the ideal {ideal_flat:.2f} s (limit 1.25x); "
-                    f"{wall / ideal:.2f}x {ideal:.2f} s in whole waves",
-                )
-            )
-            _, resume_wall = timed_run(tmp_path / "bench", tmp_path / "run", server.base_url, args.concurrency)
-            rows.append(
-                ("resume of the finished run (nothing to judge)", f"{resume_wall * 1000:.0f} ms", "reads the run back")
-            )
+            timed_run(bench, tmp_path / "resume", server.base_url, c)
+            _, resume_wall = timed_run(bench, tmp_path / "resume", server.base_url, c)
         with Server(0.0) as server:
-            timed_run(tmp_path / "bench", tmp_path / "warm0", server.base_url, args.concurrency)
-            summary, wall = timed_run(tmp_path / "bench", tmp_path / "zero", server.base_url, args.concurrency)
-            rows.append(
-                (
-                    "zero-latency server: wall time per judgment",
-                    f"{1000 * wall / args.n:.2f} ms",
-                    "runner + judge (rendering, parsing) + HTTP",
-                )
-            )
-            own = summary.read_ms + summary.write_ms
-            rows.append(
-                (
-                    "runner's own work per judgment: parsing + writing",
-                    f"{own:.3f} ms",
-                    f"benchmark JSONL {summary.read_ms:.3f} ms + line and progress {summary.write_ms:.3f} ms (limit 2 ms)",
-                )
-            )
-            rows.append(
-                (
-                    "building a task per judgment (image read + validated once per image)",
-                    f"{summary.task_ms:.2f} ms",
-                    f"CPU time; judges.load_image decodes each JPEG fully; {args.items_per_image} items per image; worker threads",
-                )
-            )
-        rows.append(("RunWriter.append alone", f"{writer_cost(tmp_path) * 1000:.1f} us/line", "build + JSON + write"))
-    print("| measurement | value | note |")
-    print("|---|---:|---|")
-    for name, value, note in rows:
-        print(f"| {name} | {value} | {note} |")
+            summary, _ = timed_run(bench, tmp_path / "zero-own", server.base_url, c)
+        writer_us = writer_cost(tmp_path) * 1000
+    print(
+        f"{n} pair items, {args.latency * 1000:.0f} ms per request, concurrency {c}: ideal {ideal_flat:.3f} s "
+        f"({n} x {args.latency} s / {c}); whole waves {waves:.2f} s; medians of {args.repeats}; {os.cpu_count()} CPUs\n"
+    )
+    print("| client | wall time at the set latency | client CPU per judgment, 0 ms server | load average |")
+    print("|---|---:|---:|---:|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    own = summary.read_ms + summary.write_ms
+    print(
+        f"\nrunner's own work per judgment: {own:.3f} ms (benchmark JSONL {summary.read_ms:.3f} ms + line and "
+        f"progress {summary.write_ms:.3f} ms); building a task {summary.task_ms:.2f} ms CPU (image read and "
+        f"validated once per image, {args.items_per_image} items per image); RunWriter.append {writer_us:.1f} us/line; "
+        f"resume of the finished run {resume_wall * 1000:.0f} ms"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ is, is then checked without a full decode (every PNG chunk and its CRC; the JPEG
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
 import os
@@ -181,6 +182,17 @@ def downscale(part: ImagePart, max_side: int | None) -> ImagePart:
 
 
 def to_data_url(part: ImagePart, max_side: int | None = None) -> str:
-    """Encode an image as a ``data:`` URL, downscaled first when ``max_side`` is given."""
+    """Encode an image as a ``data:`` URL, downscaled first when ``max_side`` is given.
+
+    The same image is sent with every request about it (several questions and answer pairs per
+    image, position swaps, samples): the last few URLs are kept, so it is downscaled (a full decode,
+    a resize and an encode) and base64-encoded once, not once per request.
+    """
+    return _data_url(part, max_side)
+
+
+@functools.lru_cache(maxsize=16)
+def _data_url(part: ImagePart, max_side: int | None) -> str:
+    # ImagePart is frozen and hashable; hashing its bytes is done once per bytes object.
     part = downscale(part, max_side)
     return f"data:{part.media_type};base64,{base64.b64encode(part.data).decode('ascii')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -72,3 +73,17 @@ def test_other_formats_and_cmyk_still_go_through_a_full_decode():
     part = load_image(buffer.getvalue())
     with Image.open(io.BytesIO(part.data)) as sent:
         assert part.media_type == "image/jpeg" and sent.mode == "RGB"
+
+
+def test_an_image_sent_with_many_requests_is_downscaled_and_encoded_once(monkeypatch):
+    import judges.images as images
+
+    part = load_image(encoded("PNG", size=(1500, 900)))
+    calls = []
+    real = images.downscale
+    monkeypatch.setattr(images, "downscale", lambda p, side: calls.append(side) or real(p, side))
+    urls = {images.to_data_url(part, 1024) for _ in range(5)}
+    assert len(urls) == 1 and calls == [1024]
+    with Image.open(io.BytesIO(base64.b64decode(urls.pop().split(",", 1)[1]))) as sent:
+        assert sent.size == (1024, 614)
+    assert images.to_data_url(part, 512) != images.to_data_url(part, 1024) and calls == [1024, 512]
