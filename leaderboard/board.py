@@ -32,13 +32,14 @@ logger = logging.getLogger(__name__)
 
 
 def load_inputs(
-    sources: Sequence[str | Path], extra_labels: Iterable[str | Path] = ()
+    sources: Sequence[str | Path], extra_labels: Iterable[str | Path] = (), previous: LoadResult | None = None
 ) -> tuple[pd.DataFrame, LoadResult]:
     """The label table and the runs of ``sources``: labels found with the runs (else the embedded ones).
 
     Args:
         sources: Folders of runs.
         extra_labels: Label CSVs given explicitly, read after those found in the sources.
+        previous: The last load (a refresh): unchanged run folders are reused, not read again.
 
     Returns:
         The merged label table and what loading the runs gave (runs and problems).
@@ -49,7 +50,7 @@ def load_inputs(
 
     folders = [Path(s) for s in sources]
     labels = load_label_tables(label_files(folders, extra_labels))
-    return labels, load_runs(folders, labels)
+    return labels, load_runs(folders, labels, previous)
 
 
 def reference_rows(path: str | Path | None = None) -> pd.DataFrame:
@@ -86,6 +87,7 @@ class LeaderboardData:
         min_n: The minimum items per cell ``table`` was computed with.
         reference: The reference rows ``table`` includes (kept to rebuild it with another ``min_n``).
         cache: The row cache ``table`` was computed with (None: none), reused for other ``min_n``.
+        loaded: What loading the runs gave (reused by the next refresh for unchanged folders).
     """
 
     table: pd.DataFrame
@@ -96,6 +98,7 @@ class LeaderboardData:
     min_n: int = 10
     reference: pd.DataFrame | None = None
     cache: RowCache | None = None
+    loaded: LoadResult | None = field(default=None, repr=False)
 
 
 def load_leaderboard(
@@ -105,6 +108,7 @@ def load_leaderboard(
     n_resamples: int = 1000,
     min_n: int | None = None,
     cache_dir: str | Path | None = None,
+    previous: LeaderboardData | None = None,
 ) -> LeaderboardData:
     """Load stored runs, labels and the paper's numbers and build the long table with the engine.
 
@@ -118,6 +122,8 @@ def load_leaderboard(
         cache_dir: A folder for the row cache (:class:`leaderboard.store.rowcache.RowCache`): the rows
             of runs whose content, labels and code did not change are read back instead of
             recomputed, so a Refresh or a restart computes only new runs. None: no cache.
+        previous: The data shown now (a refresh): run folders whose files and labels did not change
+            are taken from it instead of being read again.
 
     Returns:
         The loaded data. Bad input never stops loading; it is listed in ``problems``.
@@ -130,7 +136,7 @@ def load_leaderboard(
     min_n = DEFAULT_MIN_N if min_n is None else min_n
     folders = [Path(s) for s in sources] if sources is not None else leaderboard_sources(settings)
     # The same rules as `python -m leaderboard table` (load_inputs).
-    labels, loaded = load_inputs(folders)
+    labels, loaded = load_inputs(folders, previous=previous.loaded if previous is not None else None)
     reference = reference_rows()
     cache = RowCache(Path(cache_dir)) if cache_dir is not None else None
     table = build_leaderboard(loaded.runs, labels, reference, n_resamples=n_resamples, min_n=min_n, cache=cache)
@@ -146,6 +152,7 @@ def load_leaderboard(
         min_n=min_n,
         reference=reference,
         cache=cache,
+        loaded=loaded,
     )
 
 
@@ -214,13 +221,14 @@ class LazyLeaderboard:
             return Path(self.cache_dir)
         return default_cache_dir(self.settings) if self.settings is not None else None
 
-    def _load(self) -> LeaderboardData:
+    def _load(self, previous: LeaderboardData | None = None) -> LeaderboardData:
         return load_leaderboard(
             self.settings,
             sources=self.run_sources(),
             n_resamples=self.n_resamples,
             min_n=self.min_n,
             cache_dir=self._cache_folder(),
+            previous=previous,
         )
 
     def table(self, min_n: int | None = None) -> pd.DataFrame:
@@ -256,7 +264,9 @@ class LazyLeaderboard:
     def refresh(self) -> LeaderboardData:
         """Load again (re-pulling ``RUNS_REPO``) and return the new data; refreshes run one at a time."""
         with self._refresh_lock:
-            data = self._load()
+            # Unchanged run folders are reused from the data shown now, and their rows come from the
+            # row cache: a refresh reads and computes only what is new or changed.
+            data = self._load(previous=self._data)
             with self._lock:
                 self._data = data
         return data

@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from judges.tasks import get_task
-from leaderboard.store.columnar import Columns, nested_number, numbers, probability_parts, read_columnar
+from leaderboard.store.columnar import (
+    COLUMNAR_NAME,
+    Columns,
+    nested_number,
+    numbers,
+    probability_parts,
+    read_columnar,
+)
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, verdict_problem
 from leaderboard.store.labels import with_benchmark
 
@@ -75,11 +82,28 @@ class Run:
 
 
 @dataclass(frozen=True)
+class _Loaded:
+    """One run folder as loaded and checked against the labels, kept for the next load."""
+
+    stamp: tuple
+    labels_digest: str
+    run: Run | None
+    problems: tuple[LoadProblem, ...]  # the folder's own: reading it, then checking it against the labels
+    label_problems: int  # how many of ``problems`` (at the end) the label check gave
+    digest: str
+
+
+@dataclass(frozen=True)
 class LoadResult:
-    """Runs loaded from one or more sources, and every problem met on the way."""
+    """Runs loaded from one or more sources, and every problem met on the way.
+
+    ``folders`` keeps each run folder's load (by its real path) so that a later :func:`load_runs`
+    given this result as ``previous`` reuses the folders whose files and labels did not change.
+    """
 
     runs: tuple[Run, ...]
     problems: tuple[LoadProblem, ...]
+    folders: dict[Path, _Loaded] = field(default_factory=dict, repr=False, compare=False)
 
 
 def read_judgment_lines(path: Path) -> tuple[np.ndarray, list[dict], list[LoadProblem], str]:
@@ -279,8 +303,9 @@ def _frame(
     kept_lines = lines[keep]
     wanted = get_task(mode).verdicts.stored_type
     problem = np.full(len(verdicts), "", dtype=object)
-    # `is not None`, not notna: a NaN verdict is a value of the wrong type, reported as such.
-    present = np.fromiter((v is not None for v in verdicts), dtype=bool, count=len(verdicts))
+    # `is not None`, not notna: a NaN verdict is a value of the wrong type, reported as such (a
+    # companion's typed column holds no NaN, so notna is the same there and one C-level pass).
+    present = _present(verdicts) if typed else np.fromiter((v is not None for v in verdicts), bool, len(verdicts))
     typed_mask = present if typed else np.array([type(v) is wanted for v in verdicts], dtype=bool)
     codes, uniques = pd.factorize(pd.Series(np.where(typed_mask, verdicts, None), dtype=object))  # type: ignore[call-overload]
     unique_problem = np.array([verdict_problem(mode, u) for u in uniques] + [""], dtype=object)
@@ -411,7 +436,29 @@ def find_orphan_judgments(source: str | Path) -> list[Path]:
     return sorted(p for p in source.rglob(JUDGMENTS_NAME) if not (p.parent / MANIFEST_NAME).exists())
 
 
-def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None) -> LoadResult:
+def _folder_stamp(run_dir: Path) -> tuple:
+    """What says a run folder's files are unchanged: size, modification time and inode of each."""
+    out: list[object] = []
+    for name in (MANIFEST_NAME, JUDGMENTS_NAME, COLUMNAR_NAME):
+        try:
+            st = (run_dir / name).stat()
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(out)
+
+
+def _labels_digest(labels: pd.DataFrame | None) -> str:
+    if labels is None:
+        return "none"
+    hashed = pd.util.hash_pandas_object(labels.astype(str), index=False).to_numpy()
+    return hashlib.sha1(",".join(map(str, labels.columns)).encode() + hashed.tobytes()).hexdigest()
+
+
+def load_runs(
+    sources: Sequence[str | Path], labels: pd.DataFrame | None = None, previous: LoadResult | None = None
+) -> LoadResult:
     """Load and merge runs from several source folders.
 
     The same folder given twice, or an identical copy of a run in two sources, is loaded once. Two
@@ -421,10 +468,14 @@ def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None)
     Args:
         sources: Folders holding runs (an assets folder, a ``runs/`` folder or one run folder).
         labels: The label table (:mod:`leaderboard.store.labels`), or None to skip those checks.
+        previous: An earlier result (a refresh): folders whose files (size, time, inode) and labels
+            are unchanged are taken from it, with the same problems, instead of being read again.
 
     Returns:
         The runs in a stable order and every problem met.
     """
+    labels_digest = _labels_digest(labels) if previous is not None else ""
+    folders: dict[Path, _Loaded] = {}
     runs: list[Run] = []
     problems: list[LoadProblem] = []
     seen_dirs: set[Path] = set()
@@ -458,8 +509,21 @@ def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None)
             if real in seen_dirs:
                 continue
             seen_dirs.add(real)
-            run, more, digest = load_run(run_dir)
-            problems.extend(more)
+            stamp = _folder_stamp(run_dir)
+            earlier = previous.folders.get(real) if previous is not None else None
+            if earlier is not None and (earlier.stamp, earlier.labels_digest) == (stamp, labels_digest):
+                loaded = earlier
+            else:
+                run, more, digest = load_run(run_dir)
+                checked = (
+                    check_against_labels(run, labels, label_cache) if run is not None and labels is not None else []
+                )
+                loaded = _Loaded(stamp, labels_digest, run, (*more, *checked), len(checked), digest)
+            folders[real] = loaded
+            run, digest = loaded.run, loaded.digest
+            own = loaded.problems[: len(loaded.problems) - loaded.label_problems]
+            label_problems = loaded.problems[len(own) :]
+            problems.extend(own)
             if run is None:
                 continue
             fingerprint = digest + json.dumps(run.manifest.to_dict(), sort_keys=True)
@@ -482,10 +546,9 @@ def load_runs(sources: Sequence[str | Path], labels: pd.DataFrame | None = None)
                 run = _with_digest(Run(_with_run_id(run.manifest, new_id), run.records, run.path), run.digest)
                 run_id = new_id
             by_id[run_id] = (fingerprint, run_dir)
-            if labels is not None:
-                problems.extend(check_against_labels(run, labels, label_cache))
+            problems.extend(label_problems)
             runs.append(run)
-    return LoadResult(tuple(runs), tuple(problems))
+    return LoadResult(tuple(runs), tuple(problems), folders)
 
 
 def _with_run_id(manifest: Manifest, run_id: str) -> Manifest:
@@ -499,7 +562,8 @@ def _label_index(labels: pd.DataFrame, benchmark: str, mode: str, split: str) ->
     rows = labels[(labels["benchmark"] == benchmark) & (labels["mode"] == mode) & (labels["subset"] == split)]
     if rows.empty:
         return None
-    n_by_item = pd.Series(rows["n_responses"].to_numpy(dtype=float), index=rows["item_id"].astype(str).to_numpy())
+    ids = pd.Index(rows["item_id"].astype(str).to_numpy(dtype=object), dtype=object)
+    n_by_item = pd.Series(rows["n_responses"].to_numpy(dtype=float), index=ids)
     return n_by_item[~n_by_item.index.duplicated()]
 
 
@@ -536,7 +600,9 @@ def check_against_labels(
         ]
     problems: list[LoadProblem] = []
     records = run.records
-    n = records["item_id"].map(n_by_item).to_numpy(dtype=float)
+    # The ids are strings (the loader made them so): one hash lookup each, no conversion to pandas' strings.
+    where = n_by_item.index.get_indexer(records["item_id"].to_numpy(dtype=object))
+    n = np.where(where >= 0, n_by_item.to_numpy(dtype=float)[np.maximum(where, 0)], np.nan)
     missing = np.isnan(n)
     for line, item in zip(records["line"].to_numpy()[missing], records["item_id"].to_numpy()[missing], strict=True):
         problems.append(

@@ -187,3 +187,22 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_the_recomputation(tmp_
         compute_rows(loaded.runs, labels, n_resamples=20),
     )
     assert cache.hits == 0
+
+
+def test_a_refresh_reuses_unchanged_folders_and_rereads_changed_ones(tmp_path):
+    source = synthetic_source(tmp_path / "syn", 3_000, judges=2)
+    bad = source / "runs" / "syn-pair-00" / "judgments.jsonl"
+    bad.write_text(bad.read_text() + '{"item_id": "0", "dataset": "coco", "verdict": "A"}\n')  # a repeated id
+    store = LazyLeaderboard(sources=lambda: [source], n_resamples=20, cache_dir=tmp_path / "cache")
+    first = store.get()
+    assert any("already judged" in p for p in first.problems)
+    changed = source / "runs" / "syn-score-01" / "judgments.jsonl"
+    changed.write_text("".join(changed.read_text().splitlines(keepends=True)[:50]))
+    data = store.refresh()
+    by_id = {r.run_id: r for r in first.runs}
+    for run in data.runs:
+        assert (run is by_id[run.run_id]) == (run.run_id != "syn-score-01")
+    assert len(next(r for r in data.runs if r.run_id == "syn-score-01").records) == 50
+    fresh = load_leaderboard(sources=[source], n_resamples=20)
+    assert data.problems == fresh.problems
+    pd.testing.assert_frame_equal(data.table, fresh.table, check_exact=True)
