@@ -474,7 +474,7 @@ def load_runs(
     Returns:
         The runs in a stable order and every problem met.
     """
-    labels_digest = _labels_digest(labels) if previous is not None else ""
+    labels_digest = _labels_digest(labels)
     folders: dict[Path, _Loaded] = {}
     runs: list[Run] = []
     problems: list[LoadProblem] = []
