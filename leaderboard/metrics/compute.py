@@ -85,16 +85,39 @@ def _n_datasets(benchmark: str) -> int:
 class _LabelRows:
     """The label rows of one (mode, benchmark), prepared once for every run joined with them.
 
-    Every per-row array has one extra last entry that stands for "no label row".
+    Every per-row array has one extra last entry that stands for "no label row". They are built
+    on first use: a table served from the row cache needs only ``lab`` (for the labels' digest).
     """
 
     lab: pd.DataFrame
     index_by_subset: dict[str, tuple[pd.Index, np.ndarray]]
-    human: np.ndarray
-    labeled: np.ndarray
-    dataset: np.ndarray
-    lengths: np.ndarray
-    length_ranks: np.ndarray | None
+    agreement: Agreement
+
+    @functools.cached_property
+    def _codes(self) -> tuple[np.ndarray, np.ndarray]:
+        human_rows, usable_rows = _human_codes(self.agreement, self.lab)
+        return np.append(human_rows, self.agreement.missing), np.append(usable_rows, False)  # type: ignore[call-overload]
+
+    @property
+    def human(self) -> np.ndarray:
+        return self._codes[0]
+
+    @property
+    def labeled(self) -> np.ndarray:
+        return self._codes[1]
+
+    @functools.cached_property
+    def dataset(self) -> np.ndarray:
+        return np.append(self.lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), "")
+
+    @functools.cached_property
+    def lengths(self) -> np.ndarray:
+        # Parsed once per label row and gathered per judgment.
+        return B.lengths_matrix([*self.lab["response_lengths"].fillna("").astype(str), ""])
+
+    @functools.cached_property
+    def length_ranks(self) -> np.ndarray | None:
+        return B.length_ranks(self.lengths) if self.agreement.needs_length_ranks else None
 
 
 def _label_rows(labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark: str) -> _LabelRows:
@@ -104,18 +127,7 @@ def _label_rows(labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark
         subset: (pd.Index(_text(group["item_id"]), dtype=object), group.index.to_numpy())
         for subset, group in lab.groupby("subset", sort=False)
     }
-    human_rows, usable_rows = _human_codes(agreement, lab)
-    # Lengths (and their ranks) are parsed once per label row and gathered per judgment.
-    per_row = B.lengths_matrix([*lab["response_lengths"].fillna("").astype(str), ""])
-    return _LabelRows(
-        lab=lab,
-        index_by_subset=index_by_subset,
-        human=np.append(human_rows, agreement.missing),  # type: ignore[call-overload]
-        labeled=np.append(usable_rows, False),
-        dataset=np.append(lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), ""),
-        lengths=per_row,
-        length_ranks=B.length_ranks(per_row) if agreement.needs_length_ranks else None,
-    )
+    return _LabelRows(lab=lab, index_by_subset=index_by_subset, agreement=agreement)
 
 
 def _text(values: pd.Series) -> np.ndarray:

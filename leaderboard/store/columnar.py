@@ -309,7 +309,7 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
         """A column of few distinct strings (datasets, reasons, verdicts): one Python string per value
         shared by its rows, instead of one per row (less memory, and faster to build)."""
         coded = table.column(name).combine_chunks().dictionary_encode()
-        values = np.append(coded.dictionary.to_numpy(zero_copy_only=False).astype(object), None)
+        values = np.append(coded.dictionary.to_numpy(zero_copy_only=False).astype(object), None)  # type: ignore[call-overload]
         codes = coded.indices.fill_null(len(coded.dictionary)).to_numpy(zero_copy_only=False)
         return values[codes]
 
