@@ -7,8 +7,13 @@ Space names it with the ``RUNS_REPO`` environment variable and loads it at start
 falls back to the copy it pulled last, and without one to the embedded runs alone, with a logged
 warning, never an error.
 
+A run's columnar companion (``judgments.parquet``, :mod:`~leaderboard.store.columnar`) goes with it
+when it has one, and is pulled with it; the loader reads it only while it matches the JSONL (checked
+by its SHA-1, as the pulled copy has another modification time).
+
 Pushing needs a token with write access (``HF_TOKEN``). Files go in one commit through
-``HfApi.create_commit``; runs are small text files, uploaded inline (no LFS, no Xet). The token is
+``HfApi.create_commit``; the JSON files are small text, uploaded inline (the Hub decides how a
+Parquet companion is stored). The token is
 used for the request only and never appears in a log or an error message.
 """
 
@@ -19,12 +24,15 @@ import logging
 from pathlib import Path
 
 from leaderboard.errors import LeaderboardError
+from leaderboard.store.columnar import COLUMNAR_NAME
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, RunFormatError
 
 logger = logging.getLogger(__name__)
 
 RUNS_PREFIX = "runs"
 RUN_FILES: tuple[str, ...] = (MANIFEST_NAME, JUDGMENTS_NAME)
+#: Files a run folder may also hold, pushed and pulled when present.
+OPTIONAL_RUN_FILES: tuple[str, ...] = (COLUMNAR_NAME,)
 
 
 class HubError(LeaderboardError, RuntimeError):
@@ -63,7 +71,7 @@ def push_run(
     run_id: str | None = None,
     create: bool = True,
 ) -> str:
-    """Upload a run's manifest and judgments to ``runs/<run_id>/`` in a dataset repo, in one commit.
+    """Upload a run's manifest and judgments (and its columnar companion, if any) to ``runs/<run_id>/`` in one commit.
 
     Args:
         run_dir: The run's folder.
@@ -95,9 +103,10 @@ def push_run(
     try:
         if create:
             api.create_repo(repo_id, repo_type="dataset", exist_ok=True)
+        names = [*RUN_FILES, *(n for n in OPTIONAL_RUN_FILES if (run_dir / n).is_file())]
         operations = [
             CommitOperationAdd(path_in_repo=f"{folder}/{name}", path_or_fileobj=(run_dir / name).read_bytes())
-            for name in RUN_FILES
+            for name in names
         ]
         info = api.create_commit(
             repo_id,
@@ -139,7 +148,7 @@ def fetch_runs(
         path = snapshot_download(
             repo_id=repo_id,
             repo_type="dataset",
-            allow_patterns=[f"{RUNS_PREFIX}/*/{name}" for name in RUN_FILES],
+            allow_patterns=[f"{RUNS_PREFIX}/*/{name}" for name in (*RUN_FILES, *OPTIONAL_RUN_FILES)],
             cache_dir=str(cache_dir) if cache_dir else None,
             token=token or None,
             endpoint=endpoint,
