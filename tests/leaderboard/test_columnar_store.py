@@ -177,3 +177,14 @@ def test_text_verdict_modes_read_the_same(tmp_path, mode, verdicts):
     assert run_a is not None and run_b is not None
     pd.testing.assert_frame_equal(run_a.records, run_b.records, check_exact=True)
     assert [str(p) for p in problems_a] == [str(p) for p in problems_b]
+
+
+def test_structured_judgments_with_details_keep_a_companion_and_read_the_same(tmp_path):
+    details = {"criteria": [{"name": "accuracy", "verdict": "pass"}, {"name": "safety", "verdict": "fail"}]}
+    judgments = [Judgment(str(k), "coco", "AB"[k % 2], details=details if k % 3 else None) for k in range(1200)]
+    run_dir = write_run(tmp_path / "r", Manifest("r", "Judge R", "pair", PROVENANCE_RUN), judgments)
+    assert (run_dir / COLUMNAR_NAME).is_file()
+    (run_a, problems_a, _), (run_b, problems_b, _) = both_ways(run_dir)
+    assert run_a is not None and run_b is not None and len(run_a.records) == 1200
+    pd.testing.assert_frame_equal(run_a.records, run_b.records, check_exact=True)
+    assert problems_a == problems_b == []
