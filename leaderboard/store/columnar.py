@@ -32,7 +32,7 @@ import json
 import logging
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +269,7 @@ class Columns:
     expected_score: np.ndarray
     confidence: np.ndarray
     digest: str
+    valid: dict[str, np.ndarray] = field(default_factory=dict)  # string columns: which rows are not null
 
 
 def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
@@ -296,7 +297,7 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
             return None
         if stamp.mtime_ns != st.st_mtime_ns and hashlib.sha1(jsonl.read_bytes()).hexdigest() != stamp.sha1:
             return None
-        wanted = [f.name for f in Columns.__dataclass_fields__.values() if f.name != "digest"]
+        wanted = [f.name for f in Columns.__dataclass_fields__.values() if f.name not in ("digest", "valid")]
         table = pf.read(columns=wanted)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; any of them means "read the JSONL"
         logger.warning("%s: columnar copy not usable (%s); reading the JSONL", target, exc)
@@ -342,4 +343,8 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
         expected_score=floats("expected_score"),
         confidence=floats("confidence"),
         digest=stamp.sha1,
+        valid={
+            name: table.column(name).is_valid().to_numpy(zero_copy_only=False)
+            for name in ("item_id", "dataset", "verdict", "unscored_reason")
+        },
     )

@@ -258,6 +258,7 @@ def _columnar_frame(mode: str, cols: Columns, file: str) -> tuple[pd.DataFrame, 
             "confidence": cols.confidence,
         },
         typed=True,
+        valid=cols.valid,
     )
 
 
@@ -277,14 +278,20 @@ def _frame(
     reasons: np.ndarray,
     numbers: dict[str, np.ndarray],
     typed: bool,
+    valid: dict[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, list[LoadProblem]]:
     """Validate normalised columns of one run (ids, datasets and reasons: strings or None).
 
     ``typed``: every verdict already is None or of the mode's stored type (a columnar companion),
-    so the per-value type checks are skipped.
+    so the per-value type checks are skipped; ``valid`` gives its columns' non-null masks.
     """
+    known = valid or {}
+
+    def present_of(name: str, values: np.ndarray) -> np.ndarray:
+        return known[name] if name in known else _present(values)
+
     problems: list[LoadProblem] = []
-    has_item = _present(items)
+    has_item = present_of("item_id", items)
     keep = has_item.copy()
     keep[has_item] = items[has_item] != ""
     for line in lines[~keep]:
@@ -305,7 +312,10 @@ def _frame(
     problem = np.full(len(verdicts), "", dtype=object)
     # `is not None`, not notna: a NaN verdict is a value of the wrong type, reported as such (a
     # companion's typed column holds no NaN, so notna is the same there and one C-level pass).
-    present = _present(verdicts) if typed else np.fromiter((v is not None for v in verdicts), bool, len(verdicts))
+    if typed:
+        present = known["verdict"][keep] if "verdict" in known else _present(verdicts)
+    else:
+        present = np.fromiter((v is not None for v in verdicts), bool, len(verdicts))
     typed_mask = present if typed else np.array([type(v) is wanted for v in verdicts], dtype=bool)
     codes, uniques = pd.factorize(pd.Series(np.where(typed_mask, verdicts, None), dtype=object))  # type: ignore[call-overload]
     unique_problem = np.array([verdict_problem(mode, u) for u in uniques] + [""], dtype=object)
@@ -321,7 +331,7 @@ def _frame(
     verdicts = verdicts.copy()
     verdicts[bad] = None
     unscored = ~(present & ~bad)
-    has_reason = _present(reasons)
+    has_reason = known["unscored_reason"][keep] if "unscored_reason" in known else _present(reasons)
     reason_ok = has_reason.copy()
     reason_ok[has_reason] = reasons[has_reason] != ""
     out_reasons = np.full(len(verdicts), None, dtype=object)
@@ -330,7 +340,7 @@ def _frame(
     if bad.any():
         out_reasons[bad] = ["invalid stored verdict: " + str(p) for p in problem[bad]]
     datasets = datasets[keep].copy()
-    no_dataset = ~_present(datasets)
+    no_dataset = ~(known["dataset"][keep] if "dataset" in known else _present(datasets))
     for line in kept_lines[no_dataset]:
         problems.append(LoadProblem(file, int(line), "record has no dataset; the label table's is used"))
     datasets[no_dataset] = ""
