@@ -47,7 +47,7 @@ from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, DEFAULT_BENCHMARK, DEFAULT_MIN_N, MODES, POOLED
 from leaderboard.store.labels import empty_labels, with_benchmark
 from leaderboard.store.read import Run
-from leaderboard.store.rowcache import RowCache
+from leaderboard.store.rowcache import RowCache, row_hashes
 
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
 
@@ -588,7 +588,7 @@ def _labels_digest(prep: _LabelRows, subset: str) -> str:
     if found is None:
         return "none"
     rows = prep.lab.iloc[found[1]]
-    hashed = pd.util.hash_pandas_object(rows.astype(str), index=False).to_numpy()
+    hashed = row_hashes(rows)
     return hashlib.sha256(",".join(rows.columns).encode() + hashed.tobytes()).hexdigest()
 
 

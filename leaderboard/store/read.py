@@ -34,6 +34,7 @@ from leaderboard.store.columnar import (
 )
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, verdict_problem
 from leaderboard.store.labels import with_benchmark
+from leaderboard.store.rowcache import row_hashes
 
 
 @dataclass(frozen=True)
@@ -462,7 +463,7 @@ def _folder_stamp(run_dir: Path) -> tuple:
 def _labels_digest(labels: pd.DataFrame | None) -> str:
     if labels is None:
         return "none"
-    hashed = pd.util.hash_pandas_object(labels.astype(str), index=False).to_numpy()
+    hashed = row_hashes(labels)
     return hashlib.sha1(",".join(map(str, labels.columns)).encode() + hashed.tobytes()).hexdigest()
 
 

@@ -16,7 +16,11 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -67,3 +71,14 @@ class RowCache:
             if not self._warned:
                 self._warned = True
                 logger.warning("leaderboard row cache %s not written (%s); rows are recomputed", self.folder, exc)
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash per row of ``frame``, for content keys (its values as they are; as text when a
+    column holds values that do not hash, such as lists)."""
+    import pandas as pd
+
+    try:
+        return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    except TypeError:
+        return pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
