@@ -9,6 +9,13 @@ multinomial resamples of each table (the item bootstrap, stratified by dataset f
 rows), drawn from a generator seeded by ``(seed, run_id)`` so that adding a run never moves another
 run's interval.
 
+Runs are computed one at a time (memory grows with the largest run, not with all of them): each is
+joined alone with its group's :class:`_Shape` (what of its rows depends on the other runs of its mode
+and benchmark), which gives exactly the rows a join of the whole group gives. So a stored run's rows
+can be cached (:class:`~leaderboard.store.rowcache.RowCache`, :func:`compute_rows_cached`) under its
+content digest, the labels' digest, the code's digest, the bootstrap settings and that shape; a
+Refresh or a restart computes only the runs that are new or changed.
+
 Rows follow :data:`leaderboard.schema.COLUMNS`. Dataset display names come from the run's benchmark.
 **Minimum n**: a cell (a dataset, or ``Pooled``) resting on fewer than ``min_n`` items (default
 :data:`~leaderboard.schema.DEFAULT_MIN_N`) has no value and no interval (NaN, reason ``n < 10``), so
