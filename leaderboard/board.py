@@ -140,6 +140,8 @@ def load_leaderboard(
     reference = reference_rows()
     cache = RowCache(Path(cache_dir)) if cache_dir is not None else None
     table = build_leaderboard(loaded.runs, labels, reference, n_resamples=n_resamples, min_n=min_n, cache=cache)
+    if cache is not None:
+        cache.prune()  # entries of old code or old inputs, unused for two weeks
     problems = tuple(str(p) for p in loaded.problems)
     if problems:
         logger.warning("%d problem(s) while loading runs; first: %s", len(problems), problems[0])

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ class RowCache:
     hits: int = 0
     misses: int = 0
     _warned: bool = field(default=False, repr=False)
+    _used: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -49,12 +51,16 @@ class RowCache:
 
     def get(self, key: str) -> Any | None:
         """The value stored under ``key``, or None."""
+        path = self._path(key)
         try:
-            value = json.loads(self._path(key).read_text(encoding="utf-8"))
+            value = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError):
             self.misses += 1
             return None
         self.hits += 1
+        self._used.add(key)
+        with contextlib.suppress(OSError):
+            os.utime(path)  # the time of last use, which prune() goes by
         return value
 
     def put(self, key: str, value: Any) -> None:
@@ -65,12 +71,31 @@ class RowCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text(json.dumps(value, separators=(",", ":")), encoding="utf-8")
             os.replace(tmp, path)
+            self._used.add(key)
         except (OSError, ValueError, TypeError) as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             if not self._warned:
                 self._warned = True
                 logger.warning("leaderboard row cache %s not written (%s); rows are recomputed", self.folder, exc)
+
+    def prune(self, max_age_s: float = 14 * 86400) -> int:
+        """Delete the entries this cache did not use and nobody used for ``max_age_s`` seconds.
+
+        Keys change with the code and the inputs, so old entries are never read again; this keeps
+        the folder from growing without end. Best effort; returns how many were deleted.
+        """
+        cutoff, deleted = time.time() - max_age_s, 0
+        try:
+            paths = list(self.folder.glob("*/*.json"))
+        except OSError:
+            return 0
+        for path in paths:
+            with contextlib.suppress(OSError):
+                if path.stem not in self._used and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    deleted += 1
+        return deleted
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:

@@ -206,3 +206,21 @@ def test_a_refresh_reuses_unchanged_folders_and_rereads_changed_ones(tmp_path):
     fresh = load_leaderboard(sources=[source], n_resamples=20)
     assert data.problems == fresh.problems
     pd.testing.assert_frame_equal(data.table, fresh.table, check_exact=True)
+
+
+def test_prune_deletes_only_old_entries_nobody_uses(tmp_path):
+    import os
+    import time
+
+    cache = RowCache(tmp_path / "cache")
+    for key in ("aa" + "1" * 62, "bb" + "2" * 62, "cc" + "3" * 62):
+        cache.put(key, [{"value": float("nan")}])
+    old = time.time() - 30 * 86400
+    for path in (tmp_path / "cache").glob("*/*.json"):
+        os.utime(path, (old, old))
+    later = RowCache(tmp_path / "cache")
+    assert later.get("aa" + "1" * 62) is not None  # used now: kept, and its time refreshed
+    assert later.prune() == 2
+    assert [p.stem[:2] for p in (tmp_path / "cache").glob("*/*.json")] == ["aa"]
+    value = later.get("aa" + "1" * 62)
+    assert value is not None and np.isnan(value[0]["value"])
