@@ -202,12 +202,13 @@ def _clean_objects(data: bytes) -> list[dict] | None:
     return objects
 
 
-def write_columnar(run_dir: str | Path, *, min_lines: int = MIN_COLUMNAR_LINES) -> Path | None:
+def write_columnar(run_dir: str | Path, *, min_lines: int | None = None) -> Path | None:
     """Write (or replace) the companion of a run folder; never raises.
 
     Args:
         run_dir: A run folder (``manifest.json`` + ``judgments.jsonl``).
-        min_lines: Runs with fewer judgments get none (and lose a stale one).
+        min_lines: Runs with fewer judgments get none (and lose a stale one); default
+            :data:`MIN_COLUMNAR_LINES`.
 
     Returns:
         The Parquet file, or None when none was written (small run, a line the JSONL path must
@@ -227,7 +228,7 @@ def write_columnar(run_dir: str | Path, *, min_lines: int = MIN_COLUMNAR_LINES) 
         data = jsonl.read_bytes()
         objects = _clean_objects(data)
         columns = None
-        if objects is not None and len(objects) >= min_lines:
+        if objects is not None and len(objects) >= (MIN_COLUMNAR_LINES if min_lines is None else min_lines):
             columns = typed_columns(str(mode), objects)
         if columns is None:
             with contextlib.suppress(FileNotFoundError):
