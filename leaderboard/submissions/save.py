@@ -1,8 +1,9 @@
 """Storing an accepted submission: write it beside the other runs, push it to the runs repo if one is set.
 
-The run is written with :func:`leaderboard.store.write.write_run` into ``runs_dir/<run_id>/``, where
-the leaderboard picks it up at its next load, and pushed with :func:`leaderboard.store.hub.push_run`
-when a runs repo is configured. A failed push keeps the local copy and says so.
+The run is written with :func:`leaderboard.store.write.write_run` into ``runs_dir/<run_id>/`` (a
+large run also gets its columnar companion there, :mod:`leaderboard.store.columnar`), where the
+leaderboard picks it up at its next load, and pushed with :func:`leaderboard.store.hub.push_run`
+(companion included) when a runs repo is configured. A failed push keeps the local copy and says so.
 """
 
 from __future__ import annotations
