@@ -352,7 +352,9 @@ class RankingAgreement:
             values, codes = np.unique(rounded, return_inverse=True)
         else:  # the group's values (a superset of this run's): the same table as in the group
             values = j.distance_values
-            codes = np.searchsorted(values, rounded)
+            codes = np.minimum(np.searchsorted(values, rounded), len(values) - 1)
+            if not np.array_equal(values[codes], rounded):
+                raise LeaderboardError("a ranking distance is missing from its group's values; this is a bug")
 
         def lev_stats(counts: np.ndarray, values: np.ndarray = values) -> dict[str, np.ndarray]:
             total = counts.sum(-1)
