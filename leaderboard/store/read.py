@@ -9,7 +9,13 @@ id keeps its first line; a number that is no finite float (a 400-digit integer, 
 unknown; JSON nested too deeply to parse skips its line or run; an empty run adds no rows; a torn
 final line (an interrupted write) is ignored. Nothing is dropped silently and nothing is counted twice.
 
-This module depends on :mod:`~leaderboard.store.format`, never on the writer.
+A run whose columnar companion (:mod:`~leaderboard.store.columnar`) is current is read from it: its
+typed columns are validated whole, with the same rules, records and problems (each still named by
+its JSONL line) as the line-by-line path, which reads every other run. :func:`load_runs` given the
+previous result reuses the folders whose files and labels did not change (a refresh).
+
+This module depends on :mod:`~leaderboard.store.format` and :mod:`~leaderboard.store.columnar`, never
+on the writer.
 """
 
 from __future__ import annotations
