@@ -32,6 +32,7 @@ import json
 import logging
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,6 +255,43 @@ def write_columnar(run_dir: str | Path, *, min_lines: int | None = None) -> Path
     return target
 
 
+class _SharedStrings:
+    """One Python string per distinct item id across every run read in this process.
+
+    Runs of one benchmark judge the same items: without sharing, each run's ids are their own
+    string objects (about 55 bytes each, so half a gigabyte at 10M judgments). Thread-safe; it holds
+    the distinct ids seen, which the label table bounds.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: Any = None  # a pyarrow string array of the ids seen, in pool order
+        self._objects = np.empty(0, dtype=object)
+
+    def share(self, column: Any) -> np.ndarray:
+        """``column`` (a pyarrow string array) as an object array of shared strings (None for nulls)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if column.type != pa.string():
+            column = column.cast(pa.string())
+        with self._lock:
+            if self._known is None:
+                self._known = pa.array([], type=pa.string())
+            where = pc.index_in(column, value_set=self._known)
+            new = pc.and_(pc.is_null(where), pc.is_valid(column))
+            if pc.any(new).as_py():
+                fresh = pc.unique(column.filter(new))
+                self._known = pa.concat_arrays([self._known, fresh])
+                self._objects = np.concatenate([self._objects, fresh.to_numpy(zero_copy_only=False).astype(object)])
+                where = pc.index_in(column, value_set=self._known)
+            codes = pc.fill_null(where, len(self._objects)).to_numpy(zero_copy_only=False)
+            return np.append(self._objects, None)[codes]  # type: ignore[call-overload]
+
+
+_SHARED_IDS = _SharedStrings()
+
+
 @dataclass(frozen=True)
 class Columns:
     """A companion's columns as numpy arrays (object arrays for strings), and the JSONL digest."""
@@ -333,7 +371,7 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
         probs[present] = json.loads("[" + ",".join(prob_text[present]) + "]")
     return Columns(
         line=table.column("line").to_numpy(),
-        item_id=strings("item_id"),
+        item_id=_SHARED_IDS.share(table.column("item_id").combine_chunks()),
         dataset=labels("dataset"),
         verdict=verdict,
         unscored_reason=labels("unscored_reason"),

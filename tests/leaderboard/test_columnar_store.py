@@ -188,3 +188,14 @@ def test_structured_judgments_with_details_keep_a_companion_and_read_the_same(tm
     assert run_a is not None and run_b is not None and len(run_a.records) == 1200
     pd.testing.assert_frame_equal(run_a.records, run_b.records, check_exact=True)
     assert problems_a == problems_b == []
+
+
+def test_runs_read_from_companions_share_their_item_id_strings(tmp_path):
+    """Runs of one benchmark judge the same items: one string object per id, whatever the run count."""
+    for name in ("a", "b"):
+        write_lines(tmp_path / name, [{"item_id": f"item-{k}", "dataset": "coco", "verdict": 3} for k in range(1100)])
+        write_columnar(tmp_path / name)
+    (a, _, _), (b, _, _) = load_run(tmp_path / "a"), load_run(tmp_path / "b")
+    assert a is not None and b is not None
+    assert all(x is y for x, y in zip(a.records["item_id"], b.records["item_id"], strict=True))
+    assert list(a.records["item_id"][:2]) == ["item-0", "item-1"]
