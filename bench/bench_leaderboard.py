@@ -293,11 +293,10 @@ def child(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- the parent
 
 
-def measure(name: str, argv: list[str], repeats: int, before=None) -> dict:
+def measure(name: str, argv: list[str], repeats: int) -> dict:
+    """Run ``argv`` ``repeats`` times: median wall and CPU seconds, largest peak RSS, median load."""
     times, cpus, peaks, loads = [], [], [], []
-    for k in range(repeats):
-        if before is not None:
-            before(k)
+    for _ in range(repeats):
         loads.append(os.getloadavg()[0])
         started = time.perf_counter()
         out = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=False)
@@ -343,9 +342,9 @@ def main() -> None:
         me = [sys.executable, __file__, "--dir", str(root), "--resamples", str(args.resamples), "--cache", str(cache)]
         rows = []
 
-        def run(name: str, child_name: str, before=None) -> None:
+        def run(name: str, child_name: str) -> None:
             print(f"  measuring {name} ...", file=sys.stderr)
-            rows.append(measure(name, [*me, "--child", child_name], args.repeats, before))
+            rows.append(measure(name, [*me, "--child", child_name], args.repeats))
 
         run("project, JSONL (`leaderboard table` work)", "project-jsonl")
         run("project, Parquet", "project-parquet")
