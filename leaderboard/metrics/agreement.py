@@ -50,6 +50,7 @@ class Joined:
     # and the group's category values of a ranking table, so the numbers are the group's.
     force: frozenset[str] = frozenset()
     distance_values: np.ndarray | None = None
+    label_row: np.ndarray | None = None  # each record's label row (the extra last row: none), for per-row work
 
 
 @dataclass(frozen=True)
@@ -382,7 +383,8 @@ class RankingAgreement:
         if j.length_ranks is None:
             return None
         per_item = np.full(len(group), np.nan)
-        per_item[mask] = B.batch_length_spearman(values[mask], j.lengths[mask], j.length_ranks[mask])
+        rows = j.label_row[mask] if j.label_row is not None else None
+        per_item[mask] = B.batch_length_spearman(values[mask], j.lengths[mask], j.length_ranks[mask], rows)
         value, n = B.grouped_mean(group, per_item, n_cells)
         if not (n > 0).any() and not force:
             return None

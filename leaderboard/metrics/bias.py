@@ -106,7 +106,10 @@ def length_ranks(lengths: np.ndarray) -> np.ndarray:
 
 
 def batch_length_spearman(
-    rankings: Sequence[str | None], lengths: np.ndarray, ranks: np.ndarray | None = None
+    rankings: Sequence[str | None],
+    lengths: np.ndarray,
+    ranks: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per item, Spearman correlation between response lengths and how high each response is ranked.
 
@@ -119,6 +122,8 @@ def batch_length_spearman(
         lengths: Response lengths in letter order (A, B, C, ...), shape (items, width), NaN-padded.
         ranks: :func:`length_ranks` of ``lengths`` when already known (items sharing a label row
             can then share the work).
+        rows: The label row of each item, when known: items with the same row and the same ranking
+            (judges that agree) are computed once.
 
     Returns:
         One value per item.
@@ -134,5 +139,12 @@ def batch_length_spearman(
     usable = (size >= 2) & (size == known)
     for k in np.unique(size[usable]):
         idx = np.flatnonzero(usable & (size == k))
-        out[idx] = M.pearson_rows(ranks[idx, :k], positions[idx, :k])
+        if rows is not None:
+            # One correlation per (label row, ranking): row-wise, so the same inputs give the same value.
+            pair = np.asarray(rows, dtype=np.int64)[idx] * (len(uniques) + 1) + codes[idx]
+            _, first, back = np.unique(pair, return_index=True, return_inverse=True)
+            once = idx[first]
+            out[idx] = M.pearson_rows(ranks[once, :k], positions[once, :k])[back]
+        else:
+            out[idx] = M.pearson_rows(ranks[idx, :k], positions[idx, :k])
     return out

@@ -312,6 +312,7 @@ def _join(
         expected=expected,
         force=shape.optional if shape is not None else frozenset(),
         distance_values=None if shape is None or shape.distances is None else np.asarray(shape.distances),
+        label_row=at,
     )
 
 
