@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
 pytest_plugins = ["tests.support.fixtures"]
+
+# Caches the code keeps between runs (the leaderboard's row cache) go to a folder of this test
+# session, never to the developer's ~/.cache; set before any test module imports the library.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="judge-tests-cache-")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -14,6 +14,7 @@ does.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +45,8 @@ def submissions_dir(settings: Settings | None) -> Path:
 def default_cache_dir(settings: Settings | None) -> Path:
     """Where the Space keeps its leaderboard row cache: ``RUNS_DIR/.cache/leaderboard`` when
     ``RUNS_DIR`` is an existing folder (persistent storage on a Space, so a restart finds the rows),
-    else ``~/.cache/mllm-judge-workbench/leaderboard``.
+    else ``mllm-judge-workbench/leaderboard`` in the user's cache folder (``XDG_CACHE_HOME``, by default
+    ``~/.cache``).
 
     Never inside the embedded ``assets/``, which may be read-only; never creates ``RUNS_DIR`` (only a
     submission does). Nothing is created here.
@@ -52,7 +54,8 @@ def default_cache_dir(settings: Settings | None) -> Path:
     runs_dir = getattr(settings, "runs_dir", None)
     if runs_dir is not None and Path(runs_dir).is_dir():
         return Path(runs_dir) / ".cache" / "leaderboard"
-    return Path.home() / ".cache" / "mllm-judge-workbench" / "leaderboard"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mllm-judge-workbench" / "leaderboard"
 
 
 def run_sources(settings: Settings, *, cache_dir: str | Path | None = None, endpoint: str | None = None) -> list[Path]:
