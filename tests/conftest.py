@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.browser"]
 
 # Caches the code keeps between runs (the leaderboard's row cache) go to a folder of this test
 # session, never to the developer's ~/.cache; set before any test module imports the library.

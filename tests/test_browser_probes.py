@@ -6,29 +6,15 @@ Skips without Chromium or Playwright (fails with ``REQUIRE_BROWSER=1``), like te
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from PIL import Image
 
 from judges.settings import Settings
 from tests.support.app_launch import launched_app
+from tests.support.browser import TIMEOUT_MS, shot
 from tests.support.openai_server import RecordedRequest, serve_openai, yes_no
 
 pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-TIMEOUT_MS = 20_000
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
 
 
 def answer(request: RecordedRequest):
@@ -44,28 +30,17 @@ def answer(request: RecordedRequest):
 
 
 @pytest.fixture(scope="module")
-def page_and_server(tmp_path_factory):
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright)")
-    expect.set_options(timeout=TIMEOUT_MS)
+def page_and_server(tmp_path_factory, browser):
     runs_dir = tmp_path_factory.mktemp("space") / "runs"
     env = {"JUDGE_MAX_RETRIES": "0", "JUDGE_TIMEOUT_S": "10", "RUNS_DIR": str(runs_dir)}
-    with (
-        serve_openai(default=answer) as server,
-        launched_app(Settings.from_env(env)) as running,
-        sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    with serve_openai(default=answer) as server, launched_app(Settings.from_env(env)) as running:
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(running.url)
         page.wait_for_selector("#judge-run")
         yield page, server
-        browser.close()
+        context.close()
 
 
 def custom_judge(page, server) -> None:
@@ -123,11 +98,6 @@ def lambda_free_contains(text: str):
     import re
 
     return re.compile(re.escape(text))
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_judge_without_logprobs_is_refused_with_one_line(page_and_server):

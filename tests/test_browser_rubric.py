@@ -8,9 +8,6 @@ Needs Debian's ``chromium`` and Playwright; without them the tests skip, unless 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -18,38 +15,13 @@ from PIL import Image
 from judges.rubrics import JUDGE_ANYTHING
 from judges.settings import Settings
 from tests.support.app_launch import launched_app
+from tests.support.browser import TIMEOUT_MS, shot
 from tests.support.openai_server import reply, serve_openai
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-TIMEOUT_MS = 20_000
 KEYS = [c.key for c in JUDGE_ANYTHING.criteria]
 TOML = '[[criteria]]\nname = "colour accuracy"\ndescription = "Names the colours right."\nscale = [1, 3]\n'
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright)")
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _answer(recorded):
@@ -126,8 +98,7 @@ def test_a_pair_judged_with_the_preset_rubric_and_a_checklist(page, server, tmp_
     sent = server.chat_requests[0]
     assert sent.body["response_format"]["json_schema"]["name"] == "rubric_verdict"
     assert "   - names one colour" in sent.text and "- mentions blue" in sent.text
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "judge-rubric.png"), full_page=True)
+    shot(page, "judge-rubric")
 
 
 def test_a_single_response_judged_with_a_rubric_typed_in(page, server, tmp_path):

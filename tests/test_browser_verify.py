@@ -13,8 +13,8 @@ import pytest
 from judges.settings import Settings
 from tests.judges.test_verify_task import scene_png, true_facts
 from tests.support.app_launch import launched_app
+from tests.support.browser import TIMEOUT_MS, shot
 from tests.support.openai_server import reply, serve_openai
-from tests.test_browser import TIMEOUT_MS, browser, shot  # noqa: F401 - the browser fixture
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ import pytest
 
 from judges.settings import Settings
 from tests.support.app_launch import launched_app
-from tests.test_browser import ARTIFACTS, TIMEOUT_MS, browser  # noqa: F401  (the shared browser fixture)
+from tests.support.browser import TIMEOUT_MS, shot
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,6 @@ def open_page(browser, url: str, viewport=DESKTOP):  # noqa: F811
     page.set_default_timeout(2 * TIMEOUT_MS)  # the first load computes the whole table
     page.goto(url)
     return context, page
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def headers(page) -> list[str]:
