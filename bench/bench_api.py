@@ -7,9 +7,10 @@ Run from the repository root::
 It starts the test server (``tests/support/openai_server.py``) on 127.0.0.1 answering every request
 with a valid pair verdict after ``--latency`` seconds, then judges ``--n`` pair tasks (an image and
 two paragraph-long responses each) twice: one at a time, and ``--concurrency`` at a time. The whole
-judging path runs through :class:`judges.judge.Judge` (rendering, transport, parsing). The sequential run is
-measured on a smaller sample and extrapolated, since it would otherwise take ``n * latency``
-seconds; the output says so.
+judging path runs through :class:`judges.judge.Judge` (rendering, transport, parsing). Both runs are
+measured in full (the one-at-a-time run takes ``n * latency`` seconds and more), ``--repeats`` times
+each; the medians are printed with the machine's load average. ``--sequential-n`` measures the
+one-at-a-time run on a sample instead, and the output then says it was extrapolated.
 """
 
 from __future__ import annotations
@@ -80,8 +81,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="pair judgments (default 200)")
     parser.add_argument("--latency", type=float, default=0.2, help="server latency in seconds (default 0.2)")
     parser.add_argument("--concurrency", type=int, default=16, help="simultaneous requests (default 16)")
-    parser.add_argument("--sequential-n", type=int, default=20, help="sample for the one-at-a-time run")
+    parser.add_argument(
+        "--sequential-n", type=int, default=None, help="one-at-a-time run on this many only (default: all)"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each, the median reported (default 3)")
     args = parser.parse_args()
+    import os
+    import statistics
+
+    load_before = os.getloadavg()[0]
 
     image = pair_image()
     with serve_openai(latency_s=args.latency, default=reply(VERDICT)) as server:
@@ -94,22 +102,29 @@ def main() -> None:
 
         sequential_backend = backend(1)
         what, run = make_runner(sequential_backend)
-        seq_n = min(args.sequential_n, args.n)
-        started = time.perf_counter()
-        seq_parsed = run(pair_tasks(seq_n, image))
-        seq_measured = time.perf_counter() - started
+        seq_n = min(args.sequential_n or args.n, args.n)
+        seq_times = []
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            seq_parsed = run(pair_tasks(seq_n, image))
+            seq_times.append(time.perf_counter() - started)
         sequential_backend.close()
+        seq_measured = statistics.median(seq_times)
         seq_total = seq_measured * args.n / seq_n
 
         concurrent_backend = backend(args.concurrency)
         _, run = make_runner(concurrent_backend)
-        server.reset()
-        started = time.perf_counter()
-        parsed = run(pair_tasks(args.n, image))
-        measured = time.perf_counter() - started
+        times = []
+        for _ in range(args.repeats):
+            server.reset()
+            started = time.perf_counter()
+            parsed = run(pair_tasks(args.n, image))
+            times.append(time.perf_counter() - started)
+        measured = statistics.median(times)
         concurrent_backend.close()
         in_flight = server.max_in_flight
         sent = len(server.chat_requests)
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
 
     ideal = args.n * args.latency / args.concurrency
     rounds = -(-args.n // args.concurrency)  # no schedule beats ceil(n / concurrency) latencies
@@ -124,9 +139,17 @@ def main() -> None:
         ),
         (
             "one at a time",
-            f"{seq_total:.2f} s (measured {seq_measured:.2f} s on {seq_n}, extrapolated x{args.n / seq_n:g})",
+            f"{seq_total:.2f} s, median of {args.repeats}"
+            + (
+                ""
+                if seq_n == args.n
+                else f" (measured {seq_measured:.2f} s on {seq_n}, extrapolated x{args.n / seq_n:g})"
+            ),
         ),
-        (f"concurrency {args.concurrency}", f"{measured:.2f} s ({sent} requests, max {in_flight} in flight)"),
+        (
+            f"concurrency {args.concurrency}",
+            f"{measured:.2f} s, median of {args.repeats} ({sent} requests, max {in_flight} in flight)",
+        ),
         (
             "ideal",
             f"{ideal:.2f} s = {args.n} x {args.latency:g} s / {args.concurrency}"
@@ -135,6 +158,7 @@ def main() -> None:
         ("ratio to ideal", f"{ratio:.2f}x (target <= 1.25x) {'OK' if ratio <= 1.25 else 'MISSED'}"),
         ("speed-up vs one at a time", f"{speedup:.1f}x (target >= 12x) {'OK' if speedup >= 12 else 'MISSED'}"),
         ("verdicts parsed", f"{parsed}/{args.n} concurrent, {seq_parsed}/{seq_n} sequential"),
+        ("machine", load),
     ]
     width = max(len(name) for name, _ in rows)
     line = "-" * (width + 3 + max(len(value) for _, value in rows))
