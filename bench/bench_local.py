@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -81,13 +82,15 @@ def judge_request(index: int, sampling: Sampling) -> ChatRequest:
 
 
 def timed(fn: Callable[[], object], repeats: int) -> float:
-    """Best wall time of ``repeats`` runs (the least disturbed by other work on the machine)."""
-    best = float("inf")
+    """Median wall time of ``repeats`` runs."""
+    import statistics
+
+    times = []
     for _ in range(repeats):
         started = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - started)
-    return best
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -130,7 +133,7 @@ def main() -> None:
     print(
         f"tiny LLaVA on CPU ({torch.get_num_threads()} threads), {n} tasks, prompt "
         f"{first.usage.prompt_tokens} tokens incl. 16 image tokens, {new_tokens:.0f} new tokens per generation, "
-        f"best of {args.repeats}\n"
+        f"medians of {args.repeats}, load average {os.getloadavg()[0]:.1f}\n"
     )
     print("| run | total s | ms / task | tasks / s | ratio |")
     print("|---|---:|---:|---:|---|")
