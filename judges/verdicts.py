@@ -118,7 +118,8 @@ def most_common(verdicts: Sequence[Verdict]) -> list[Verdict]:
     return [v for v, c in counts.items() if c == top]
 
 
-def _blank(raw: object) -> bool:
+def is_blank(raw: object) -> bool:
+    """Whether a human label is missing (None or only whitespace)."""
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
@@ -169,7 +170,7 @@ class Scale:
         return str(value)
 
     def normalise_human(self, raw: object, n_responses: int | None = None) -> HumanLabel:
-        if _blank(raw):
+        if is_blank(raw):
             return HumanLabel("", "no human label", "")
         text = str(raw).strip()
         if isinstance(raw, bool):
@@ -234,7 +235,7 @@ class Choice:
         return str(value)
 
     def normalise_human(self, raw: object, n_responses: int | None = None) -> HumanLabel:
-        if _blank(raw):
+        if is_blank(raw):
             return HumanLabel("", "no human label", "")
         text = str(raw).strip()
         upper = text.upper()
@@ -307,7 +308,7 @@ class Ranking:
         return str(value)
 
     def normalise_human(self, raw: object, n_responses: int | None = None) -> HumanLabel:
-        if _blank(raw):
+        if is_blank(raw):
             return HumanLabel("", "no human label", "")
         text = str(raw).strip()
         letters = text.upper()

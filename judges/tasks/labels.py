@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from judges.verdicts import HumanLabel, StoredVerdict, Verdict, VerdictKind, most_common
-
-
-def _blank(raw: object) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
+from judges.verdicts import HumanLabel, StoredVerdict, Verdict, VerdictKind, is_blank, most_common
 
 
 @dataclass(frozen=True)
@@ -44,7 +40,7 @@ class Words:
         return str(value)
 
     def normalise_human(self, raw: object, n_responses: int | None = None) -> HumanLabel:
-        if _blank(raw):
+        if is_blank(raw):
             return HumanLabel("", "no human label", "")
         text = str(raw).strip()
         if text.lower() in self.words:
@@ -94,7 +90,7 @@ class CandidateNumber:
         return str(value)
 
     def normalise_human(self, raw: object, n_responses: int | None = None) -> HumanLabel:
-        if _blank(raw):
+        if is_blank(raw):
             return HumanLabel("", "no human label", "")
         text = str(raw).strip()
         high = n_responses or self.max_items

@@ -30,7 +30,15 @@ from judges.jsonread import JsonRead, read_object
 from judges.prompts import PromptSetting, Template, fence
 from judges.steps import ERROR_TYPES, MAX_STEPS, Split, error_type, split_solution
 from judges.tasks.base import BaseTask, InputSpec, Reorder, snippet, unknown_inputs, verdict_block
-from judges.tasks.structured import JsonAnswer, ask_json, first_error, json_request, strict_object, structured_result
+from judges.tasks.structured import (
+    JsonAnswer,
+    ask_json,
+    first_error,
+    json_request,
+    refuse_samples,
+    strict_object,
+    structured_result,
+)
 from judges.types import ChatRequest, ImagePart, JudgeResult, Message, ParseResult, Part, Task, TextPart, text_problem
 from judges.verdicts import Scale, Verdict
 
@@ -330,7 +338,7 @@ class ProcessKind(BaseTask):
         owners: list[int] = []
         for index, task in enumerate(tasks):
             try:
-                _one_sample(judge, self.title)
+                refuse_samples(judge, self.title)
                 if not isinstance(task, ProcessTask):
                     raise ConfigError(
                         f"{self.title} mode needs a task made by its make_task, got {type(task).__name__}."
@@ -410,9 +418,3 @@ class ProcessKind(BaseTask):
             '<table class="details-table"><thead><tr><th>Step</th><th>Text</th><th>Mark</th><th>Error type</th>'
             f"<th>Explanation</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )
-
-
-def _one_sample(judge: Judge, title: str) -> None:
-    """Refuse repeated samples: this task asks once per task and has no majority rule for its parts."""
-    if judge.options.samples != 1:
-        raise ConfigError(f"{title} mode asks the judge once per task; set samples to 1.")

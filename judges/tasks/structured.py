@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from judges.errors import BackendError, JudgeError
+from judges.errors import BackendError, ConfigError, JudgeError
 from judges.jsonread import JsonRead, read_object
 from judges.types import ChatRequest, Completion, JudgeResult, Message, ResponseFormat, Sampling, TextPart, Usage
 from judges.verdicts import Verdict
@@ -172,6 +172,16 @@ def _reask(answer: JsonAnswer) -> ChatRequest:
         Message("user", (TextPart(follow_up),)),
     )
     return ChatRequest(messages, answer.request.sampling, answer.request.response_format)
+
+
+def refuse_samples(judge: Judge, title: str) -> None:
+    """Refuse repeated samples for a task that asks once per task and has no majority rule for its parts.
+
+    Raises:
+        ConfigError: ``samples`` is not 1.
+    """
+    if judge.options.samples != 1:
+        raise ConfigError(f"{title} mode asks the judge once per task; set samples to 1.")
 
 
 def first_error(answers: Sequence[JsonAnswer]) -> JudgeError | None:

@@ -42,7 +42,15 @@ from judges.images import ImageSource, load_image
 from judges.jsonread import JsonRead, read_object
 from judges.prompts import PromptSetting, Template, fence
 from judges.tasks.base import BaseTask, InputSpec, Reorder, unknown_inputs, verdict_block
-from judges.tasks.structured import JsonAnswer, ask_json, first_error, json_request, strict_object, structured_result
+from judges.tasks.structured import (
+    JsonAnswer,
+    ask_json,
+    first_error,
+    json_request,
+    refuse_samples,
+    strict_object,
+    structured_result,
+)
 from judges.types import ChatRequest, ImagePart, JudgeResult, Message, ParseResult, Task, TextPart, text_problem
 from judges.verdicts import Choice, HumanLabel, Verdict
 
@@ -336,7 +344,7 @@ class VerifyKind(BaseTask):
         owners: list[int] = []
         for index, task in enumerate(tasks):
             try:
-                _one_sample(judge, self.title)
+                refuse_samples(judge, self.title)
                 if not isinstance(task, VerifyTask):
                     raise BadInput(f"{self.title} mode needs a task made by its make_task, got {type(task).__name__}.")
                 if not judge.setting.sees_image:
@@ -459,9 +467,3 @@ def _overlay(image: ImagePart, boxes: Mapping[str, Sequence[Sequence[float]]]) -
         return boxes_data_url(image, boxes)
     except (OSError, ValueError):  # a drawing failure loses the picture, never the verdict
         return ""
-
-
-def _one_sample(judge: Judge, title: str) -> None:
-    """Refuse repeated samples: this task asks once per task and has no majority rule for its parts."""
-    if judge.options.samples != 1:
-        raise ConfigError(f"{title} mode asks the judge once per task; set samples to 1.")
