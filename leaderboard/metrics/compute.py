@@ -557,19 +557,31 @@ ROWS_CACHE_VERSION = 1
 _OPTIONAL_FAMILIES = ("expected", "calibration")
 
 
-def _rows_of(j: Joined, agreement: Agreement, opt: _Options) -> list[dict]:
+@dataclass(frozen=True)
+class _Parts:
+    """What the rows and the shape of one join are made from, computed once for both."""
+
+    families: list[Family]
+    figures: list[tuple[str, Any, np.ndarray]]
+
+
+def _parts(j: Joined, agreement: Agreement) -> _Parts:
+    return _Parts(metric_families(j, agreement), _length_figures(j, agreement))
+
+
+def _rows_of(j: Joined, parts: _Parts, opt: _Options) -> list[dict]:
     rows: list[dict] = []
-    for fam in metric_families(j, agreement):
+    for fam in parts.families:
         rows.extend(_family_rows(j, fam, opt))
-    rows.extend(_descriptive_rows(j, agreement, opt))
+    rows.extend(_descriptive_rows(j, parts, opt))
     return rows
 
 
-def _own_shape(j: Joined, agreement: Agreement) -> _Shape:
+def _own_shape(j: Joined, parts: _Parts) -> _Shape:
     """The shape of one run's join computed alone (see :class:`_Shape`)."""
-    families = metric_families(j, agreement)
+    families = parts.families
     optional = {f.name for f in families if f.name in _OPTIONAL_FAMILIES}
-    optional |= {metric for metric, *_ in _length_figures(j, agreement)}
+    optional |= {metric for metric, *_ in parts.figures}
     distances = None
     for fam in families:
         if fam.category_values is not None:
@@ -648,8 +660,9 @@ def _group_rows(
             if found is not None:
                 return _Shape.from_json(found)
         j = _join([run], labels, mode, agreement, benchmark, prep=prep)
-        shape = _own_shape(j, agreement)
-        guessed[at] = _rows_of(j, agreement, opt)
+        parts = _parts(j, agreement)
+        shape = _own_shape(j, parts)
+        guessed[at] = _rows_of(j, parts, opt)
         if key and cache is not None:
             cache.put(key, shape.to_json())
         return shape
@@ -665,7 +678,7 @@ def _group_rows(
         if out is None:
             guessed.pop(at, None)
             j = _join([run], labels, mode, agreement, benchmark, prep=prep, shape=shape)
-            out = _rows_of(j, agreement, opt)
+            out = _rows_of(j, _parts(j, agreement), opt)
         if key and cache is not None:
             cache.put(key, out)
         return out
@@ -700,13 +713,13 @@ def _length_figures(j: Joined, agreement: Agreement) -> list[tuple[str, Any, np.
     return out
 
 
-def _descriptive_rows(j: Joined, agreement: Agreement, opt: _Options) -> list[dict]:
+def _descriptive_rows(j: Joined, parts: _Parts, opt: _Options) -> list[dict]:
     """length_bias, human_length_correlation, self_consistency, swap_consistency (no intervals)."""
     d = max(len(j.datasets), 1)
     n_cells = len(j.runs) * d
     group = j.run_idx * d + j.ds_code
     figures: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = [
-        (metric, figure.value, figure.n, figure.reason, base) for metric, figure, base in _length_figures(j, agreement)
+        (metric, figure.value, figure.n, figure.reason, base) for metric, figure, base in parts.figures
     ]
     for metric, values in (("self_consistency", j.self_consistency), ("swap_consistency", j.swap_consistent)):
         value, n = B.grouped_mean(group, values, n_cells)
