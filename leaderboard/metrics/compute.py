@@ -52,6 +52,7 @@ from leaderboard.metrics import tables as M
 from leaderboard.metrics.agreement import Agreement, Family, Joined, agreement_for
 from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, DEFAULT_BENCHMARK, DEFAULT_MIN_N, MODES, POOLED
+from leaderboard.store.columnar import PoolLookup
 from leaderboard.store.labels import empty_labels, with_benchmark
 from leaderboard.store.read import Run
 from leaderboard.store.rowcache import RowCache, row_hashes
@@ -126,6 +127,11 @@ class _LabelRows:
     def length_ranks(self) -> np.ndarray | None:
         return B.length_ranks(self.lengths) if self.agreement.needs_length_ranks else None
 
+    @functools.cached_property
+    def lookups(self) -> dict[str, PoolLookup]:
+        """Per subset, its ids' lookup by pool code (runs read from columnar companions carry codes)."""
+        return {subset: PoolLookup(index) for subset, (index, _) in self.index_by_subset.items()}
+
 
 def _label_rows(labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark: str) -> _LabelRows:
     lab = labels[(labels["mode"] == mode) & (labels["benchmark"] == benchmark)]
@@ -158,7 +164,11 @@ def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
             parts.append(np.full(len(run.records), -1, dtype=np.int64))
             continue
         index, rows = found
-        where = index.get_indexer(_text(run.records["item_id"]))
+        codes = run.item_codes
+        if codes is not None and len(codes) == len(run.records):
+            where = prep.lookups[run.manifest.split].positions(codes)
+        else:
+            where = index.get_indexer(_text(run.records["item_id"]))
         parts.append(np.where(where >= 0, rows[np.maximum(where, 0)], -1))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 

@@ -33,6 +33,7 @@ from judges.tasks import get_task
 from leaderboard.store.columnar import (
     COLUMNAR_NAME,
     Columns,
+    PoolLookup,
     nested_number,
     numbers,
     probability_parts,
@@ -81,6 +82,10 @@ class Run:
     # Not an init field: ``dataclasses.replace(run, records=...)`` (a restricted copy) gets "" and is
     # never mistaken for the stored content.
     digest: str = field(default="", init=False, compare=False)
+    #: Each record's item id as its code in the loader's shared pool of ids
+    #: (:class:`~leaderboard.store.columnar.PoolLookup`), set by the loader for runs read from a
+    #: columnar companion; None otherwise (and for copies), when ids are looked up as strings.
+    item_codes: np.ndarray | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def run_id(self) -> str:
@@ -222,7 +227,7 @@ def _records_frame(
     reasons = column("unscored_reason")
     reasons[np.array([type(r) is not str for r in reasons], dtype=bool)] = None
     probs, expected, confidence = probability_parts(column("probabilities"))
-    return _frame(
+    frame, problems, _ = _frame(
         mode,
         file,
         lines=lines,
@@ -240,15 +245,17 @@ def _records_frame(
         },
         typed=False,
     )
+    return frame, problems
 
 
-def _columnar_frame(mode: str, cols: Columns, file: str) -> tuple[pd.DataFrame, list[LoadProblem]]:
+def _columnar_frame(mode: str, cols: Columns, file: str) -> tuple[pd.DataFrame, list[LoadProblem], np.ndarray | None]:
     """:func:`records_frame` from a current columnar companion (:mod:`~leaderboard.store.columnar`).
 
     The companion's columns already hold what :func:`_records_frame` derives from each object, so
-    only the checks that depend on values run here, on whole columns.
+    only the checks that depend on values run here, on whole columns. Also returns the kept
+    records' item codes (:attr:`Run.item_codes`).
     """
-    return _frame(
+    frame, problems, keep = _frame(
         mode,
         file,
         lines=cols.line,
@@ -266,7 +273,9 @@ def _columnar_frame(mode: str, cols: Columns, file: str) -> tuple[pd.DataFrame, 
         },
         typed=True,
         valid=cols.valid,
+        codes=cols.item_codes,
     )
+    return frame, problems, None if cols.item_codes is None else cols.item_codes[keep]
 
 
 def _present(values: np.ndarray) -> np.ndarray:
@@ -286,11 +295,14 @@ def _frame(
     numbers: dict[str, np.ndarray],
     typed: bool,
     valid: dict[str, np.ndarray] | None = None,
-) -> tuple[pd.DataFrame, list[LoadProblem]]:
+    codes: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, list[LoadProblem], np.ndarray]:
     """Validate normalised columns of one run (ids, datasets and reasons: strings or None).
 
     ``typed``: every verdict already is None or of the mode's stored type (a columnar companion),
-    so the per-value type checks are skipped; ``valid`` gives its columns' non-null masks.
+    so the per-value type checks are skipped; ``valid`` gives its columns' non-null masks and
+    ``codes`` its ids' pool codes (repeats are then found on integers). Also returns which input
+    rows were kept.
     """
     known = valid or {}
 
@@ -303,7 +315,11 @@ def _frame(
     keep[has_item] = items[has_item] != ""
     for line in lines[~keep]:
         problems.append(LoadProblem(file, int(line), "record has no item_id; skipped"))
-    repeated = keep & pd.Series(np.where(keep, items, None), dtype=object).duplicated(keep="first").to_numpy()  # type: ignore[call-overload]
+    if codes is not None:
+        # One code per distinct id; rows not kept have a null id (-1) or "" , neither of which is kept.
+        repeated = keep & pd.Series(np.where(keep, codes, -1)).duplicated(keep="first").to_numpy()
+    else:
+        repeated = keep & pd.Series(np.where(keep, items, None), dtype=object).duplicated(keep="first").to_numpy()  # type: ignore[call-overload]
     if repeated.any():
         first_line = dict(zip(items[keep & ~repeated], lines[keep & ~repeated], strict=True))
         for item, line in zip(items[repeated], lines[repeated], strict=True):
@@ -364,9 +380,12 @@ def _frame(
             "probabilities": pd.Series(numbers["probabilities"][keep], dtype=object),
             "expected_score": pd.Series(numbers["expected_score"][keep], dtype="float64"),
             "confidence": pd.Series(numbers["confidence"][keep], dtype="float64"),
-        }
+        },
+        # Every column above is a fresh array: no copy, and no consolidation into 2-D blocks (which
+        # copied every column of every run once more, a fifth of the loading time at 10M records).
+        copy=False,
     )
-    return frame, problems
+    return frame, problems, keep
 
 
 def probability_columns(values: np.ndarray) -> dict[str, pd.Series]:
@@ -407,7 +426,7 @@ def load_run(run_dir: str | Path) -> tuple[Run | None, list[LoadProblem], str]:
     if columns is not None:
         # A current columnar companion: the same records and problems without parsing each line.
         problems: list[LoadProblem] = []
-        frame, more = _columnar_frame(manifest.mode, columns, str(path))
+        frame, more, codes = _columnar_frame(manifest.mode, columns, str(path))
         digest = columns.digest
     else:
         try:
@@ -415,14 +434,17 @@ def load_run(run_dir: str | Path) -> tuple[Run | None, list[LoadProblem], str]:
         except OSError as exc:
             return None, [LoadProblem(str(path), None, f"cannot be read ({_plain_error(exc)}); run skipped")], ""
         frame, more = _records_frame(manifest.mode, lines, objects, str(path))
+        codes = None
     problems.extend(more)
     if frame.empty:
         problems.append(LoadProblem(str(path), None, "run has no judgments; it adds no rows"))
-    return _with_digest(Run(manifest, frame, run_dir), digest), problems, digest
+    return _with_digest(Run(manifest, frame, run_dir), digest, codes), problems, digest
 
 
-def _with_digest(run: Run, digest: str) -> Run:
-    object.__setattr__(run, "digest", digest)  # frozen; set once, by the loader, right after building it
+def _with_digest(run: Run, digest: str, codes: np.ndarray | None = None) -> Run:
+    # Frozen; set once, by the loader, right after building it.
+    object.__setattr__(run, "digest", digest)
+    object.__setattr__(run, "item_codes", codes)
     return run
 
 
@@ -498,7 +520,7 @@ def load_runs(
     seen_dirs: set[Path] = set()
     seen_orphans: set[Path] = set()
     by_id: dict[str, tuple[str, Path]] = {}
-    label_cache: dict[tuple[str, str, str], pd.Series | None] = {}
+    label_cache: dict[tuple[str, str, str], _LabelIndex | None] = {}
     for source in sources:
         if not Path(source).exists():
             problems.append(LoadProblem(str(source), None, "folder not found; nothing loaded from it"))
@@ -560,7 +582,8 @@ def load_runs(
                         f"run_id {run_id!r} also used by {by_id[run_id][1]} for other data; kept as {new_id!r}",
                     )
                 )
-                run = _with_digest(Run(_with_run_id(run.manifest, new_id), run.records, run.path), run.digest)
+                renamed = Run(_with_run_id(run.manifest, new_id), run.records, run.path)
+                run = _with_digest(renamed, run.digest, run.item_codes)
                 run_id = new_id
             by_id[run_id] = (fingerprint, run_dir)
             problems.extend(label_problems)
@@ -574,18 +597,35 @@ def _with_run_id(manifest: Manifest, run_id: str) -> Manifest:
     return Manifest.from_dict(data)
 
 
-def _label_index(labels: pd.DataFrame, benchmark: str, mode: str, split: str) -> pd.Series | None:
+@dataclass(frozen=True)
+class _LabelIndex:
+    """The response count of each labelled item of one (benchmark, mode, subset), and its lookup by pool code."""
+
+    n_by_item: pd.Series
+    lookup: PoolLookup
+
+    def positions(self, run: Run) -> np.ndarray:
+        """Each record's position in ``n_by_item`` (-1: not labelled)."""
+        codes = run.item_codes
+        if codes is not None and len(codes) == len(run.records):
+            return self.lookup.positions(codes)
+        # The ids are strings (the loader made them so): one hash lookup each, no conversion to pandas' strings.
+        return self.n_by_item.index.get_indexer(run.records["item_id"].to_numpy(dtype=object))
+
+
+def _label_index(labels: pd.DataFrame, benchmark: str, mode: str, split: str) -> _LabelIndex | None:
     labels = with_benchmark(labels)  # tables from before benchmarks had names: the default's rows
     rows = labels[(labels["benchmark"] == benchmark) & (labels["mode"] == mode) & (labels["subset"] == split)]
     if rows.empty:
         return None
     ids = pd.Index(rows["item_id"].astype(str).to_numpy(dtype=object), dtype=object)
     n_by_item = pd.Series(rows["n_responses"].to_numpy(dtype=float), index=ids)
-    return n_by_item[~n_by_item.index.duplicated()]
+    n_by_item = n_by_item[~n_by_item.index.duplicated()]
+    return _LabelIndex(n_by_item, PoolLookup(n_by_item.index))
 
 
 def check_against_labels(
-    run: Run, labels: pd.DataFrame, _cache: dict[tuple[str, str, str], pd.Series | None] | None = None
+    run: Run, labels: pd.DataFrame, _cache: dict[tuple[str, str, str], _LabelIndex | None] | None = None
 ) -> list[LoadProblem]:
     """Report records whose item is not in the benchmark, and batch rankings of the wrong length.
 
@@ -605,8 +645,8 @@ def check_against_labels(
     key = (benchmark, mode, split)
     if key not in cache:
         cache[key] = _label_index(labels, benchmark, mode, split)
-    n_by_item = cache[key]
-    if n_by_item is None:
+    found = cache[key]
+    if found is None:
         return [
             LoadProblem(
                 file,
@@ -617,9 +657,8 @@ def check_against_labels(
         ]
     problems: list[LoadProblem] = []
     records = run.records
-    # The ids are strings (the loader made them so): one hash lookup each, no conversion to pandas' strings.
-    where = n_by_item.index.get_indexer(records["item_id"].to_numpy(dtype=object))
-    n = np.where(where >= 0, n_by_item.to_numpy(dtype=float)[np.maximum(where, 0)], np.nan)
+    where = found.positions(run)
+    n = np.where(where >= 0, found.n_by_item.to_numpy(dtype=float)[np.maximum(where, 0)], np.nan)
     missing = np.isnan(n)
     for line, item in zip(records["line"].to_numpy()[missing], records["item_id"].to_numpy()[missing], strict=True):
         problems.append(
