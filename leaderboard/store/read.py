@@ -20,9 +20,13 @@ on the writer.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -475,6 +479,10 @@ def find_orphan_judgments(source: str | Path) -> list[Path]:
     return sorted(p for p in source.rglob(JUDGMENTS_NAME) if not (p.parent / MANIFEST_NAME).exists())
 
 
+#: Threads that read run folders ahead of the merge in :func:`load_runs` (at most one per core).
+LOAD_THREADS = 4
+
+
 def _folder_stamp(run_dir: Path) -> tuple:
     """What says a run folder's files are unchanged: size, modification time and inode of each."""
     out: list[object] = []
@@ -514,28 +522,48 @@ def load_runs(
         The runs in a stable order and every problem met.
     """
     labels_digest = _labels_digest(labels)
+    label_cache = _LabelCache()
+
+    def read(run_dir: Path, stamp: tuple) -> _Loaded:
+        run, more, digest = load_run(run_dir)
+        checked = check_against_labels(run, labels, label_cache) if run is not None and labels is not None else []
+        return _Loaded(stamp, labels_digest, run, (*more, *checked), len(checked), digest)
+
+    # Folders are read ahead on a few threads (Parquet decoding and much of the checking release the
+    # GIL), and taken in order below, so runs and problems come out as a sequential read gives them.
+    with ThreadPoolExecutor(max_workers=min(LOAD_THREADS, os.cpu_count() or 1), thread_name_prefix="load-runs") as pool:
+        return _merge_runs(sources, previous, labels_digest, lambda run_dir, stamp: pool.submit(read, run_dir, stamp))
+
+
+def _merge_runs(
+    sources: Sequence[str | Path],
+    previous: LoadResult | None,
+    labels_digest: str,
+    read_ahead: Callable[[Path, tuple], Future[_Loaded]],
+) -> LoadResult:
+    """:func:`load_runs`'s walk over the sources, with folders read by ``read_ahead``."""
     folders: dict[Path, _Loaded] = {}
     runs: list[Run] = []
     problems: list[LoadProblem] = []
     seen_dirs: set[Path] = set()
     seen_orphans: set[Path] = set()
     by_id: dict[str, tuple[str, Path]] = {}
-    label_cache: dict[tuple[str, str, str], _LabelIndex | None] = {}
+    plan: list[tuple[Path, Path, tuple, _Loaded | Future[_Loaded]] | LoadProblem] = []
     for source in sources:
         if not Path(source).exists():
-            problems.append(LoadProblem(str(source), None, "folder not found; nothing loaded from it"))
+            plan.append(LoadProblem(str(source), None, "folder not found; nothing loaded from it"))
             continue
         try:
             run_dirs = find_run_dirs(source)
             orphans = find_orphan_judgments(source)
         except OSError as exc:
-            problems.append(LoadProblem(str(source), None, f"cannot be searched ({_plain_error(exc)}); skipped"))
+            plan.append(LoadProblem(str(source), None, f"cannot be searched ({_plain_error(exc)}); skipped"))
             continue
         for orphan in orphans:
             if orphan.parent.resolve() in seen_orphans:
                 continue
             seen_orphans.add(orphan.parent.resolve())
-            problems.append(
+            plan.append(
                 LoadProblem(
                     str(orphan),
                     None,
@@ -550,44 +578,44 @@ def load_runs(
             seen_dirs.add(real)
             stamp = _folder_stamp(run_dir)
             earlier = previous.folders.get(real) if previous is not None else None
-            if earlier is not None and (earlier.stamp, earlier.labels_digest) == (stamp, labels_digest):
-                loaded = earlier
-            else:
-                run, more, digest = load_run(run_dir)
-                checked = (
-                    check_against_labels(run, labels, label_cache) if run is not None and labels is not None else []
-                )
-                loaded = _Loaded(stamp, labels_digest, run, (*more, *checked), len(checked), digest)
-            folders[real] = loaded
-            run, digest = loaded.run, loaded.digest
-            own = loaded.problems[: len(loaded.problems) - loaded.label_problems]
-            label_problems = loaded.problems[len(own) :]
-            problems.extend(own)
-            if run is None:
+            reuse = earlier is not None and (earlier.stamp, earlier.labels_digest) == (stamp, labels_digest)
+            plan.append((run_dir, real, stamp, earlier if reuse and earlier is not None else read_ahead(run_dir, stamp)))
+    for step in plan:
+        if isinstance(step, LoadProblem):
+            problems.append(step)
+            continue
+        run_dir, real, stamp, pending = step
+        loaded = pending if isinstance(pending, _Loaded) else pending.result()
+        folders[real] = loaded
+        run, digest = loaded.run, loaded.digest
+        own = loaded.problems[: len(loaded.problems) - loaded.label_problems]
+        label_problems = loaded.problems[len(own) :]
+        problems.extend(own)
+        if run is None:
+            continue
+        fingerprint = digest + json.dumps(run.manifest.to_dict(), sort_keys=True)
+        run_id = run.run_id
+        if run_id in by_id:
+            if by_id[run_id][0] == fingerprint:
+                problems.append(LoadProblem(str(run_dir), None, f"same run as {by_id[run_id][1]}; loaded once"))
                 continue
-            fingerprint = digest + json.dumps(run.manifest.to_dict(), sort_keys=True)
-            run_id = run.run_id
-            if run_id in by_id:
-                if by_id[run_id][0] == fingerprint:
-                    problems.append(LoadProblem(str(run_dir), None, f"same run as {by_id[run_id][1]}; loaded once"))
-                    continue
-                k = 2
-                while f"{run_id}~{k}" in by_id:
-                    k += 1
-                new_id = f"{run_id}~{k}"
-                problems.append(
-                    LoadProblem(
-                        str(run_dir),
-                        None,
-                        f"run_id {run_id!r} also used by {by_id[run_id][1]} for other data; kept as {new_id!r}",
-                    )
+            k = 2
+            while f"{run_id}~{k}" in by_id:
+                k += 1
+            new_id = f"{run_id}~{k}"
+            problems.append(
+                LoadProblem(
+                    str(run_dir),
+                    None,
+                    f"run_id {run_id!r} also used by {by_id[run_id][1]} for other data; kept as {new_id!r}",
                 )
-                renamed = Run(_with_run_id(run.manifest, new_id), run.records, run.path)
-                run = _with_digest(renamed, run.digest, run.item_codes)
-                run_id = new_id
-            by_id[run_id] = (fingerprint, run_dir)
-            problems.extend(label_problems)
-            runs.append(run)
+            )
+            renamed = Run(_with_run_id(run.manifest, new_id), run.records, run.path)
+            run = _with_digest(renamed, run.digest, run.item_codes)
+            run_id = new_id
+        by_id[run_id] = (fingerprint, run_dir)
+        problems.extend(label_problems)
+        runs.append(run)
     return LoadResult(tuple(runs), tuple(problems), folders)
 
 
@@ -611,6 +639,14 @@ class _LabelIndex:
             return self.lookup.positions(codes)
         # The ids are strings (the loader made them so): one hash lookup each, no conversion to pandas' strings.
         return self.n_by_item.index.get_indexer(run.records["item_id"].to_numpy(dtype=object))
+
+
+class _LabelCache(dict):
+    """:func:`check_against_labels`'s indexes by (benchmark, mode, subset), shared by the loading threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
 
 
 def _label_index(labels: pd.DataFrame, benchmark: str, mode: str, split: str) -> _LabelIndex | None:
@@ -643,9 +679,10 @@ def check_against_labels(
     benchmark, mode, split = run.manifest.benchmark, run.manifest.mode, run.manifest.split
     cache = {} if _cache is None else _cache
     key = (benchmark, mode, split)
-    if key not in cache:
-        cache[key] = _label_index(labels, benchmark, mode, split)
-    found = cache[key]
+    with getattr(cache, "lock", contextlib.nullcontext()):
+        if key not in cache:
+            cache[key] = _label_index(labels, benchmark, mode, split)
+        found = cache[key]
     if found is None:
         return [
             LoadProblem(
