@@ -51,6 +51,9 @@ class Joined:
     force: frozenset[str] = frozenset()
     distance_values: np.ndarray | None = None
     label_row: np.ndarray | None = None  # each record's label row (the extra last row: none), for per-row work
+    # Rankings: each record's Spearman of its human ranking with the response lengths, computed once
+    # per label row (it depends on nothing else) instead of once per judgment of every run.
+    human_length: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,20 @@ class Agreement(Protocol):
         ...
 
     def length_figure(
-        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int, force: bool = False
+        self,
+        j: Joined,
+        mask: np.ndarray,
+        values: np.ndarray,
+        group: np.ndarray,
+        n_cells: int,
+        force: bool = False,
+        per_row: np.ndarray | None = None,
     ) -> LengthFigure | None:
-        """The correlation of ``values`` with response length per cell, or None when nothing is known (unless ``force``)."""
+        """The correlation of ``values`` with response length per cell, or None when nothing is known (unless ``force``).
+
+        ``per_row``: when ``values`` are the human labels, each record's per-item figure input
+        already computed once per label row (:attr:`Joined.human_length`), if the kind has one.
+        """
         ...
 
 
@@ -203,7 +217,14 @@ class ScaleAgreement:
         return families
 
     def length_figure(
-        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int, force: bool = False
+        self,
+        j: Joined,
+        mask: np.ndarray,
+        values: np.ndarray,
+        group: np.ndarray,
+        n_cells: int,
+        force: bool = False,
+        per_row: np.ndarray | None = None,
     ) -> LengthFigure | None:
         return _pearson_figure(group, B.single_length(j.lengths), values.astype(float), mask, n_cells, force)
 
@@ -287,7 +308,14 @@ class ChoiceAgreement:
         ]
 
     def length_figure(
-        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int, force: bool = False
+        self,
+        j: Joined,
+        mask: np.ndarray,
+        values: np.ndarray,
+        group: np.ndarray,
+        n_cells: int,
+        force: bool = False,
+        per_row: np.ndarray | None = None,
     ) -> LengthFigure | None:
         # +1 when the first response is preferred, -1 for the second, 0 for a tie.
         y = np.select([values == 0, values == 1], [1.0, -1.0], 0.0)
@@ -378,13 +406,23 @@ class RankingAgreement:
         ]
 
     def length_figure(
-        self, j: Joined, mask: np.ndarray, values: np.ndarray, group: np.ndarray, n_cells: int, force: bool = False
+        self,
+        j: Joined,
+        mask: np.ndarray,
+        values: np.ndarray,
+        group: np.ndarray,
+        n_cells: int,
+        force: bool = False,
+        per_row: np.ndarray | None = None,
     ) -> LengthFigure | None:
         if j.length_ranks is None:
             return None
         per_item = np.full(len(group), np.nan)
-        rows = j.label_row[mask] if j.label_row is not None else None
-        per_item[mask] = B.batch_length_spearman(values[mask], j.lengths[mask], j.length_ranks[mask], rows)
+        if per_row is not None:
+            per_item[mask] = per_row[mask]
+        else:
+            rows = j.label_row[mask] if j.label_row is not None else None
+            per_item[mask] = B.batch_length_spearman(values[mask], j.lengths[mask], j.length_ranks[mask], rows)
         value, n = B.grouped_mean(group, per_item, n_cells)
         if not (n > 0).any() and not force:
             return None

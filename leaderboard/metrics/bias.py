@@ -106,7 +106,7 @@ def length_ranks(lengths: np.ndarray) -> np.ndarray:
 
 
 def batch_length_spearman(
-    rankings: Sequence[str | None],
+    rankings: Sequence[str | None] | np.ndarray,
     lengths: np.ndarray,
     ranks: np.ndarray | None = None,
     rows: np.ndarray | None = None,

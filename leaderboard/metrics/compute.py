@@ -128,6 +128,13 @@ class _LabelRows:
         return B.length_ranks(self.lengths) if self.agreement.needs_length_ranks else None
 
     @functools.cached_property
+    def human_length(self) -> np.ndarray | None:
+        """Rankings: per label row, the Spearman of the human ranking with the response lengths."""
+        if self.length_ranks is None:
+            return None
+        return B.batch_length_spearman(self.human, self.lengths, self.length_ranks)
+
+    @functools.cached_property
     def lookups(self) -> dict[str, PoolLookup]:
         """Per subset, its ids' lookup by pool code (runs read from columnar companions carry codes)."""
         return {subset: PoolLookup(index) for subset, (index, _) in self.index_by_subset.items()}
@@ -323,6 +330,7 @@ def _join(
         force=shape.optional if shape is not None else frozenset(),
         distance_values=None if shape is None or shape.distances is None else np.asarray(shape.distances),
         label_row=at,
+        human_length=prep.human_length[at] if ranks is not None and prep.human_length is not None else None,
     )
 
 
@@ -711,11 +719,11 @@ def _length_figures(j: Joined, agreement: Agreement) -> list[tuple[str, Any, np.
     n_cells = len(j.runs) * d
     group = j.run_idx * d + j.ds_code
     out = []
-    for metric, mask, values in (
-        ("length_bias", j.parsed, j.verdict),
-        ("human_length_correlation", j.labeled, j.human),
+    for metric, mask, values, per_row in (
+        ("length_bias", j.parsed, j.verdict, None),
+        ("human_length_correlation", j.labeled, j.human, j.human_length),
     ):
-        figure = agreement.length_figure(j, mask, values, group, n_cells, force=metric in j.force)
+        figure = agreement.length_figure(j, mask, values, group, n_cells, force=metric in j.force, per_row=per_row)
         if figure is not None:
             # Coverage counts every judgment of the cell, unscored ones too, as for every other metric.
             base = np.ones(len(group), dtype=bool) if metric == "length_bias" else mask
