@@ -6,7 +6,7 @@ Commands:
         raw verdict with judges.parsing, and print what could not be parsed, per file.
     table [--runs DIR ...] [--no-embedded] [--labels CSV ...] [--format csv|markdown] [--mode MODE ...]
           [--metric NAME ...] [--benchmark NAME ...] [--subset SUBSET ...] [--min-n N]
-          [--no-reference] [--resamples N] [--seed S]
+          [--no-reference] [--resamples N] [--seed S] [--stream | --no-stream]
         Print the leaderboard in long form (columns: see leaderboard.schema.COLUMNS), every benchmark
         by default. ``--runs`` adds folders of runs to the embedded ones. Every figure is recomputed
         from the stored records on each call.
@@ -77,8 +77,28 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Above this many bytes of judgments files, ``table`` streams runs (see ``--stream``): about 30M
+#: judgments, which in memory take some 4.5 GB.
+STREAM_ABOVE_BYTES = 4 * 2**30
+
+
+def _judgments_bytes(sources: Sequence[Path]) -> int:
+    """The size of every run's judgments file under ``sources`` (what loading them all would hold)."""
+    from leaderboard.store.format import JUDGMENTS_NAME
+
+    total = 0
+    for source in sources:
+        for path in Path(source).rglob(JUDGMENTS_NAME) if Path(source).is_dir() else ():
+            try:
+                total += path.stat().st_size
+            except OSError:
+                continue  # the loader reports it
+    return total
+
+
 def _cmd_table(args: argparse.Namespace) -> int:
-    from leaderboard.board import load_inputs, reference_rows
+    from leaderboard.board import load_inputs, reference_rows, scan_inputs
+    from leaderboard.store.read import StoredRun
     from leaderboard.metrics import build_leaderboard
     from leaderboard.store.sources import default_assets_dir
 
@@ -91,11 +111,23 @@ def _cmd_table(args: argparse.Namespace) -> int:
         print(f"error: --min-n must be at least 1 (1 keeps every cell), got {args.min_n}", file=sys.stderr)
         return 2
     # Labels travel with the runs' sources; the embedded table is the fallback when none do.
-    labels, loaded = load_inputs(sources, args.labels or [])
-    _report_problems(loaded.problems)
+    stream = args.stream if args.stream is not None else _judgments_bytes(sources) > STREAM_ABOVE_BYTES
+    runs: Sequence[StoredRun]
+    if stream:
+        if args.stream is None:
+            print(
+                f"note: more than {STREAM_ABOVE_BYTES / 2**30:.0f} GiB of judgments: each run's records are read "
+                "when its rows are computed, not all kept in memory (--no-stream keeps them)",
+                file=sys.stderr,
+            )
+        labels, runs, problems = scan_inputs(sources, args.labels or [])
+    else:
+        labels, loaded = load_inputs(sources, args.labels or [])
+        runs, problems = loaded.runs, loaded.problems
+    _report_problems(problems)
     reference = None if args.no_reference else reference_rows(args.reference)
     table = build_leaderboard(
-        loaded.runs,
+        runs,
         labels,
         reference,
         modes=args.mode,
@@ -173,6 +205,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]
     tab.add_argument("--no-reference", action="store_true", help="leave out the paper's reported numbers")
     tab.add_argument("--reference", help="CSV of reported numbers (default: the embedded one)")
     tab.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (0: no intervals)")
+    tab.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep no run's records in memory beyond the runs being computed (memory grows with the largest "
+        "run; each run is read twice); default: only above 4 GiB of judgments files",
+    )
     tab.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     tab.set_defaults(func=_cmd_table)
 

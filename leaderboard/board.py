@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from judges.settings import Settings
-    from leaderboard.store.read import LoadResult
+    from leaderboard.store.read import LoadProblem, LoadResult, StreamedRun
     from leaderboard.store.rowcache import RowCache
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,25 @@ def load_inputs(
     folders = [Path(s) for s in sources]
     labels = load_label_tables(label_files(folders, extra_labels))
     return labels, load_runs(folders, labels, previous)
+
+
+def scan_inputs(
+    sources: Sequence[str | Path], extra_labels: Iterable[str | Path] = ()
+) -> tuple[pd.DataFrame, tuple[StreamedRun, ...], tuple[LoadProblem, ...]]:
+    """:func:`load_inputs` keeping no records in memory (:func:`leaderboard.store.read.scan_runs`).
+
+    Returns:
+        The merged label table, the runs (their records stay on disk until a table reads them)
+        and every problem.
+    """
+    from leaderboard.store.labels import load_label_tables
+    from leaderboard.store.read import scan_runs
+    from leaderboard.store.sources import label_files
+
+    folders = [Path(s) for s in sources]
+    labels = load_label_tables(label_files(folders, extra_labels))
+    runs, problems = scan_runs(folders, labels)
+    return labels, runs, problems
 
 
 def reference_rows(path: str | Path | None = None) -> pd.DataFrame:

@@ -54,7 +54,7 @@ from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, DEFAULT_BENCHMARK, DEFAULT_MIN_N, MODES, POOLED
 from leaderboard.store.columnar import PoolLookup
 from leaderboard.store.labels import empty_labels, with_benchmark
-from leaderboard.store.read import Run
+from leaderboard.store.read import Run, StoredRun
 from leaderboard.store.rowcache import RowCache, row_hashes
 
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
@@ -65,7 +65,7 @@ def too_few(min_n: int) -> str:
     return f"n < {min_n}"
 
 
-def run_benchmark(run: Run) -> str:
+def run_benchmark(run: StoredRun) -> str:
     """The benchmark a run was made on (its manifest's, the default when it names none)."""
     return run.manifest.benchmark or DEFAULT_BENCHMARK
 
@@ -630,7 +630,7 @@ def _labels_digest(prep: _LabelRows, subset: str) -> str:
     return hashlib.sha256(",".join(rows.columns).encode() + hashed.tobytes()).hexdigest()
 
 
-def _key(kind: str, run: Run, labels_digest: str, opt: _Options, shape: _Shape | None) -> str:
+def _key(kind: str, run: StoredRun, labels_digest: str, opt: _Options, shape: _Shape | None) -> str:
     parts = [
         ROWS_CACHE_VERSION, _code_digest(), kind, run.digest, run.manifest.to_dict(), labels_digest,
         [opt.n_boot, opt.seed, opt.level, opt.min_n], shape.to_json() if shape is not None else None,
@@ -639,7 +639,7 @@ def _key(kind: str, run: Run, labels_digest: str, opt: _Options, shape: _Shape |
 
 
 def _group_rows(
-    runs: Sequence[Run],
+    runs: Sequence[StoredRun],
     labels: pd.DataFrame,
     mode: str,
     benchmark: str,
@@ -656,10 +656,10 @@ def _group_rows(
     prep = _label_rows(labels, mode, agreement, benchmark)
     label_digests: dict[str, str] = {}
 
-    def keyed(run: Run) -> bool:
+    def keyed(run: StoredRun) -> bool:
         return cache is not None and bool(run.digest)
 
-    def labels_digest(run: Run) -> str:
+    def labels_digest(run: StoredRun) -> str:
         split = run.manifest.split
         if split not in label_digests:
             label_digests[split] = _labels_digest(prep, split)
@@ -677,7 +677,7 @@ def _group_rows(
             found = cache.get(key)
             if found is not None:
                 return _Shape.from_json(found)
-        j = _join([run], labels, mode, agreement, benchmark, prep=prep)
+        j = _join([run.materialized()], labels, mode, agreement, benchmark, prep=prep)
         parts = _parts(j, agreement)
         shape = _own_shape(j, parts)
         guessed[at] = _rows_of(j, parts, opt)
@@ -695,7 +695,7 @@ def _group_rows(
                 return out
         if out is None:
             guessed.pop(at, None)
-            j = _join([run], labels, mode, agreement, benchmark, prep=prep, shape=shape)
+            j = _join([run.materialized()], labels, mode, agreement, benchmark, prep=prep, shape=shape)
             out = _rows_of(j, _parts(j, agreement), opt)
         if key and cache is not None:
             cache.put(key, out)
@@ -763,7 +763,7 @@ def _descriptive_rows(j: Joined, parts: _Parts, opt: _Options) -> list[dict]:
 
 
 def compute_rows(
-    runs: Sequence[Run],
+    runs: Sequence[StoredRun],
     labels: pd.DataFrame | None,
     *,
     modes: Sequence[str] | None = None,
@@ -779,7 +779,7 @@ def compute_rows(
 
 
 def compute_rows_cached(
-    runs: Sequence[Run],
+    runs: Sequence[StoredRun],
     labels: pd.DataFrame | None,
     cache: RowCache | None,
     *,
@@ -810,7 +810,7 @@ def compute_rows_cached(
     opt = _Options(max(n_resamples, 1), seed, level, max(int(min_n), 0))
     rows: list[dict] = []
     for mode in modes or MODES:
-        mode_runs = [r for r in runs if r.manifest.mode == mode and len(r.records)]
+        mode_runs = [r for r in runs if r.manifest.mode == mode and r.n_records]
         for benchmark in dict.fromkeys(run_benchmark(r) for r in mode_runs):
             group = [r for r in mode_runs if run_benchmark(r) == benchmark]
             rows.extend(_group_rows(group, labels, mode, benchmark, opt, cache))
@@ -860,7 +860,7 @@ def finish_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_leaderboard(
-    runs: Sequence[Run],
+    runs: Sequence[StoredRun],
     labels: pd.DataFrame | None,
     reference: pd.DataFrame | None = None,
     *,

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,79 @@ class Run:
         """The run id."""
         return self.manifest.run_id
 
+    @property
+    def n_records(self) -> int:
+        """How many records it has."""
+        return len(self.records)
+
+    def materialized(self) -> Run:
+        """The run with its records in memory: itself."""
+        return self
+
+    def renamed(self, manifest: Manifest) -> Run:
+        """The same run under another manifest (a ``~2`` run id after a collision)."""
+        return _with_digest(Run(manifest, self.records, self.path), self.digest, self.item_codes)
+
+
+@dataclass(frozen=True)
+class StreamedRun:
+    """A checked run whose records stay on disk: read again, and checked again, each time they are needed.
+
+    :func:`load_runs` with ``keep_records=False`` gives these, so that what a whole table holds in
+    memory is the runs' manifests and problems, and each run's records only while its rows are
+    computed (``python -m leaderboard table --stream``: memory grows with the largest run, not with
+    all of them). The records are the same as :class:`Run`'s: the files are read by the same code and
+    checked against the same labels; a folder that changed since fails loudly instead of mixing data.
+
+    Attributes:
+        manifest: Its manifest (with a ``~2`` run id after a collision).
+        path: The run's folder.
+        digest: SHA-1 of its ``judgments.jsonl`` when it was loaded.
+        n_records: How many records it had then.
+    """
+
+    manifest: Manifest
+    path: Path
+    digest: str
+    n_records: int
+    labels: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def run_id(self) -> str:
+        """The run id."""
+        return self.manifest.run_id
+
+    @property
+    def records(self) -> pd.DataFrame:
+        """The records, read from disk (each access reads them again: use :meth:`materialized`)."""
+        return self.materialized().records
+
+    def materialized(self) -> Run:
+        """The run with its records read and checked again, as :func:`load_runs` loaded it.
+
+        Raises:
+            LeaderboardError: The run's files changed since they were loaded.
+        """
+        run, _, digest = load_run(self.path)
+        if run is None or digest != self.digest or len(run.records) != self.n_records:
+            from leaderboard.errors import LeaderboardError
+
+            raise LeaderboardError(
+                f"{self.path}: the run changed while the table was computed; run the command again."
+            )
+        if self.labels is not None:
+            check_against_labels(run, self.labels)
+        return _with_digest(Run(self.manifest, run.records, run.path), digest, run.item_codes)
+
+    def renamed(self, manifest: Manifest) -> StreamedRun:
+        """The same run under another manifest."""
+        return StreamedRun(manifest, self.path, self.digest, self.n_records, self.labels)
+
+    @classmethod
+    def of(cls, run: Run, labels: pd.DataFrame | None) -> StreamedRun:
+        """A loaded run, without its records."""
+        return cls(run.manifest, run.path, run.digest, len(run.records), labels)
+
 
 @dataclass(frozen=True)
 class _Loaded:
@@ -103,7 +177,7 @@ class _Loaded:
 
     stamp: tuple
     labels_digest: str
-    run: Run | None
+    run: Run | StreamedRun | None
     problems: tuple[LoadProblem, ...]  # the folder's own: reading it, then checking it against the labels
     label_problems: int  # how many of ``problems`` (at the end) the label check gave
     digest: str
@@ -120,6 +194,10 @@ class LoadResult:
     runs: tuple[Run, ...]
     problems: tuple[LoadProblem, ...]
     folders: dict[Path, _Loaded] = field(default_factory=dict, repr=False, compare=False)
+
+
+#: A run as the leaderboard computes it: in memory, or read again from disk when needed.
+StoredRun = Run | StreamedRun
 
 
 def read_judgment_lines(path: Path) -> tuple[np.ndarray, list[dict], list[LoadProblem], str]:
@@ -506,6 +584,30 @@ def _labels_digest(labels: pd.DataFrame | None) -> str:
 def load_runs(
     sources: Sequence[str | Path], labels: pd.DataFrame | None = None, previous: LoadResult | None = None
 ) -> LoadResult:
+    """Load and merge runs from several source folders (see :func:`_load`)."""
+    return _load(sources, labels, previous, keep_records=True)
+
+
+def scan_runs(
+    sources: Sequence[str | Path], labels: pd.DataFrame | None = None
+) -> tuple[tuple[StreamedRun, ...], tuple[LoadProblem, ...]]:
+    """:func:`load_runs` keeping no records: every run is read and checked once, then left on disk.
+
+    Returns:
+        The runs as :class:`StreamedRun` (each reads its records again when a table needs them),
+        and every problem, exactly as :func:`load_runs` reports them.
+    """
+    result = _load(sources, labels, None, keep_records=False)
+    return cast("tuple[StreamedRun, ...]", result.runs), result.problems
+
+
+def _load(
+    sources: Sequence[str | Path],
+    labels: pd.DataFrame | None,
+    previous: LoadResult | None,
+    *,
+    keep_records: bool,
+) -> LoadResult:
     """Load and merge runs from several source folders.
 
     The same folder given twice, or an identical copy of a run in two sources, is loaded once. Two
@@ -527,7 +629,10 @@ def load_runs(
     def read(run_dir: Path, stamp: tuple) -> _Loaded:
         run, more, digest = load_run(run_dir)
         checked = check_against_labels(run, labels, label_cache) if run is not None and labels is not None else []
-        return _Loaded(stamp, labels_digest, run, (*more, *checked), len(checked), digest)
+        kept: Run | StreamedRun | None = run
+        if run is not None and not keep_records:
+            kept = StreamedRun.of(run, labels)  # the records are dropped here, as soon as they are checked
+        return _Loaded(stamp, labels_digest, kept, (*more, *checked), len(checked), digest)
 
     # Folders are read ahead on a few threads (Parquet decoding and much of the checking release the
     # GIL), and taken in order below, so runs and problems come out as a sequential read gives them.
@@ -543,7 +648,7 @@ def _merge_runs(
 ) -> LoadResult:
     """:func:`load_runs`'s walk over the sources, with folders read by ``read_ahead``."""
     folders: dict[Path, _Loaded] = {}
-    runs: list[Run] = []
+    runs: list[Run | StreamedRun] = []
     problems: list[LoadProblem] = []
     seen_dirs: set[Path] = set()
     seen_orphans: set[Path] = set()
@@ -610,13 +715,13 @@ def _merge_runs(
                     f"run_id {run_id!r} also used by {by_id[run_id][1]} for other data; kept as {new_id!r}",
                 )
             )
-            renamed = Run(_with_run_id(run.manifest, new_id), run.records, run.path)
-            run = _with_digest(renamed, run.digest, run.item_codes)
+            run = run.renamed(_with_run_id(run.manifest, new_id))
             run_id = new_id
         by_id[run_id] = (fingerprint, run_dir)
         problems.extend(label_problems)
         runs.append(run)
-    return LoadResult(tuple(runs), tuple(problems), folders)
+    # Runs only when keep_records (load_runs); scan_runs reads them back as what they are.
+    return LoadResult(cast("tuple[Run, ...]", tuple(runs)), tuple(problems), folders)
 
 
 def _with_run_id(manifest: Manifest, run_id: str) -> Manifest:
