@@ -20,7 +20,6 @@ on the writer.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -133,6 +132,7 @@ class StreamedRun:
     digest: str
     n_records: int
     labels: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    label_cache: _LabelCache | None = field(default=None, repr=False, compare=False)
 
     @property
     def run_id(self) -> str:
@@ -158,17 +158,17 @@ class StreamedRun:
                 f"{self.path}: the run changed while the table was computed; run the command again."
             )
         if self.labels is not None:
-            check_against_labels(run, self.labels)
+            check_against_labels(run, self.labels, self.label_cache)
         return _with_digest(Run(self.manifest, run.records, run.path), digest, run.item_codes)
 
     def renamed(self, manifest: Manifest) -> StreamedRun:
         """The same run under another manifest."""
-        return StreamedRun(manifest, self.path, self.digest, self.n_records, self.labels)
+        return StreamedRun(manifest, self.path, self.digest, self.n_records, self.labels, self.label_cache)
 
     @classmethod
-    def of(cls, run: Run, labels: pd.DataFrame | None) -> StreamedRun:
-        """A loaded run, without its records."""
-        return cls(run.manifest, run.path, run.digest, len(run.records), labels)
+    def of(cls, run: Run, labels: pd.DataFrame | None, label_cache: _LabelCache | None = None) -> StreamedRun:
+        """A loaded run, without its records (``label_cache``: the loader's, reused when checking again)."""
+        return cls(run.manifest, run.path, run.digest, len(run.records), labels, label_cache)
 
 
 @dataclass(frozen=True)
@@ -631,7 +631,7 @@ def _load(
         checked = check_against_labels(run, labels, label_cache) if run is not None and labels is not None else []
         kept: Run | StreamedRun | None = run
         if run is not None and not keep_records:
-            kept = StreamedRun.of(run, labels)  # the records are dropped here, as soon as they are checked
+            kept = StreamedRun.of(run, labels, label_cache)  # the records are dropped here, once checked
         return _Loaded(stamp, labels_digest, kept, (*more, *checked), len(checked), digest)
 
     # Folders are read ahead on a few threads (Parquet decoding and much of the checking release the
@@ -746,16 +746,27 @@ class _LabelIndex:
         return self.n_by_item.index.get_indexer(run.records["item_id"].to_numpy(dtype=object))
 
 
-class _LabelCache(dict):
-    """:func:`check_against_labels`'s indexes by (benchmark, mode, subset), shared by the loading threads."""
+class _LabelCache:
+    """:func:`check_against_labels`'s indexes by (benchmark, mode, subset), shared by the loading threads
+    (and by streamed runs, which are checked again each time they are read)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._normalized: pd.DataFrame | None = None
+        self._indexes: dict[tuple[str, str, str], _LabelIndex | None] = {}
+
+    def index(self, labels: pd.DataFrame, key: tuple[str, str, str]) -> _LabelIndex | None:
+        """The index of ``key``'s labels (``labels`` must be the same table at every call)."""
+        with self._lock:
+            if key not in self._indexes:
+                if self._normalized is None:
+                    self._normalized = with_benchmark(labels)
+                self._indexes[key] = _label_index(self._normalized, *key)
+            return self._indexes[key]
 
 
 def _label_index(labels: pd.DataFrame, benchmark: str, mode: str, split: str) -> _LabelIndex | None:
-    labels = with_benchmark(labels)  # tables from before benchmarks had names: the default's rows
+    """The index of one (benchmark, mode, subset) of ``labels`` (a table :func:`with_benchmark` gave)."""
     rows = labels[(labels["benchmark"] == benchmark) & (labels["mode"] == mode) & (labels["subset"] == split)]
     if rows.empty:
         return None
@@ -765,9 +776,7 @@ def _label_index(labels: pd.DataFrame, benchmark: str, mode: str, split: str) ->
     return _LabelIndex(n_by_item, PoolLookup(n_by_item.index))
 
 
-def check_against_labels(
-    run: Run, labels: pd.DataFrame, _cache: dict[tuple[str, str, str], _LabelIndex | None] | None = None
-) -> list[LoadProblem]:
+def check_against_labels(run: Run, labels: pd.DataFrame, _cache: _LabelCache | None = None) -> list[LoadProblem]:
     """Report records whose item is not in the benchmark, and batch rankings of the wrong length.
 
     A ranking that does not fit its item's response count is set to unscored in ``run.records``.
@@ -782,12 +791,7 @@ def check_against_labels(
     """
     file = str(run.path / JUDGMENTS_NAME)
     benchmark, mode, split = run.manifest.benchmark, run.manifest.mode, run.manifest.split
-    cache = {} if _cache is None else _cache
-    key = (benchmark, mode, split)
-    with getattr(cache, "lock", contextlib.nullcontext()):
-        if key not in cache:
-            cache[key] = _label_index(labels, benchmark, mode, split)
-        found = cache[key]
+    found = (_cache if _cache is not None else _LabelCache()).index(labels, (benchmark, mode, split))
     if found is None:
         return [
             LoadProblem(
