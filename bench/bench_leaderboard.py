@@ -31,8 +31,14 @@ They do not validate values, report bad lines or compute any metric or interval.
 ``read_json(lines=True)`` per file; ``polars``: ``read_ndjson`` and ``read_parquet`` per file;
 ``DuckDB``: ``read_json`` / ``read_parquet`` over the file list in one query.
 
+``--copies K`` adds a scale test: K hard-linked copies of every run under new run ids (K x the
+judgments, no extra disk), measured with ``python -m leaderboard table --stream`` (memory bounded by
+the largest runs) and with polars on Parquet only; pandas and a table kept in memory would need
+tens of gigabytes there.
+
 Run: ``python bench/bench_leaderboard.py [--judgments 1000000] [--repeats 3] [--resamples 1000]``;
-``--judgments 10000000`` for the 10M set (writing it takes minutes and about 2 GB of disk).
+``--judgments 10000000`` for the 10M set (writing it takes minutes and about 2 GB of disk);
+``--judgments 10000000 --copies 10 --repeats 1`` for 100M judgments in 600 runs.
 """
 
 from __future__ import annotations
@@ -136,6 +142,21 @@ def write_source(root: Path, total: int, seed: int = 0) -> None:
             write_columnar(run_dir, min_lines=0)  # the project writes them from 1,000 lines; small sets too here
     labels = pd.concat(label_frames, ignore_index=True)[list(LABEL_COLUMNS)]
     write_labels(labels, root / "benchmark" / "labels.csv")
+
+
+def link_copies(root: Path, dst: Path, copies: int) -> None:
+    """``copies`` copies of every run of ``root`` under new run ids and judges, files hard-linked."""
+    (dst / "runs").mkdir(parents=True)
+    shutil.copytree(root / "benchmark", dst / "benchmark")
+    for run_dir in sorted((root / "runs").iterdir()):
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        for k in range(copies):
+            out = dst / "runs" / f"{run_dir.name}-c{k}"
+            out.mkdir()
+            copy = {**manifest, "run_id": f"{manifest['run_id']}-c{k}", "judge": f"{manifest['judge']} copy {k}"}
+            (out / "manifest.json").write_text(json.dumps(copy, indent=2) + "\n")
+            for name in ("judgments.jsonl", "judgments.parquet"):
+                os.link(run_dir / name, out / name)  # same size and time: the companion stays current
 
 
 def add_run(root: Path, tag: str) -> None:
@@ -277,6 +298,14 @@ def child(args: argparse.Namespace) -> None:
             result = store.refresh().table.shape[0]
         finally:
             shutil.rmtree(root / "runs" / f"new-{tag}")
+    elif args.child == "cli":
+        # The command line as a user runs it, in its own process: wall, CPU and peak RSS of that process.
+        with open(os.devnull, "w") as sink:
+            result = subprocess.run([sys.executable, *args.rest], stdout=sink, check=True).returncode
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds, cpu = time.perf_counter() - started, usage.ru_utime + usage.ru_stime
+        print(json.dumps({"s": seconds, "cpu": cpu, "peak_mb": usage.ru_maxrss / 1024, "result": result}))
+        return
     elif args.child == "pandas":
         result = peer_pandas(root)
     elif args.child in ("polars-jsonl", "polars-parquet"):
@@ -323,10 +352,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--keep", help="write the data here and keep it (default: a temporary folder)")
+    parser.add_argument("--copies", type=int, default=0, help="also measure K hard-linked copies of every run")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)  # --child cli -- <the command's arguments>
+    args = parser.parse_args(argv[:cut])
+    args.rest = argv[cut + 1 :]
     if args.child:
         child(args)
         return
@@ -358,10 +391,7 @@ def main() -> None:
         cli = [sys.executable, "-m", "leaderboard", "table", "--no-embedded", "--runs", str(root), "--no-reference"]
         cli += ["--resamples", str(args.resamples)]
         print("  measuring the CLI ...", file=sys.stderr)
-        cli_row = measure(
-            "project CLI, start-up included", ["bash", "-c", " ".join(cli) + " > /dev/null"], args.repeats
-        )
-        rows.append(cli_row)
+        rows.append(measure("project CLI, start-up included", [*me, "--child", "cli", "--", *cli[1:]], args.repeats))
         for name, child_name in (
             ("pandas, JSONL", "pandas"),
             ("polars, JSONL", "polars-jsonl"),
@@ -370,6 +400,22 @@ def main() -> None:
             ("DuckDB, Parquet", "duckdb-parquet"),
         ):
             run(name, child_name)
+        if args.copies:
+            scaled = tmp / f"x{args.copies}"
+            if not (scaled / "runs").is_dir():
+                link_copies(root, scaled, args.copies)
+            total = args.judgments * args.copies
+            print(f"  measuring {total:,} judgments ({args.copies} copies) ...", file=sys.stderr)
+            streamed = [*cli[1:5], "--runs", str(scaled), *cli[7:], "--stream"]
+            rows.append(
+                measure(
+                    f"project CLI --stream, {total:,} judgments, start-up included",
+                    [*me, "--child", "cli", "--", *streamed],
+                    args.repeats,
+                )
+            )
+            scaled_me = [sys.executable, __file__, "--dir", str(scaled), "--resamples", str(args.resamples)]
+            rows.append(measure(f"polars, Parquet, {total:,} judgments", [*scaled_me, "--child", "polars-parquet"], args.repeats))
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
