@@ -122,7 +122,7 @@ def _cmd_table(args: argparse.Namespace) -> int:
             )
         labels, runs, problems = scan_inputs(sources, args.labels or [])
     else:
-        labels, loaded = load_inputs(sources, args.labels or [])
+        labels, loaded = load_inputs(sources, args.labels or [], reusable=False)
         runs, problems = loaded.runs, loaded.problems
     _report_problems(problems)
     reference = None if args.no_reference else reference_rows(args.reference)

@@ -32,7 +32,11 @@ logger = logging.getLogger(__name__)
 
 
 def load_inputs(
-    sources: Sequence[str | Path], extra_labels: Iterable[str | Path] = (), previous: LoadResult | None = None
+    sources: Sequence[str | Path],
+    extra_labels: Iterable[str | Path] = (),
+    previous: LoadResult | None = None,
+    *,
+    reusable: bool = True,
 ) -> tuple[pd.DataFrame, LoadResult]:
     """The label table and the runs of ``sources``: labels found with the runs (else the embedded ones).
 
@@ -40,6 +44,7 @@ def load_inputs(
         sources: Folders of runs.
         extra_labels: Label CSVs given explicitly, read after those found in the sources.
         previous: The last load (a refresh): unchanged run folders are reused, not read again.
+        reusable: False for a one-off command whose result is never a later ``previous``.
 
     Returns:
         The merged label table and what loading the runs gave (runs and problems).
@@ -50,7 +55,7 @@ def load_inputs(
 
     folders = [Path(s) for s in sources]
     labels = load_label_tables(label_files(folders, extra_labels))
-    return labels, load_runs(folders, labels, previous)
+    return labels, load_runs(folders, labels, previous, reusable=reusable)
 
 
 def scan_inputs(

@@ -319,6 +319,8 @@ class _SharedStrings:
 
 
 _SHARED_IDS = _SharedStrings()
+#: String columns read as dictionaries (see :func:`read_columnar`).
+_FEW_VALUES = ("dataset", "verdict", "unscored_reason")
 
 
 class PoolLookup:
@@ -387,12 +389,19 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
     try:
         pf = pq.ParquetFile(target)
         stamp = Stamp.from_bytes((pf.schema_arrow.metadata or {}).get(STAMP_KEY, b""))
+        # Columns of few distinct strings come back dictionary-encoded, as Parquet stores them:
+        # decoding them to one string per row only to encode them again took most of their time.
+        coded_columns = [
+            name for name in _FEW_VALUES if name in pf.schema_arrow.names and pf.schema_arrow.field(name).type == pa.string()
+        ]
+        if coded_columns:
+            pf = pq.ParquetFile(target, read_dictionary=coded_columns)
         st = jsonl.stat()
         if stamp is None or (stamp.version, stamp.mode, stamp.size) != (COLUMNAR_VERSION, mode, st.st_size):
             return None
         if stamp.mtime_ns != st.st_mtime_ns and hashlib.sha1(jsonl.read_bytes()).hexdigest() != stamp.sha1:
             return None
-        wanted = [f.name for f in Columns.__dataclass_fields__.values() if f.name not in ("digest", "valid")]
+        wanted = [f.name for f in Columns.__dataclass_fields__.values() if f.name not in ("digest", "valid", "item_codes")]
         table = pf.read(columns=wanted)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; any of them means "read the JSONL"
         logger.warning("%s: columnar copy not usable (%s); reading the JSONL", target, exc)
@@ -404,7 +413,11 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
     def labels(name: str) -> np.ndarray:
         """A column of few distinct strings (datasets, reasons, verdicts): one Python string per value
         shared by its rows, instead of one per row (less memory, and faster to build)."""
-        coded = table.column(name).combine_chunks().dictionary_encode()
+        column = table.column(name)
+        if pa.types.is_dictionary(column.type):
+            coded = (column.unify_dictionaries() if column.num_chunks > 1 else column).combine_chunks()
+        else:
+            coded = column.combine_chunks().dictionary_encode()
         values = np.append(coded.dictionary.to_numpy(zero_copy_only=False).astype(object), None)  # type: ignore[call-overload]
         codes = coded.indices.fill_null(len(coded.dictionary)).to_numpy(zero_copy_only=False)
         return values[codes]

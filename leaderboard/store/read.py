@@ -582,10 +582,18 @@ def _labels_digest(labels: pd.DataFrame | None) -> str:
 
 
 def load_runs(
-    sources: Sequence[str | Path], labels: pd.DataFrame | None = None, previous: LoadResult | None = None
+    sources: Sequence[str | Path],
+    labels: pd.DataFrame | None = None,
+    previous: LoadResult | None = None,
+    *,
+    reusable: bool = True,
 ) -> LoadResult:
-    """Load and merge runs from several source folders (see :func:`_load`)."""
-    return _load(sources, labels, previous, keep_records=True)
+    """Load and merge runs from several source folders (see :func:`_load`).
+
+    ``reusable=False``: the result will not be given back as ``previous`` (a one-off command), so
+    the labels' digest that a refresh compares is not computed (half a second at 10M judgments).
+    """
+    return _load(sources, labels, previous, keep_records=True, reusable=reusable)
 
 
 def scan_runs(
@@ -597,7 +605,7 @@ def scan_runs(
         The runs as :class:`StreamedRun` (each reads its records again when a table needs them),
         and every problem, exactly as :func:`load_runs` reports them.
     """
-    result = _load(sources, labels, None, keep_records=False)
+    result = _load(sources, labels, None, keep_records=False, reusable=False)
     return cast("tuple[StreamedRun, ...]", result.runs), result.problems
 
 
@@ -607,6 +615,7 @@ def _load(
     previous: LoadResult | None,
     *,
     keep_records: bool,
+    reusable: bool = True,
 ) -> LoadResult:
     """Load and merge runs from several source folders.
 
@@ -623,7 +632,7 @@ def _load(
     Returns:
         The runs in a stable order and every problem met.
     """
-    labels_digest = _labels_digest(labels)
+    labels_digest = _labels_digest(labels) if reusable else ""  # "": never reused by a later load
     label_cache = _LabelCache()
 
     def read(run_dir: Path, stamp: tuple) -> _Loaded:
@@ -683,7 +692,11 @@ def _merge_runs(
             seen_dirs.add(real)
             stamp = _folder_stamp(run_dir)
             earlier = previous.folders.get(real) if previous is not None else None
-            reuse = earlier is not None and (earlier.stamp, earlier.labels_digest) == (stamp, labels_digest)
+            reuse = (
+                earlier is not None
+                and earlier.labels_digest != ""
+                and (earlier.stamp, earlier.labels_digest) == (stamp, labels_digest)
+            )
             plan.append((run_dir, real, stamp, earlier if reuse and earlier is not None else read_ahead(run_dir, stamp)))
     for step in plan:
         if isinstance(step, LoadProblem):
@@ -817,7 +830,7 @@ def check_against_labels(run: Run, labels: pd.DataFrame, _cache: _LabelCache | N
     # Validity may depend on the item's response count (a ranking must rank them all).
     space = get_task(mode).verdicts
     verdicts = records["verdict"].to_numpy(dtype=object)
-    has_verdict = np.array([v is not None for v in verdicts], dtype=bool)
+    has_verdict = records["verdict"].notna().to_numpy()  # the loader leaves None, never NaN, for no verdict
     for k in np.unique(n[has_verdict & ~missing]):
         rows = np.flatnonzero(has_verdict & (n == k))
         codes, uniques = pd.factorize(pd.Series(verdicts[rows], dtype=object))
