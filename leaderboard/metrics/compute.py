@@ -119,6 +119,10 @@ class _LabelRows:
         return np.append(self.lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), "")
 
     @functools.cached_property
+    def has_dataset(self) -> np.ndarray:
+        return self.dataset != ""
+
+    @functools.cached_property
     def lengths(self) -> np.ndarray:
         # Parsed once per label row and gathered per judgment.
         return B.lengths_matrix([*self.lab["response_lengths"].fillna("").astype(str), ""])
@@ -178,6 +182,17 @@ def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
             where = index.get_indexer(_text(run.records["item_id"]))
         parts.append(np.where(where >= 0, rows[np.maximum(where, 0)], -1))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _encoded(agreement: Agreement, values: np.ndarray) -> np.ndarray:
+    """``agreement.encode(values)``, encoding each distinct value once (a run has a handful).
+
+    The loader leaves None, never NaN, where there is no verdict, so the one missing slot that
+    factorize gives both is encoded as None.
+    """
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    once = agreement.encode(np.append(np.asarray(uniques, dtype=object), None))  # type: ignore[call-overload]
+    return once[codes]  # code -1 picks the trailing None's encoding
 
 
 def _human_codes(agreement: Agreement, lab: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -289,7 +304,7 @@ def _join(
     human = prep.human[at]
     labeled = prep.labeled[at]
     label_ds = prep.dataset[at]
-    raw_ds = np.where(label_ds != "", label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
+    raw_ds = np.where(prep.has_dataset[at], label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
     codes, uniques = pd.factorize(pd.Series(raw_ds, dtype=object))
     display = _display(benchmark)
     shown = [display(u) for u in uniques]
@@ -303,7 +318,7 @@ def _join(
     ds_code = np.asarray(shown_codes, dtype=np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
     lengths = prep.lengths[at]
     ranks = prep.length_ranks[at] if agreement.needs_length_ranks and prep.length_ranks is not None else None
-    verdict = agreement.encode(rec["verdict"].to_numpy(dtype=object))
+    verdict = _encoded(agreement, rec["verdict"].to_numpy(dtype=object))
     parsed = agreement.parsed(verdict)
     probs = _probability_matrix(agreement, rec["probabilities"] if "probabilities" in rec.columns else None)
     if probs is None and shape is not None and shape.probs:
