@@ -9,7 +9,8 @@ multinomial resamples of each table (the item bootstrap, stratified by dataset f
 rows), drawn from a generator seeded by ``(seed, run_id)`` so that adding a run never moves another
 run's interval.
 
-Runs are computed one at a time (memory grows with the largest run, not with all of them): each is
+Runs are computed one at a time, a few on threads (memory grows with the largest runs, not with all
+of them; :class:`~leaderboard.store.read.StreamedRun` s read their records only then): each is
 joined alone with its group's :class:`_Shape` (what of its rows depends on the other runs of its mode
 and benchmark), which gives exactly the rows a join of the whole group gives. So a stored run's rows
 can be cached (:class:`~leaderboard.store.rowcache.RowCache`, :func:`compute_rows_cached`) under its

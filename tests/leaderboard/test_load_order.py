@@ -49,3 +49,15 @@ def test_threads_change_neither_the_order_nor_the_problems(sources, monkeypatch)
     for expected in ("folder not found", "no manifest.json beside it", "run skipped", "kept as 'run0~2'"):
         assert expected in text
     assert text.index("folder not found") > text.index("kept as 'run1~2'")  # in source order
+
+
+def test_a_one_off_load_is_never_reused_by_a_refresh(sources, monkeypatch):
+    once = read.load_runs(sources, reusable=False)
+    calls = []
+    original = read.load_run
+    monkeypatch.setattr(read, "load_run", lambda run_dir: calls.append(run_dir) or original(run_dir))
+    again = read.load_runs(sources, previous=once)
+    assert len(calls) == 8  # every run folder read again: the one-off load kept no labels' digest
+    calls.clear()
+    read.load_runs(sources, previous=again)
+    assert calls == []  # a reusable load is reused whole when nothing changed
