@@ -40,7 +40,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -120,6 +120,21 @@ def is_loopback_url(url: str | None) -> bool:
 CHAT_PATH = "/chat/completions"
 #: Sent with every request, so server operators can tell the judge's traffic apart.
 USER_AGENT = "mllm-judge/1 (OpenAI-compatible chat client)"
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request with its JSON body built (:meth:`OpenAICompatBackend.prepare`).
+
+    Attributes:
+        request: The request.
+        payload: The body as a dict (the JSON-schema fallback sends a copy without its schema).
+        body: The encoded body.
+    """
+
+    request: ChatRequest
+    payload: dict[str, Any]
+    body: bytes
 
 
 class StatusError(BackendError):
@@ -303,7 +318,27 @@ class OpenAICompatBackend:
             BadInput: The request has images and the model is text-only.
             BackendError: A subclass saying what failed and how to fix it.
         """
-        return await self._acomplete_with(self._loop_pool(), request)
+        return await self._asend_with(self._loop_pool(), self.prepare(request))
+
+    def prepare(self, request: ChatRequest) -> PreparedRequest:
+        """Build a request's body, on any thread, ahead of :meth:`asend`.
+
+        A caller that feeds one event loop from worker threads (the benchmark runner) builds bodies
+        on the workers, so the loop's thread only sends and reads.
+
+        Raises:
+            BadInput: The request has images and the model is text-only (and the like).
+        """
+        payload = self._payload(request)
+        return PreparedRequest(request, payload, _body(payload))
+
+    async def asend(self, prepared: PreparedRequest) -> Completion:
+        """Send a request built by :meth:`prepare`, on the caller's event loop (as :meth:`acomplete`).
+
+        Raises:
+            BackendError: A subclass saying what failed and how to fix it.
+        """
+        return await self._asend_with(self._loop_pool(), prepared)
 
     def complete_many(
         self, requests: Sequence[ChatRequest], concurrency: int | None = None
@@ -381,7 +416,7 @@ class OpenAICompatBackend:
         async def one(request: ChatRequest) -> Completion | JudgeError:
             async with semaphore:
                 try:
-                    return await self._acomplete_with(pool, request)
+                    return await self._asend_with(pool, self.prepare(request))
                 except JudgeError as exc:
                     return exc
 
@@ -390,9 +425,8 @@ class OpenAICompatBackend:
         finally:
             await pool.aclose()
 
-    async def _acomplete_with(self, pool: AsyncPool, request: ChatRequest) -> Completion:
-        payload = self._payload(request)
-        body = _body(payload)
+    async def _asend_with(self, pool: AsyncPool, prepared: PreparedRequest) -> Completion:
+        request, payload, body = prepared.request, prepared.payload, prepared.body
         start = time.perf_counter()
         attempt = 0
         while True:

@@ -68,6 +68,12 @@ class SharedLoopBackend:
         self._loop = asyncio.new_event_loop()
         # Bound to the loop on first use (Python >= 3.10), so it can be made on this thread.
         self._semaphore = asyncio.Semaphore(concurrency)
+        prepare, asend = getattr(backend, "prepare", None), getattr(backend, "asend", None)
+        if callable(prepare) and inspect.iscoroutinefunction(asend):
+            self._prepare: Any = prepare
+            self._send: Any = asend
+        else:
+            self._prepare, self._send = None, backend.acomplete
         self._thread = threading.Thread(target=self._loop.run_forever, name="runner-loop", daemon=True)
         self._thread.start()
         self._closed = False
@@ -87,24 +93,40 @@ class SharedLoopBackend:
         return answer
 
     def complete_many(self, requests: Sequence[Any]) -> list[Any]:
-        """Answer requests on the shared loop; one slot per request (a Completion or a JudgeError)."""
-        from judges.errors import BackendError
+        """Answer requests on the shared loop; one slot per request (a Completion or a JudgeError).
 
-        future = asyncio.run_coroutine_threadsafe(self._gather(list(requests)), self._loop)
+        A backend that can build its requests ahead (``prepare``, then ``asend`` on the loop) has
+        them built here, on the calling worker thread: the loop's thread then only sends and reads,
+        and requests waiting for a slot are ready to go the moment one frees.
+        """
+        from judges.errors import BackendError, JudgeError
+
+        items: list[Any] = list(requests)
+        if self._prepare is not None:
+            for index, request in enumerate(items):
+                try:
+                    items[index] = self._prepare(request)
+                except JudgeError as exc:
+                    items[index] = _Failed(exc)
+                except Exception as exc:  # as in _one: that request's error, not the run's
+                    items[index] = _Failed(UnexpectedFailure(exc))
+        future = asyncio.run_coroutine_threadsafe(self._gather(items), self._loop)
         try:
             return future.result()
         except CancelledError:
             return [BackendError("abandoned: the run was interrupted; it is judged on the next start")] * len(requests)
 
-    async def _gather(self, requests: list[Any]) -> list[Any]:
-        return list(await asyncio.gather(*(self._one(r) for r in requests)))
+    async def _gather(self, items: list[Any]) -> list[Any]:
+        return list(await asyncio.gather(*(self._one(item) for item in items)))
 
-    async def _one(self, request: Any) -> Any:
+    async def _one(self, item: Any) -> Any:
         from judges.errors import JudgeError
 
+        if type(item) is _Failed:
+            return item.error
         async with self._semaphore:
             try:
-                return await self.backend.acomplete(request)
+                return await self._send(item)
             except JudgeError as exc:
                 return exc
             except Exception as exc:  # one unreadable reply must not stop the run (cancelling is no Exception)
@@ -133,6 +155,13 @@ class SharedLoopBackend:
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
             self._loop.close()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A request that failed while being built: its slot's answer, never sent."""
+
+    error: BaseException
 
 
 # --------------------------------------------------------------------------- judging and writing
@@ -338,12 +367,18 @@ class _Worker(threading.Thread):
     """Takes the next chunk as soon as it is done with one: a sliding window, no round trip through
     the writing thread between two items."""
 
-    def __init__(self, judge: Judge, work: queue.SimpleQueue, results: queue.SimpleQueue, images: Any, stop: Any):
+    def __init__(
+        self, judge: Judge, work: queue.SimpleQueue, results: queue.SimpleQueue, images: Any, stop: Any, go: Any
+    ):
         super().__init__(name="runner-worker", daemon=True)
         self.judge, self.work, self.results, self.images, self.stop = judge, work, results, images, stop
+        self.go = go
 
     def run(self) -> None:
         try:
+            # Every thread is started before any works: a thread started while others already
+            # build tasks waits for the GIL just to say it has started (~2 ms each).
+            self.go.wait()
             while not self.stop.is_set():
                 try:
                     batch = self.work.get_nowait()
@@ -392,10 +427,11 @@ def drive(
     for batch in _chunks(todo, chunk):
         work.put(batch)
     results: queue.SimpleQueue = queue.SimpleQueue()
-    stop = threading.Event()
-    threads = [_Worker(judge, work, results, images, stop) for _ in range(max(1, min(workers, len(todo))))]
+    stop, go = threading.Event(), threading.Event()
+    threads = [_Worker(judge, work, results, images, stop, go) for _ in range(max(1, min(workers, len(todo))))]
     for thread in threads:
         thread.start()
+    go.set()
     running, interrupted, failure = len(threads), False, None
     while running:
         try:
