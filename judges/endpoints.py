@@ -202,7 +202,7 @@ async def open_guarded(
         except OSError as exc:
             last = exc
             continue
-        return transport, protocol  # type: ignore[return-value]
+        return transport, protocol
     raise last or OSError(f"cannot connect to {host}")
 
 

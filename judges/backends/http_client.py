@@ -485,6 +485,9 @@ class _Protocol(asyncio.Protocol):
         self.waiter = waiter = loop.create_future()
         self.answer = _Answer(self.max_body)
         self.received = 0
+        if self.closed or self.transport.is_closing():
+            waiter.set_exception(_Stale())  # closed since it was taken: nothing would ever answer
+            return waiter
         head = _request_head(self.h11, target, headers, len(body))
         self.h11.send(h11.Data(data=body))
         self.h11.send(h11.EndOfMessage())
