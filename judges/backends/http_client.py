@@ -37,6 +37,7 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -303,9 +304,11 @@ class SyncPool:
         self.ssl_context = ssl_context
         self.max_body = max_body
         self.opened = 0  # connections opened so far, for tests and benchmarks
-        self._idle: list[_SyncConnection] = []
+        self._idle: list[_SyncConnection] = []  # one list for the pool's life (the finalizer holds it)
         self._lock = threading.Lock()
         self._closed = False
+        # A backend nobody closed: its idle sockets close with it, without a ResourceWarning each.
+        weakref.finalize(self, _close_all, self._idle)
 
     def post(self, target: str, headers: list[tuple[bytes, bytes]], body: bytes, timeout: float) -> Response:
         """Send ``body`` to ``target`` and read the whole answer within ``timeout`` seconds.
@@ -337,9 +340,9 @@ class SyncPool:
         """Close the idle connections; those in use close when their request ends."""
         with self._lock:
             self._closed = True
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+            idle = self._idle[:]
+            self._idle.clear()
+        _close_all(idle)
 
     def _take(self) -> _SyncConnection | None:
         now = time.monotonic()
@@ -348,9 +351,9 @@ class SyncPool:
                 conn = self._idle.pop()
                 if now - conn.idle_since > KEEPALIVE_S:
                     # The most recent is too old, so all are: close them all.
-                    stale, self._idle = [conn, *self._idle], []
-                    for old in stale:
-                        old.close()
+                    stale = [conn, *self._idle]
+                    self._idle.clear()
+                    _close_all(stale)
                     return None
                 if conn.dead():
                     conn.close()
@@ -414,6 +417,11 @@ class SyncPool:
             if not received:
                 raise _Stale from None
             raise ConnectionLost(f"the connection broke mid-answer ({type(exc).__name__})") from None
+
+
+def _close_all(connections: list[_SyncConnection]) -> None:
+    for conn in connections:
+        conn.close()
 
 
 # --------------------------------------------------------------------------- the asyncio pool
