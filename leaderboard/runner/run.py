@@ -18,8 +18,9 @@ How it keeps its promises:
   answered); a backend failure (429 after every retry, 5xx, timeout) is counted and *not* stored, so
   the next start retries it. Items that cannot be judged at all (an empty response, a missing image)
   are counted as invalid and not stored either.
-* **Fast.** API judges share one event loop and one HTTP client; ``--concurrency`` requests are in
-  flight at any time (a sliding window over items, not waves), with the backend's backoff on 429.
+* **Fast.** API judges share one event loop and one pool of kept-alive connections;
+  ``--concurrency`` requests are in flight at any time (a sliding window over requests, not waves:
+  as many again wait built at the gate), with the backend's backoff on 429.
   Local judges get items in batches of ``--batch-size``.
 * **Ctrl-C** stops taking new items, writes what is in flight, prints the summary and exits 130
   (a second Ctrl-C abandons the items in flight; they are judged again on the next start).

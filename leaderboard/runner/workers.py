@@ -2,11 +2,16 @@
 threads and writes each result as it arrives.
 
 * :class:`SharedLoopBackend`: API backends answer :meth:`complete_many` by starting an event loop and
-  an HTTP client per call. The runner judges items one by one from several threads (a sliding window,
-  so a slow item never holds up the others); this adapter sends every call to one long-lived loop with
-  one client, and keeps at most ``concurrency`` requests in flight across all threads.
+  an HTTP client per call. The runner judges items from several threads (a sliding window, so a
+  slow item never holds up the others); this adapter sends every call to one long-lived loop with
+  one connection pool, and keeps at most ``concurrency`` requests in flight across all threads. A
+  backend that can build its requests ahead (``prepare`` and ``asend``, as the ``openai`` one)
+  has them built on the calling worker thread, so the loop's thread only sends and reads.
 * :func:`drive`: worker threads build tasks (reading images) and judge them, a chunk of items per
   call; the calling thread alone writes, so the run file has a single writer and needs no lock.
+  At high concurrency a thread hands the loop several items per call (16 threads for 64 slots, not
+  a thread per slot), and the runner keeps twice the slots' items going, so requests wait built
+  at the loop's gate and take a slot the moment one frees while the threads build later tasks.
 
 The run folder's lock and resume check are :mod:`leaderboard.runner.folder`'s.
 """
