@@ -245,11 +245,16 @@ class _Answer:
 
 
 def _request_head(conn: h11.Connection, target: str, headers: list[tuple[bytes, bytes]], size: int) -> bytes:
-    return conn.send(
-        h11.Request(
-            method=b"POST", target=target.encode("ascii"), headers=[*headers, (b"content-length", b"%d" % size)]
+    """The request line and headers, framed by h11 (which checks them)."""
+    try:
+        return conn.send(
+            h11.Request(
+                method=b"POST", target=target.encode("ascii"), headers=[*headers, (b"content-length", b"%d" % size)]
+            )
         )
-    )
+    except (h11.LocalProtocolError, UnicodeEncodeError):
+        # Never h11's message: it quotes the offending header, which may be the Authorization one.
+        raise ConnectionLost("the request could not be framed as HTTP/1.1 (a header or the path)") from None
 
 
 def _reusable(conn: h11.Connection) -> bool:
