@@ -50,6 +50,10 @@ logger = logging.getLogger(__name__)
 #: (the request slots stay ``workers``): threads beyond a few per core only contend for the GIL with
 #: the event loop that does the HTTP work.
 MAX_THREADS = 16
+#: Worker threads building requests (tasks, prompts, bodies) at once on a shared loop. The build is
+#: CPU work under the GIL: 16 threads taking turns would each finish late, so the first requests
+#: would wait for nearly all of them; one at a time, each chunk leaves as soon as it is built.
+BUILDERS = 1
 
 
 class SharedLoopBackend:
@@ -79,6 +83,8 @@ class SharedLoopBackend:
             self._send: Any = asend
         else:
             self._prepare, self._send = None, backend.acomplete
+        self._builders = threading.Semaphore(BUILDERS)
+        self._building = threading.local()
         self._thread = threading.Thread(target=self._loop.run_forever, name="runner-loop", daemon=True)
         self._thread.start()
         self._closed = False
@@ -115,11 +121,24 @@ class SharedLoopBackend:
                     items[index] = _Failed(exc)
                 except Exception as exc:  # as in _one: that request's error, not the run's
                     items[index] = _Failed(UnexpectedFailure(exc))
+        self.end_build()  # built: another thread may build while this one waits for the answers
         future = asyncio.run_coroutine_threadsafe(self._gather(items), self._loop)
         try:
             return future.result()
         except CancelledError:
             return [BackendError("abandoned: the run was interrupted; it is judged on the next start")] * len(requests)
+
+    def begin_build(self) -> None:
+        """Wait for a builder's turn (see :data:`BUILDERS`); held until this thread's next
+        :meth:`complete_many` hands its requests to the loop, or :meth:`end_build`."""
+        self._builders.acquire()
+        self._building.held = True
+
+    def end_build(self) -> None:
+        """Give the builder's turn back, if this thread holds one."""
+        if getattr(self._building, "held", False):
+            self._building.held = False
+            self._builders.release()
 
     async def _gather(self, items: list[Any]) -> list[Any]:
         return list(await asyncio.gather(*(self._one(item) for item in items)))
@@ -275,6 +294,18 @@ def _judge_chunk(judge: Judge, items: Sequence[BenchmarkItem], images: ImageCach
     return out
 
 
+def _judged(judge: Judge, items: Sequence[BenchmarkItem], images: ImageCache | None) -> list[_Done]:
+    """:func:`_judge_chunk`, building in turn with the other threads when the backend is shared."""
+    shared = judge.backend if isinstance(judge.backend, SharedLoopBackend) else None
+    if shared is None:
+        return _judge_chunk(judge, items, images)
+    shared.begin_build()
+    try:
+        return _judge_chunk(judge, items, images)
+    finally:
+        shared.end_build()  # when nothing was sent (every item invalid), or after an error
+
+
 def _judge_one(judge: Judge, task: Task) -> JudgeResult | JudgeError:
     try:
         return judge.judge_many([task])[0]
@@ -389,7 +420,7 @@ class _Worker(threading.Thread):
                     batch = self.work.get_nowait()
                 except queue.Empty:
                     break
-                self.results.put(_judge_chunk(self.judge, batch, self.images))
+                self.results.put(_judged(self.judge, batch, self.images))
         except Exception as exc:  # a bug, not a judging error: handed to the writing thread to raise
             self.results.put(exc)
         finally:

@@ -96,3 +96,28 @@ def test_a_backend_without_prepare_goes_through_acomplete():
         assert [c.text for c in shared.complete_many([ask("a"), ask("b")])] == ["A", "B"]
     finally:
         shared.close()
+
+
+def test_the_builders_turn_passes_when_requests_are_handed_to_the_loop():
+    shared = SharedLoopBackend.wrap(_AsyncOnly(), concurrency=2)
+    assert shared is not None
+    order: list[str] = []
+
+    def other() -> None:
+        shared.begin_build()  # waits until the main thread's requests have gone to the loop
+        order.append("other built")
+        shared.end_build()
+
+    try:
+        shared.end_build()  # not holding a turn: nothing happens
+        shared.begin_build()
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(0.2)
+        assert order == [] and thread.is_alive()
+        order.append("main sent")
+        assert [c.text for c in shared.complete_many([ask("x")])] == ["X"]
+        thread.join(5)
+    finally:
+        shared.close()
+    assert order == ["main sent", "other built"]
