@@ -12,6 +12,8 @@ threads and writes each result as it arrives.
   At high concurrency a thread hands the loop several items per call (16 threads for 64 slots, not
   a thread per slot), and the runner keeps twice the slots' items going, so requests wait built
   at the loop's gate and take a slot the moment one frees while the threads build later tasks.
+  The threads take turns to build (:data:`BUILDERS`): CPU work under the GIL finishes sooner one
+  chunk at a time, so the first requests leave after one chunk's build, not after all of them.
 
 The run folder's lock and resume check are :mod:`leaderboard.runner.folder`'s.
 """
