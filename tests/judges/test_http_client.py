@@ -177,6 +177,25 @@ def test_concurrent_requests_open_at_most_one_connection_per_slot(raw_server):
     assert server.accepted <= 8  # 40 requests, 8 at a time: connections were reused
 
 
+def test_the_sync_pool_is_shared_safely_by_threads(raw_server):
+    server = raw_server()
+    judge = backend(server.url())
+    texts: list[str] = []
+
+    def calls() -> None:
+        texts.extend(judge.complete(ask()).text for _ in range(10))
+
+    threads = [threading.Thread(target=calls) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    judge.close()
+
+    assert texts == ["[[A]]"] * 80
+    assert server.accepted <= 8  # never more connections than threads asking at once
+
+
 def test_acomplete_keeps_its_connections_on_the_loop(raw_server):
     server = raw_server()
     judge = backend(server.url())
