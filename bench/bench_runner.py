@@ -17,7 +17,12 @@ benchmark asks several questions and compares several answer pairs about each im
 3. writing alone: appending judgments through :class:`leaderboard.store.RunWriter`, per line;
 4. a resume of the finished run (nothing left to judge): the time to read back what is done.
 
-Beside the runner, on the same server and the same payloads (each item's instruction and two
+The project is measured as a user runs it, three ways: the CLI in a fresh process (``python -m
+leaderboard.runner run ...``: interpreter start and imports included, CPU of that process);
+``run_benchmark`` in this process (what the CLI calls, imports already done); and the backend alone
+(``OpenAICompatBackend.complete_many`` on the same payloads as the peers, the HTTP client's own cost).
+
+Beside it, on the same server and the same payloads (each item's instruction and two
 answers, its image as a data URL, encoded once per image), three peers send the same 200 requests:
 a thread pool of ``--concurrency`` threads over the openai SDK's sync client, the SDK's async client
 with ``--concurrency`` in flight on one loop, and raw HTTP (``http.client`` keep-alive connections,
@@ -38,6 +43,7 @@ import io
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,7 +54,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from PIL import Image, ImageFilter  # noqa: E402
 
@@ -131,6 +138,43 @@ def timed_run(bench: Path, out: Path, base_url: str, concurrency: int):
     started = time.perf_counter()
     summary = run_benchmark(config)
     return summary, time.perf_counter() - started
+
+
+def cli_run(bench: Path, out: Path, base_url: str, concurrency: int) -> float:
+    """The runner's CLI in a fresh process; returns that process's CPU seconds (user + system)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [sys.executable, "-m", "leaderboard.runner", "--mode", "pair", "--model", "judge-model"]
+    command += ["--base-url", base_url, "--benchmark", str(bench), "--concurrency", str(concurrency)]
+    command += ["--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "OPENAI_API_KEY": "x"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def backend_requests(bench: Path) -> list[Any]:
+    """The peers' payloads as the backend's requests: the same text, the same image (read once)."""
+    from judges.images import load_image
+    from judges.types import ChatRequest, Message, TextPart
+
+    parts: dict[str, Any] = {}
+    requests = []
+    for text, path in peer_payloads(bench):
+        image = parts.get(path) or parts.setdefault(path, load_image(Path(path)))
+        requests.append(ChatRequest((Message("user", (TextPart(text), image)),)))
+    return requests
+
+
+def backend_alone(base_url: str, requests: list[Any], concurrency: int) -> None:
+    """The project's backend with nothing around it: ``complete_many`` at ``concurrency`` in flight."""
+    from judges.backends.openai_compat import create
+
+    backend = create("judge-model", base_url=base_url, api_key="bench")
+    try:
+        answers = backend.complete_many(requests, concurrency=concurrency)
+    finally:
+        backend.close()
+    assert all(_verdict(a.text) == "[[A]]" for a in answers), answers[:2]
 
 
 def writer_cost(folder: Path, lines: int = 5000) -> float:
@@ -252,14 +296,17 @@ def peer_raw_http(base_url: str, payloads, concurrency: int) -> None:
 
 
 def timed(work, repeats: int) -> tuple[float, float, float]:
-    """Median wall seconds, median process CPU seconds (every thread of this process) and the load average."""
+    """Median wall seconds, median CPU seconds and the load average.
+
+    CPU is this process's (every thread), or what ``work`` returns (the CLI's own process).
+    """
     walls, cpus, loads = [], [], []
     for _ in range(repeats):
         loads.append(os.getloadavg()[0])
         wall, cpu = time.perf_counter(), time.process_time()
-        work()
+        own = work()
         walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
+        cpus.append(own if isinstance(own, float) else time.process_time() - cpu)
     return statistics.median(walls), statistics.median(cpus), statistics.median(loads)
 
 
@@ -287,6 +334,8 @@ def main() -> int:
         payloads = peer_payloads(bench)
         runs = iter(range(10**6))
 
+        requests = backend_requests(bench)
+
         def runner(base_url: str) -> Any:
             def work() -> None:
                 summary, _ = timed_run(bench, tmp_path / f"run{next(runs)}", base_url, c)
@@ -294,12 +343,18 @@ def main() -> int:
 
             return work
 
+        def cli(base_url: str) -> Any:
+            return lambda: cli_run(bench, tmp_path / f"cli{next(runs)}", base_url, c)
+
         contenders = [
-            ("this project's runner (`run_benchmark`, CLI path)", runner),
+            ("this project's runner CLI (`python -m leaderboard.runner`, a fresh process: start and imports included)", cli),
+            ("this project's runner (`run_benchmark`, what the CLI calls, in this process)", runner),
+            ("this project's backend alone (`complete_many`, the peers' payloads)",
+             lambda url: lambda: backend_alone(url, requests, c)),
             ("thread pool + openai SDK (sync)", lambda url: lambda: peer_thread_pool(url, payloads, c)),
             ("asyncio + openai SDK (async)", lambda url: lambda: peer_asyncio_sdk(url, payloads, c)),
             ("raw HTTP (http.client, thread pool, no SDK)", lambda url: lambda: peer_raw_http(url, payloads, c)),
-        ]
+        ]  # fmt: skip
         results = {}
         for latency in (args.latency, 0.0):
             with Server(latency) as server:
@@ -329,6 +384,8 @@ def main() -> int:
         f"({n} x {args.latency} s / {c}); whole waves {waves:.2f} s; medians of {args.repeats}; {os.cpu_count()} CPUs\n"
     )
     print("| client | wall time at the set latency | client CPU per judgment, 0 ms server | load average |")
+    # The project's rows render, parse, validate and write each judgment; the backend's and the
+    # peers' rows only send the request and read the verdict.
     print("|---|---:|---:|---:|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

@@ -11,33 +11,28 @@ carry.
 Two checks, both from :func:`address_problem`:
 
 * :func:`check_custom_endpoint`, when a visitor types a URL, for a clear message at once;
-* the connect-time guard of :func:`guarded_transports`: every TCP connection the backend opens
-  resolves the host itself, refuses the connection if any address is not allowed, and connects to
-  the very address it checked. A name that resolves to a public address when the URL is checked
-  and to loopback a moment later (DNS rebinding) is therefore refused, and so is every later hop.
-  The backend follows no redirects (see :mod:`judges.backends.openai_compat`).
-
-The same guard enforces a total deadline per request (:func:`request_deadline`): every read and
-write waits at most until the deadline, so a server that trickles a byte at a time is cut off.
+* the connect-time guard of :func:`connect_guarded` and :func:`open_guarded`, through which
+  :mod:`judges.backends.http_client` opens every connection: the host is resolved there, the
+  connection refused if any address is not allowed, and made to the very address that was checked.
+  A name that resolves to a public address when the URL is checked and to loopback a moment later
+  (DNS rebinding) is therefore refused. The backend follows no redirects (see
+  :mod:`judges.backends.openai_compat`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import ipaddress
 import socket
-import time
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from judges.errors import ConfigError
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+if TYPE_CHECKING:
+    import asyncio
 
-#: The wall-clock moment (``time.monotonic()``) by which the current request must be answered.
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("judges_request_deadline", default=None)
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def on_public_space(env: Mapping[str, str]) -> bool:
@@ -126,39 +121,25 @@ def check_custom_endpoint(base_url: str, *, public: bool) -> None:
             raise ConfigError(f"{where}: {problem.split(' is ', 1)[1]}. {fix}")
 
 
-# --------------------------------------------------------------------------- the request deadline
-
-
-@contextlib.contextmanager
-def request_deadline(seconds: float) -> Iterator[None]:
-    """Every read and write of connections opened through :func:`guarded_transports` ends by then."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
-
-
-def _remaining(timeout: float | None) -> float | None:
-    deadline = _DEADLINE.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    return left if timeout is None else min(timeout, left)
-
-
 # --------------------------------------------------------------------------- the connect-time guard
 
 
 class EndpointRefused(OSError):
-    """The guard refused to connect; ``reason`` says why (also found as the cause of client errors)."""
+    """The guard refused to connect; ``reason`` says why."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def _checked(host: str, addresses: list[Address], public: bool) -> list[Address]:
+def checked_addresses(host: str, addresses: list[Address], public: bool) -> list[Address]:
+    """``addresses`` (what ``host`` resolved to), when every one of them may be connected to.
+
+    Raises:
+        socket.gaierror: ``host`` resolved to nothing.
+        EndpointRefused: One of the addresses is not allowed (one bad answer refuses the name: a
+            rebinding name may hand out a good and a bad address together).
+    """
     if not addresses:
         raise socket.gaierror(f"cannot resolve {host}")
     for address in addresses:
@@ -168,164 +149,61 @@ def _checked(host: str, addresses: list[Address], public: bool) -> list[Address]
     return addresses
 
 
-def _within_deadline(timeout: float | None, what: type[Exception]) -> float | None:
-    """The time an I/O step may take: its own timeout cut to what is left of the request's deadline.
+def connect_guarded(host: str, port: int, *, public: bool, timeout: float) -> socket.socket:
+    """A TCP connection to ``host``, made to an address the guard allowed (blocking socket).
+
+    The name is resolved here, every address checked, and the connection made to the very address
+    that was checked, never to the name again.
 
     Raises:
-        what: The deadline has passed (the transport's own timeout error, so the client reports it).
+        EndpointRefused: The guard refused the host.
+        OSError: The name does not resolve, or no address accepts the connection in ``timeout``.
     """
-    left = _remaining(timeout)
-    if left is not None and left <= 0:
-        raise what("the request's deadline passed")
-    return left
+    last: OSError | None = None
+    for address in checked_addresses(host, resolve(host, port), public):
+        try:
+            sock = socket.create_connection((str(address), port), timeout=timeout)
+        except OSError as exc:
+            last = exc
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise last or OSError(f"cannot connect to {host}")
 
 
-def guarded_transports(*, public: bool, limits: Any = None) -> tuple[Any, Any]:
-    """A sync and an async httpx2 transport that apply the address guard and the request deadline.
+async def open_guarded(
+    protocol_factory: Callable[[], asyncio.Protocol],
+    host: str,
+    port: int,
+    *,
+    public: bool,
+    ssl: Any = None,
+) -> tuple[asyncio.Transport, asyncio.Protocol]:
+    """An asyncio connection to ``host`` (TLS with SNI when ``ssl`` is a context), made to an
+    address the guard allowed.
 
-    Imports httpx2/httpcore2 on call (they come with openai), not when this module is imported.
+    A literal address is checked at once; a name is resolved on the loop's executor, as
+    ``loop.create_connection`` would. The caller bounds the time (``asyncio.timeout``).
 
-    Args:
-        public: True on a public Space (see :func:`address_problem`).
-        limits: ``httpx2.Limits`` for the connection pools (default: httpx2's).
+    Raises:
+        EndpointRefused: The guard refused the host.
+        OSError: The name does not resolve, or no address accepts the connection.
     """
-    import httpcore2
-    import httpx2
-    from httpcore2._backends.auto import AutoBackend
-    from httpcore2._backends.sync import SyncBackend
+    import asyncio
 
-    class Stream(httpcore2.NetworkStream):
-        def __init__(self, inner: httpcore2.NetworkStream) -> None:
-            self._inner = inner
-
-        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            return self._inner.read(max_bytes, _within_deadline(timeout, httpcore2.ReadTimeout))
-
-        def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            self._inner.write(buffer, _within_deadline(timeout, httpcore2.WriteTimeout))
-
-        def close(self) -> None:
-            self._inner.close()
-
-        def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
-            left = _within_deadline(timeout, httpcore2.ConnectTimeout)
-            return Stream(self._inner.start_tls(ssl_context, server_hostname, left))
-
-        def get_extra_info(self, info: str) -> Any:
-            return self._inner.get_extra_info(info)
-
-    class AsyncStream(httpcore2.AsyncNetworkStream):
-        def __init__(self, inner: httpcore2.AsyncNetworkStream) -> None:
-            self._inner = inner
-
-        async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            return await self._inner.read(max_bytes, _within_deadline(timeout, httpcore2.ReadTimeout))
-
-        async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            await self._inner.write(buffer, _within_deadline(timeout, httpcore2.WriteTimeout))
-
-        async def aclose(self) -> None:
-            await self._inner.aclose()
-
-        async def start_tls(
-            self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
-        ) -> Any:
-            left = _within_deadline(timeout, httpcore2.ConnectTimeout)
-            return AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, left))
-
-        def get_extra_info(self, info: str) -> Any:
-            return self._inner.get_extra_info(info)
-
-    def refused(exc: Exception) -> Exception:
-        error = httpcore2.ConnectError(str(exc))
-        error.__cause__ = exc
-        return error
-
-    class Backend(httpcore2.NetworkBackend):
-        def __init__(self) -> None:
-            self._inner = SyncBackend()
-
-        def connect_tcp(
-            self,
-            host: str,
-            port: int,
-            timeout: float | None = None,
-            local_address: str | None = None,
-            socket_options: Any = None,
-        ) -> httpcore2.NetworkStream:
-            try:
-                addresses = _checked(host, resolve(host, port), public)
-            except OSError as exc:
-                raise refused(exc) from exc
-            last: Exception | None = None
-            for address in addresses:  # connect to the address that was checked, never re-resolve
-                try:
-                    inner = self._inner.connect_tcp(
-                        str(address), port, _remaining(timeout), local_address, socket_options
-                    )
-                except httpcore2.ConnectError as exc:
-                    last = exc
-                    continue
-                return Stream(inner)
-            raise last or httpcore2.ConnectError(f"cannot connect to {host}")
-
-    class AsyncBackend(httpcore2.AsyncNetworkBackend):
-        def __init__(self) -> None:
-            self._inner = AutoBackend()
-
-        async def connect_tcp(
-            self,
-            host: str,
-            port: int,
-            timeout: float | None = None,
-            local_address: str | None = None,
-            socket_options: Any = None,
-        ) -> httpcore2.AsyncNetworkStream:
-            import anyio.to_thread
-
-            found = await anyio.to_thread.run_sync(resolve, host, port)
-            try:
-                addresses = _checked(host, found, public)
-            except OSError as exc:
-                raise refused(exc) from exc
-            last: Exception | None = None
-            for address in addresses:
-                try:
-                    inner = await self._inner.connect_tcp(
-                        str(address), port, _remaining(timeout), local_address, socket_options
-                    )
-                except httpcore2.ConnectError as exc:
-                    last = exc
-                    continue
-                return AsyncStream(inner)
-            raise last or httpcore2.ConnectError(f"cannot connect to {host}")
-
-        async def sleep(self, seconds: float) -> None:
-            await self._inner.sleep(seconds)
-
-    limits = limits or httpx2.Limits(max_connections=100, max_keepalive_connections=20)
-    pool_options = {
-        "max_connections": limits.max_connections,
-        "max_keepalive_connections": limits.max_keepalive_connections,
-        "keepalive_expiry": limits.keepalive_expiry,
-    }
-
-    class Transport(httpx2.HTTPTransport):
-        def __init__(self) -> None:
-            super().__init__(limits=limits)
-            # httpx2's transport takes no network backend; rebuild its pool (same options) with ours.
-            self._pool = httpcore2.ConnectionPool(
-                ssl_context=self._pool._ssl_context, network_backend=Backend(), **pool_options
+    loop = asyncio.get_running_loop()
+    found = resolve(host, port) if _literal(host) is not None else await loop.run_in_executor(None, resolve, host, port)
+    last: OSError | None = None
+    for address in checked_addresses(host, found, public):
+        try:
+            transport, protocol = await loop.create_connection(
+                protocol_factory, str(address), port, ssl=ssl, server_hostname=host.strip("[]") if ssl else None
             )
-
-    class AsyncTransport(httpx2.AsyncHTTPTransport):
-        def __init__(self) -> None:
-            super().__init__(limits=limits)
-            self._pool = httpcore2.AsyncConnectionPool(
-                ssl_context=self._pool._ssl_context, network_backend=AsyncBackend(), **pool_options
-            )
-
-    return Transport(), AsyncTransport()
+        except OSError as exc:
+            last = exc
+            continue
+        return transport, protocol
+    raise last or OSError(f"cannot connect to {host}")
 
 
 def refusal_in(exc: BaseException | None) -> str:

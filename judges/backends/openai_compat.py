@@ -5,22 +5,24 @@ Gemini's OpenAI endpoint and Ollama all accept the same request, so one backend 
 differs between their models (vision, log-probabilities, temperature, system prompt) is declared
 in :class:`~judges.types.Capabilities` and obeyed here.
 
-Connections go through :func:`judges.endpoints.guarded_transports`: the address actually connected
-to is checked at connect time (link-local always refused; loopback and private networks refused
-when ``public_only``, which a public Space sets), redirects are not followed (a redirect is
+Requests go through :mod:`judges.backends.http_client`, our own small HTTP/1.1 client (no SDK on
+the path: its request building and httpcore2's pool were most of the client's CPU per judgment).
+Every connection passes the endpoint guard of :mod:`judges.endpoints`: the address actually
+connected to is checked at connect time (link-local always refused; loopback and private networks
+refused when ``public_only``, which a public Space sets). Redirects are not followed (a redirect is
 reported with where it points, never with its body), and every attempt has a total deadline of
-``timeout_s``, so a server that trickles its answer is cut off. httpx2's per-request INFO lines
-(which print the request URL) are not emitted, and URLs in messages never carry ``user:password@``.
+``timeout_s``, so a server that trickles its answer is cut off. HTTPS verifies the server's
+certificate (the system's trust store, or ``ssl_context``). No request is logged, and URLs in
+messages never carry ``user:password@`` (nor is it sent).
 
 A reply field that cannot be read (a ``logprob`` that is not a number, ``usage`` counts that are
 not numbers, content parts that are not text) is dropped: probabilities or usage become unknown,
 and unreadable content is an empty output (unscored, so the Judge re-asks), never a traceback.
 
-Retries are done here rather than by the openai client: the client's backoff starts at a fixed
-0.5 s, which tests cannot shorten, and its errors must be translated into
-:mod:`judges.errors` anyway. Every message raised or logged goes through
+Retries (429, 408, 5xx, timeouts, lost connections) are done here, with exponential backoff and
+jitter, honouring ``Retry-After``. Every message raised or logged goes through
 :func:`judges.errors.redact`, and errors are raised outside the ``except`` block that caught the
-client's exception, so no traceback chain carries request headers.
+transport's failure, so no traceback chain carries the request.
 """
 
 from __future__ import annotations
@@ -30,20 +32,29 @@ import ipaddress
 import json
 import logging
 import math
+import os
 import random
+import ssl
 import threading
 import time
 import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import httpx2  # openai's HTTP client, loaded with it
-import openai
-
-from judges.endpoints import guarded_transports, refusal_in, request_deadline
+from judges.backends.http_client import (
+    MAX_BODY_BYTES,
+    AsyncPool,
+    BodyTooLarge,
+    ConnectFailed,
+    DeadlinePassed,
+    HTTPFailure,
+    Origin,
+    Response,
+    SyncPool,
+)
 from judges.errors import (
     AuthenticationFailed,
     BackendError,
@@ -105,12 +116,43 @@ def is_loopback_url(url: str | None) -> bool:
         return False
 
 
-#: The chat-completions route, relative to the base URL. Requests go through the SDK's ``post`` with
-#: a ready JSON body and ``cast_to=httpx2.Response`` (the raw response back) rather than through
-#: ``chat.completions.create``, which walks and re-validates every message part (base64 images
-#: included) before sending: that walk was a third of the client's CPU per judgment (2.31 -> 1.55 ms
-#: per request at 64 in flight). Status errors and the transport are the SDK's either way.
+#: The chat-completions route, relative to the base URL.
 CHAT_PATH = "/chat/completions"
+#: Sent with every request, so server operators can tell the judge's traffic apart.
+USER_AGENT = "mllm-judge/1 (OpenAI-compatible chat client)"
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request with its JSON body built (:meth:`OpenAICompatBackend.prepare`).
+
+    Attributes:
+        request: The request.
+        payload: The body as a dict (the JSON-schema fallback sends a copy without its schema).
+        body: The encoded body.
+    """
+
+    request: ChatRequest
+    payload: dict[str, Any]
+    body: bytes
+
+
+class StatusError(BackendError):
+    """An answer that is not a success (3xx, 4xx, 5xx): the backend's own control flow, turned into
+    a :mod:`judges.errors` class with a message before callers see it.
+
+    Attributes:
+        response: The answer, read whole.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"HTTP {response.status}")
+        self.response = response
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return self.response.status
 
 
 class OpenAICompatBackend:
@@ -141,6 +183,8 @@ class OpenAICompatBackend:
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 8.0,
         public_only: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        max_response_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         """Configure the backend; no request is made until the first completion.
 
@@ -166,11 +210,14 @@ class OpenAICompatBackend:
             backoff_max_s: Longest delay between two retries.
             public_only: Refuse to connect to loopback and private addresses (a public Space);
                 link-local addresses are refused always.
+            ssl_context: TLS settings for an ``https`` base URL (a private CA, say); None: the
+                system's trust store, certificates verified.
+            max_response_bytes: Largest answer body accepted; a larger one is a BadResponse.
 
         Raises:
             MissingApiKey: No key was given, the judge declares a key variable and the server is
                 not on this machine.
-            ConfigError: An option is out of range.
+            ConfigError: An option is out of range, or the base URL is not an http(s) URL.
         """
         if max_tokens_param not in ("max_tokens", "max_completion_tokens"):
             raise ConfigError(
@@ -199,11 +246,31 @@ class OpenAICompatBackend:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self._api_key_env = api_key_env
+        if max_response_bytes < 1:
+            raise ConfigError(f"max_response_bytes must be at least 1, got {max_response_bytes!r}.")
+        try:
+            self._origin = Origin.parse(self.base_url)
+        except ValueError:
+            raise ConfigError(
+                f"The base URL {self.shown_url!r} of {self.name} is not an http:// or https:// URL with a "
+                "host (and a numeric port, if any); it usually ends in /v1."
+            ) from None
+        self.ssl_context = ssl_context
+        self.max_response_bytes = int(max_response_bytes)
         self._api_key = self._resolve_key(api_key)
-        self._client: openai.OpenAI | None = None
-        self._client_lock = threading.Lock()
-        # acomplete() runs on the caller's loop; an async client must not outlive or cross loops.
-        self._async_client: openai.AsyncOpenAI | None = None
+        self._target = self._origin.target(CHAT_PATH)
+        # Built once: the same headers go with every request (h11 adds the body's length).
+        self._headers = [
+            (b"host", self._origin.host_header.encode("idna" if not self._origin.host.isascii() else "ascii")),
+            (b"user-agent", USER_AGENT.encode()),
+            (b"accept", b"application/json"),
+            (b"content-type", b"application/json"),
+            (b"authorization", b"Bearer " + self._api_key.encode("ascii")),
+        ]
+        self._pool: SyncPool | None = None
+        self._pool_lock = threading.Lock()
+        # acomplete() runs on the caller's loop; an async pool must not outlive or cross loops.
+        self._async_pool: AsyncPool | None = None
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         # Set once the server has refused a JSON schema (and accepted the same request without
         # one): later requests go without it instead of failing once each.
@@ -222,21 +289,24 @@ class OpenAICompatBackend:
             BackendError: A subclass saying what failed and how to fix it.
         """
         payload = self._payload(request)
-        client = self._sync_client()
+        body = _body(payload)
+        pool = self._sync_pool()
         start = time.perf_counter()
         attempt = 0
         while True:
             try:
-                with request_deadline(self.timeout_s):
-                    raw = client.post(CHAT_PATH, body=payload, cast_to=httpx2.Response)
-                return self._structured(request, payload, self._completion(raw.content, start))
-            except openai.OpenAIError as exc:
+                answer = pool.post(self._target, self._headers, body, self.timeout_s)
+                if not 200 <= answer.status < 300:
+                    raise StatusError(answer)
+                return self._structured(request, payload, self._completion(answer.body, start))
+            except (HTTPFailure, StatusError) as exc:
                 outcome = self._after_failure(exc, attempt, payload)
-            # Raised here, outside the except block, so the client's exception is not even chained.
+            # Raised here, outside the except block, so the transport's failure is not even chained.
             if isinstance(outcome, JudgeError):
                 raise outcome from None
             if isinstance(outcome, dict):
                 payload = outcome
+                body = _body(payload)
                 continue
             time.sleep(outcome)
             attempt += 1
@@ -248,7 +318,27 @@ class OpenAICompatBackend:
             BadInput: The request has images and the model is text-only.
             BackendError: A subclass saying what failed and how to fix it.
         """
-        return await self._acomplete_with(self._loop_client(), request)
+        return await self._asend_with(self._loop_pool(), self.prepare(request))
+
+    def prepare(self, request: ChatRequest) -> PreparedRequest:
+        """Build a request's body, on any thread, ahead of :meth:`asend`.
+
+        A caller that feeds one event loop from worker threads (the benchmark runner) builds bodies
+        on the workers, so the loop's thread only sends and reads.
+
+        Raises:
+            BadInput: The request has images and the model is text-only (and the like).
+        """
+        payload = self._payload(request)
+        return PreparedRequest(request, payload, _body(payload))
+
+    async def asend(self, prepared: PreparedRequest) -> Completion:
+        """Send a request built by :meth:`prepare`, on the caller's event loop (as :meth:`acomplete`).
+
+        Raises:
+            BackendError: A subclass saying what failed and how to fix it.
+        """
+        return await self._asend_with(self._loop_pool(), prepared)
 
     def complete_many(
         self, requests: Sequence[ChatRequest], concurrency: int | None = None
@@ -276,84 +366,82 @@ class OpenAICompatBackend:
             return pool.submit(asyncio.run, self._run_many(list(requests), limit)).result()
 
     def close(self) -> None:
-        """Close the HTTP connections of the synchronous client.
+        """Close the connections of the synchronous path.
 
-        An async client made by :meth:`acomplete` is closed by :meth:`aclose`; the one made by
-        :meth:`complete_many` lives only for that call.
+        The connections :meth:`acomplete` keeps on a loop are closed by :meth:`aclose`; those of
+        :meth:`complete_many` live only for that call.
         """
-        with self._client_lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     async def aclose(self) -> None:
-        """Close the async client used by :meth:`acomplete` on the current loop, and the sync one."""
-        client, self._async_client, self._async_loop = self._async_client, None, None
-        if client is not None:
-            await client.close()
+        """Close the connections :meth:`acomplete` keeps on the current loop, and the synchronous ones."""
+        pool, self._async_pool, self._async_loop = self._async_pool, None, None
+        if pool is not None:
+            await pool.aclose()
         self.close()
 
-    # ------------------------------------------------------------------ clients
+    # ------------------------------------------------------------------ connections
 
-    def _client_options(self) -> dict[str, Any]:
-        # max_retries=0: retries are ours (see the module docstring).
-        _quiet_transport_logs()
-        return {
-            "api_key": self._api_key,
-            "base_url": self.base_url,
-            "timeout": self.timeout_s,
-            "max_retries": 0,
-        }
+    def _sync_pool(self) -> SyncPool:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = SyncPool(
+                    self._origin,
+                    public=self.public_only,
+                    ssl_context=self.ssl_context,
+                    max_body=self.max_response_bytes,
+                )
+            return self._pool
 
-    def _sync_client(self) -> openai.OpenAI:
-        with self._client_lock:
-            if self._client is None:
-                transport, _ = guarded_transports(public=self.public_only)
-                http = openai.DefaultHttpxClient(transport=transport, follow_redirects=False)
-                self._client = openai.OpenAI(**self._client_options(), http_client=http)
-            return self._client
+    def _new_async_pool(self) -> AsyncPool:
+        return AsyncPool(
+            self._origin, public=self.public_only, ssl_context=self.ssl_context, max_body=self.max_response_bytes
+        )
 
-    def _new_async_client(self) -> openai.AsyncOpenAI:
-        _, transport = guarded_transports(public=self.public_only)
-        http = openai.DefaultAsyncHttpxClient(transport=transport, follow_redirects=False)
-        return openai.AsyncOpenAI(**self._client_options(), http_client=http)
-
-    def _loop_client(self) -> openai.AsyncOpenAI:
+    def _loop_pool(self) -> AsyncPool:
         loop = asyncio.get_running_loop()
-        if self._async_client is None or self._async_loop is None or self._async_loop() is not loop:
-            self._async_client = self._new_async_client()
+        if self._async_pool is None or self._async_loop is None or self._async_loop() is not loop:
+            self._async_pool = self._new_async_pool()
             self._async_loop = weakref.ref(loop)
-        return self._async_client
+        return self._async_pool
 
     async def _run_many(self, requests: list[ChatRequest], limit: int) -> list[Completion | JudgeError]:
         semaphore = asyncio.Semaphore(limit)
-        # A client of its own: this loop ends with the call, and connections must not outlive it.
-        async with self._new_async_client() as client:
+        # A pool of its own: this loop ends with the call, and connections must not outlive it.
+        pool = self._new_async_pool()
 
-            async def one(request: ChatRequest) -> Completion | JudgeError:
-                async with semaphore:
-                    try:
-                        return await self._acomplete_with(client, request)
-                    except JudgeError as exc:
-                        return exc
+        async def one(request: ChatRequest) -> Completion | JudgeError:
+            async with semaphore:
+                try:
+                    return await self._asend_with(pool, self.prepare(request))
+                except JudgeError as exc:
+                    return exc
 
+        try:
             return list(await asyncio.gather(*(one(r) for r in requests)))
+        finally:
+            await pool.aclose()
 
-    async def _acomplete_with(self, client: openai.AsyncOpenAI, request: ChatRequest) -> Completion:
-        payload = self._payload(request)
+    async def _asend_with(self, pool: AsyncPool, prepared: PreparedRequest) -> Completion:
+        request, payload, body = prepared.request, prepared.payload, prepared.body
         start = time.perf_counter()
         attempt = 0
         while True:
             try:
-                with request_deadline(self.timeout_s):
-                    raw = await client.post(CHAT_PATH, body=payload, cast_to=httpx2.Response)
-                return self._structured(request, payload, self._completion(raw.content, start))
-            except openai.OpenAIError as exc:
+                answer = await pool.post(self._target, self._headers, body, self.timeout_s)
+                if not 200 <= answer.status < 300:
+                    raise StatusError(answer)
+                return self._structured(request, payload, self._completion(answer.body, start))
+            except (HTTPFailure, StatusError) as exc:
                 outcome = self._after_failure(exc, attempt, payload)
             if isinstance(outcome, JudgeError):
                 raise outcome from None
             if isinstance(outcome, dict):
                 payload = outcome
+                body = _body(payload)
                 continue
             await asyncio.sleep(outcome)
             attempt += 1
@@ -365,6 +453,12 @@ class OpenAICompatBackend:
         # when there is none.
         key = (api_key or "").strip()
         if key:
+            if not key.isprintable() or not key.isascii() or " " in key:
+                # Not sendable in a header; the key itself is never shown.
+                raise ConfigError(
+                    f"The API key for {self.name} holds spaces, control or non-ASCII characters; copy it "
+                    "again without them."
+                )
             return key
         env = self._api_key_env
         if env is None or is_loopback_url(self.base_url):
@@ -400,7 +494,7 @@ class OpenAICompatBackend:
                 "json_schema": {"name": schema.name, "schema": dict(schema.schema), "strict": True},
             }
         if self.extra_body:
-            # Merged into the body as the SDK's extra_body would be: the server's own options.
+            # Merged into the body, over our fields: the server's own options.
             payload = {**payload, **self.extra_body}
         return payload
 
@@ -486,31 +580,31 @@ class OpenAICompatBackend:
 
     # ------------------------------------------------------------------ retries and errors
 
-    def _retry_delay(self, exc: openai.OpenAIError, attempt: int) -> float | None:
+    def _retry_delay(self, exc: HTTPFailure | StatusError, attempt: int) -> float | None:
         """Seconds to wait before retrying ``exc``, or None when it must not be retried."""
-        if attempt >= self.max_retries or refusal_in(exc):
+        if attempt >= self.max_retries:
             return None
-        if isinstance(exc, openai.APIStatusError):
-            code = exc.status_code
+        if isinstance(exc, StatusError):
+            code = exc.status
             if code != 429 and code < 500 and code != 408:
                 return None
-            retry_after = _retry_after(exc)
+            retry_after = _retry_after(exc.response)
             if retry_after is not None:
                 return retry_after
-        elif not isinstance(exc, openai.APIConnectionError):  # timeouts are connection errors too
-            return None
+        elif isinstance(exc, BodyTooLarge) or (isinstance(exc, ConnectFailed) and (exc.refusal or exc.certificate)):
+            return None  # the same answer again
         # Full jitter on the upper half: concurrent requests that failed together spread out.
         ceiling = min(self.backoff_max_s, self.backoff_base_s * 2**attempt)
         return ceiling * (0.5 + random.random() / 2)
 
     def _after_failure(
-        self, exc: openai.OpenAIError, attempt: int, payload: dict[str, Any]
+        self, exc: HTTPFailure | StatusError, attempt: int, payload: dict[str, Any]
     ) -> JudgeError | float | dict[str, Any]:
         """The error to raise for ``exc``, the seconds to wait before retrying (logged), or the
         payload to send at once instead: the same request without a JSON schema the server refused.
         """
-        if "response_format" in payload and isinstance(exc, openai.APIStatusError) and exc.status_code in (400, 422):
-            logger.info("%s: HTTP %d with a JSON schema; asking again without it", self.name, exc.status_code)
+        if "response_format" in payload and isinstance(exc, StatusError) and exc.status in (400, 422):
+            logger.info("%s: HTTP %d with a JSON schema; asking again without it", self.name, exc.status)
             return {k: v for k, v in payload.items() if k != "response_format"}
         delay = self._retry_delay(exc, attempt)
         if delay is None:
@@ -525,61 +619,68 @@ class OpenAICompatBackend:
         )
         return delay
 
-    def _translate(self, exc: openai.OpenAIError, attempt: int) -> JudgeError:
-        """The library error for a client exception, with a message saying what to do."""
+    def _translate(self, exc: HTTPFailure | StatusError, attempt: int) -> JudgeError:
+        """The library error for a transport failure or an HTTP error, with a message saying what to do."""
         tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
-        refusal = refusal_in(exc)
-        if refusal:
+        code = exc.status if isinstance(exc, StatusError) else 0
+        if isinstance(exc, ConnectFailed) and exc.refusal:
             error: JudgeError = ConfigError(
-                f"{self.name}: did not connect to {self.shown_url}: {refusal}. Use the endpoint's public "
+                f"{self.name}: did not connect to {self.shown_url}: {exc.refusal}. Use the endpoint's public "
                 "URL, or run the app yourself (python app.py) to judge with a server on your own network."
             )
-        elif isinstance(exc, openai.APITimeoutError):
+        elif isinstance(exc, ConnectFailed) and exc.certificate:
+            error = BackendUnavailable(
+                f"{self.name}: the TLS certificate of {self.shown_url} was not accepted ({exc.certificate}). "
+                "Check the base URL's host name; a server with a private certificate authority needs "
+                "that authority trusted (SSL_CERT_FILE)."
+            )
+        elif isinstance(exc, DeadlinePassed):
             error = BackendTimeout(
                 f"{self.name}: no complete answer from {self.shown_url} within {self.timeout_s:g} s "
                 f"({tries}). The server may be overloaded or sending its answer too slowly; try again, "
                 "or raise the timeout with the environment variable JUDGE_TIMEOUT_S."
             )
-        elif isinstance(exc, openai.APIConnectionError):
+        elif isinstance(exc, BodyTooLarge):
+            error = BadResponse(
+                f"{self.name}: the answer from {self.shown_url} is larger than "
+                f"{exc.limit / 2**20:g} MiB, more than a chat completion needs; it was not read. Check "
+                "the base URL points at an OpenAI-compatible /v1 endpoint, or lower max_tokens."
+            )
+        elif isinstance(exc, HTTPFailure):
             error = BackendUnavailable(
                 f"{self.name}: cannot reach {self.shown_url} ({tries}). Is the server running, and is "
                 "the base URL right (it usually ends in /v1)?"
             )
-        elif isinstance(exc, openai.APIStatusError) and 300 <= exc.status_code < 400:
+        elif isinstance(exc, StatusError) and 300 <= code < 400:
             # Never the body: a redirect may come from, or point at, a host we must not show.
             location = strip_userinfo(str(exc.response.headers.get("location") or "")[:200])
             error = BackendError(
-                f"{self.name}: {self.shown_url} answered with a redirect (HTTP {exc.status_code})"
+                f"{self.name}: {self.shown_url} answered with a redirect (HTTP {code})"
                 + (f" to {location}" if location else "")
                 + ", which the judge does not follow. Use the final address as the base URL."
             )
-        elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        elif code in (401, 403):
             error = AuthenticationFailed(
-                f"{self.name}: the server rejected the API key (HTTP {exc.status_code}: "
+                f"{self.name}: the server rejected the API key (HTTP {code}: "
                 f"{_server_message(exc)}). Check the key "
                 + (f"in {self._api_key_env} (or the one given with the request)." if self._api_key_env else "given.")
             )
-        elif isinstance(exc, openai.RateLimitError):
+        elif code == 429:
             error = RateLimited(
                 f"{self.name}: still rate-limited (HTTP 429) after {tries}. Wait a minute, lower "
                 f"JUDGE_CONCURRENCY, or check the quota of the key. Server said: {_server_message(exc)}"
             )
-        elif isinstance(exc, openai.NotFoundError):
+        elif code == 404:
             error = BackendError(
                 f"{self.name}: HTTP 404 from {self.shown_url}: {_server_message(exc)}. Check the model "
                 f"name {self.model!r} and the base URL."
             )
-        elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+        elif code >= 500:
             error = BackendError(
-                f"{self.name}: server error HTTP {exc.status_code} after {tries}: "
-                f"{_server_message(exc)}. Try again later."
-            )
-        elif isinstance(exc, openai.APIStatusError):
-            error = BackendError(
-                f"{self.name}: the server refused the request (HTTP {exc.status_code}): {_server_message(exc)}"
+                f"{self.name}: server error HTTP {code} after {tries}: {_server_message(exc)}. Try again later."
             )
         else:
-            error = BadResponse(f"{self.name}: unusable answer from {self.shown_url}: {_describe(exc)}")
+            error = BackendError(f"{self.name}: the server refused the request (HTTP {code}): {_server_message(exc)}")
         return type(error)(self._clean(str(error)))
 
     def _clean(self, text: str) -> str:
@@ -662,9 +763,57 @@ def _tokens_of(logprobs: Any) -> tuple[TokenLogprob, ...] | None:
     return tuple(tokens)
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
+#: Stands for an image's data URL while the rest of the body is JSON-encoded (random, so no text
+#: can hold it by chance; a body where it is not found exactly once per image is encoded plainly).
+_IMAGE_MARK = "judge-image-" + os.urandom(8).hex()
+
+
+def _body(payload: dict[str, Any]) -> bytes:
+    """The request's JSON, compact and ASCII (a lone surrogate in a text cannot break the encoding).
+
+    Images' data URLs (base64, JSON-safe as they are) are spliced into the encoded body rather than
+    passed through the JSON encoder, which scans every character of a string for escapes: for a
+    90 KB photo that scan was half of the client's CPU per request.
+    """
+    urls: list[str] = []
+    messages = []
+    for message in payload.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            parts = []
+            for part in content:
+                url = part.get("image_url", {}).get("url") if isinstance(part, dict) else None
+                if isinstance(url, str) and _json_safe(url):
+                    urls.append(url)
+                    part = {**part, "image_url": {**part["image_url"], "url": _IMAGE_MARK}}
+                parts.append(part)
+            message = {**message, "content": parts}
+        messages.append(message)
+    if not urls:
+        return json.dumps(payload, separators=(",", ":")).encode("ascii")
+    pieces = json.dumps({**payload, "messages": messages}, separators=(",", ":")).split(_IMAGE_MARK)
+    if len(pieces) != len(urls) + 1:
+        return json.dumps(payload, separators=(",", ":")).encode("ascii")
+    out = [pieces[0].encode("ascii")]
+    for url, piece in zip(urls, pieces[1:], strict=True):
+        out += (url.encode("ascii"), piece.encode("ascii"))
+    return b"".join(out)
+
+
+def _json_safe(url: str) -> bool:
+    """Whether ``url`` can stand in the body unescaped: ASCII without a quote or backslash (so it
+    cannot end its JSON string), and a printable head. The base64 data after the comma holds no
+    control characters by construction; it is not scanned again (that scan costs what the
+    encoder's does)."""
+    if not url.isascii() or '"' in url or "\\" in url:
+        return False
+    head, comma, _ = url.partition(",")
+    return bool(comma) and head.startswith("data:") and head.isprintable()
+
+
+def _retry_after(response: Response) -> float | None:
     """The server's requested wait, in seconds, when it sent a usable one."""
-    headers = exc.response.headers
+    headers = response.headers
     for header, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
         value = headers.get(header)
         if value is None:
@@ -677,39 +826,21 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
     return None
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
-    """The server's own error message, without the client's ``Error code: ...`` wrapping."""
-    body = exc.body
+def _server_message(exc: StatusError) -> str:
+    """The server's own error message (``error.message`` of a JSON body), else the status code."""
+    try:
+        body = json.loads(exc.response.body)
+    except ValueError:
+        body = None
     if isinstance(body, dict):
         inner = body.get("error", body)
         message = inner.get("message") if isinstance(inner, dict) else inner
         if message:
             return str(message)[:500]
-    return str(exc.message)[:500]
+    return f"Error code: {exc.status}"
 
 
-def _describe(exc: openai.OpenAIError) -> str:
-    if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}: {_server_message(exc)}"
+def _describe(exc: HTTPFailure | StatusError) -> str:
+    if isinstance(exc, StatusError):
+        return f"HTTP {exc.status}: {_server_message(exc)}"
     return f"{type(exc).__name__}: {exc}"[:500]
-
-
-class _NoRequestLines(logging.Filter):
-    """Drops httpx2's per-request INFO lines (they print the URL); scrubs URLs in what it keeps."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
-            return False
-        record.msg = strip_userinfo(str(record.msg))
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(strip_userinfo(str(a)) for a in args)
-        return True
-
-
-_QUIET = _NoRequestLines()
-
-
-def _quiet_transport_logs() -> None:
-    # Installed when the first client is built (not at import); adding the same filter twice is a no-op.
-    logging.getLogger("httpx2").addFilter(_QUIET)

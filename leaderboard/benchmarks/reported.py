@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, PROVENANCE_PAPER
 
 REQUIRED: tuple[str, ...] = ("mode", "metric", "judge", "dataset", "value")
 _AVERAGE_SPELLINGS = {"ave.", "ave", "average"}
 
+if TYPE_CHECKING:  # pandas loads when a reference table is read, not with the benchmark registry
+    import pandas as pd
+
 
 def _one(path: Path, known_metrics: Iterable[str] | None) -> pd.DataFrame:
+    import pandas as pd
+
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in REQUIRED if c not in raw.columns]
     if missing:
@@ -56,6 +59,9 @@ def read_reported(
     Raises:
         ValueError: A required column is missing or a metric name is unknown; the message says which.
     """
+    import numpy as np
+    import pandas as pd
+
     known = list(known_metrics) if known_metrics is not None else None
     frames = [_one(Path(p), known) for p in paths]
     raw = pd.concat(frames, ignore_index=True).fillna("") if frames else pd.DataFrame(columns=list(REQUIRED))

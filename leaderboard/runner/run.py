@@ -18,8 +18,9 @@ How it keeps its promises:
   answered); a backend failure (429 after every retry, 5xx, timeout) is counted and *not* stored, so
   the next start retries it. Items that cannot be judged at all (an empty response, a missing image)
   are counted as invalid and not stored either.
-* **Fast.** API judges share one event loop and one HTTP client; ``--concurrency`` requests are in
-  flight at any time (a sliding window over items, not waves), with the backend's backoff on 429.
+* **Fast.** API judges share one event loop and one pool of kept-alive connections;
+  ``--concurrency`` requests are in flight at any time (a sliding window over requests, not waves:
+  as many again wait built at the gate), with the backend's backoff on 429.
   Local judges get items in batches of ``--batch-size``.
 * **Ctrl-C** stops taking new items, writes what is in flight, prints the summary and exits 130
   (a second Ctrl-C abandons the items in flight; they are judged again on the next start).
@@ -57,6 +58,9 @@ if TYPE_CHECKING:
     from judges.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+#: Items in progress per request slot of an API judge: its slot's, and one more built and queued.
+STAGED = 2
 
 
 def _spec(config: RunConfig) -> Any:
@@ -281,11 +285,12 @@ def _judge_into(
             if downloaded and with_image and todo:
                 bench.download_images(todo, token=settings.hf_token)
             logger.info("%d item(s) planned, %d stored, %d to judge", len(selection.items), already, len(todo))
-            # API judges: a sliding window of single items over one shared client. Local
-            # judges: one worker feeding batches to the model.
-            workers, chunk = (config.concurrency, 1) if shared else (1, config.batch_size)
+            # API judges: a sliding window of items over one shared client, with as many items
+            # again built and waiting at its gate (STAGED), so a slot that frees is taken at once,
+            # whichever chunk it belonged to, while the threads build later tasks. Local judges:
+            # one worker feeding batches to the model.
             views = (2 if config.swap else 1) * (1 + config.shuffles) * config.samples
-            workers = max(1, workers // views) if shared else workers
+            workers, chunk = (STAGED * max(1, config.concurrency // views), 1) if shared else (1, config.batch_size)
             started = time.perf_counter()
             with progress_bar(len(selection.items), already, config.progress) as bar:
                 tally, interrupted = drive(

@@ -2,11 +2,18 @@
 threads and writes each result as it arrives.
 
 * :class:`SharedLoopBackend`: API backends answer :meth:`complete_many` by starting an event loop and
-  an HTTP client per call. The runner judges items one by one from several threads (a sliding window,
-  so a slow item never holds up the others); this adapter sends every call to one long-lived loop with
-  one client, and keeps at most ``concurrency`` requests in flight across all threads.
+  an HTTP client per call. The runner judges items from several threads (a sliding window, so a
+  slow item never holds up the others); this adapter sends every call to one long-lived loop with
+  one connection pool, and keeps at most ``concurrency`` requests in flight across all threads. A
+  backend that can build its requests ahead (``prepare`` and ``asend``, as the ``openai`` one)
+  has them built on the calling worker thread, so the loop's thread only sends and reads.
 * :func:`drive`: worker threads build tasks (reading images) and judge them, a chunk of items per
   call; the calling thread alone writes, so the run file has a single writer and needs no lock.
+  At high concurrency a thread hands the loop several items per call (16 threads for 64 slots, not
+  a thread per slot), and the runner keeps twice the slots' items going, so requests wait built
+  at the loop's gate and take a slot the moment one frees while the threads build later tasks.
+  The threads take turns to build (:data:`BUILDERS`): CPU work under the GIL finishes sooner one
+  chunk at a time, so the first requests leave after one chunk's build, not after all of them.
 
 The run folder's lock and resume check are :mod:`leaderboard.runner.folder`'s.
 """
@@ -45,6 +52,10 @@ logger = logging.getLogger(__name__)
 #: (the request slots stay ``workers``): threads beyond a few per core only contend for the GIL with
 #: the event loop that does the HTTP work.
 MAX_THREADS = 16
+#: Worker threads building requests (tasks, prompts, bodies) at once on a shared loop. The build is
+#: CPU work under the GIL: 16 threads taking turns would each finish late, so the first requests
+#: would wait for nearly all of them; one at a time, each chunk leaves as soon as it is built.
+BUILDERS = 1
 
 
 class SharedLoopBackend:
@@ -68,6 +79,14 @@ class SharedLoopBackend:
         self._loop = asyncio.new_event_loop()
         # Bound to the loop on first use (Python >= 3.10), so it can be made on this thread.
         self._semaphore = asyncio.Semaphore(concurrency)
+        prepare, asend = getattr(backend, "prepare", None), getattr(backend, "asend", None)
+        if callable(prepare) and inspect.iscoroutinefunction(asend):
+            self._prepare: Any = prepare
+            self._send: Any = asend
+        else:
+            self._prepare, self._send = None, backend.acomplete
+        self._builders = threading.Semaphore(BUILDERS)
+        self._building = threading.local()
         self._thread = threading.Thread(target=self._loop.run_forever, name="runner-loop", daemon=True)
         self._thread.start()
         self._closed = False
@@ -87,24 +106,53 @@ class SharedLoopBackend:
         return answer
 
     def complete_many(self, requests: Sequence[Any]) -> list[Any]:
-        """Answer requests on the shared loop; one slot per request (a Completion or a JudgeError)."""
-        from judges.errors import BackendError
+        """Answer requests on the shared loop; one slot per request (a Completion or a JudgeError).
 
-        future = asyncio.run_coroutine_threadsafe(self._gather(list(requests)), self._loop)
+        A backend that can build its requests ahead (``prepare``, then ``asend`` on the loop) has
+        them built here, on the calling worker thread: the loop's thread then only sends and reads,
+        and requests waiting for a slot are ready to go the moment one frees.
+        """
+        from judges.errors import BackendError, JudgeError
+
+        items: list[Any] = list(requests)
+        if self._prepare is not None:
+            for index, request in enumerate(items):
+                try:
+                    items[index] = self._prepare(request)
+                except JudgeError as exc:
+                    items[index] = _Failed(exc)
+                except Exception as exc:  # as in _one: that request's error, not the run's
+                    items[index] = _Failed(UnexpectedFailure(exc))
+        self.end_build()  # built: another thread may build while this one waits for the answers
+        future = asyncio.run_coroutine_threadsafe(self._gather(items), self._loop)
         try:
             return future.result()
         except CancelledError:
             return [BackendError("abandoned: the run was interrupted; it is judged on the next start")] * len(requests)
 
-    async def _gather(self, requests: list[Any]) -> list[Any]:
-        return list(await asyncio.gather(*(self._one(r) for r in requests)))
+    def begin_build(self) -> None:
+        """Wait for a builder's turn (see :data:`BUILDERS`); held until this thread's next
+        :meth:`complete_many` hands its requests to the loop, or :meth:`end_build`."""
+        self._builders.acquire()
+        self._building.held = True
 
-    async def _one(self, request: Any) -> Any:
+    def end_build(self) -> None:
+        """Give the builder's turn back, if this thread holds one."""
+        if getattr(self._building, "held", False):
+            self._building.held = False
+            self._builders.release()
+
+    async def _gather(self, items: list[Any]) -> list[Any]:
+        return list(await asyncio.gather(*(self._one(item) for item in items)))
+
+    async def _one(self, item: Any) -> Any:
         from judges.errors import JudgeError
 
+        if type(item) is _Failed:
+            return item.error
         async with self._semaphore:
             try:
-                return await self.backend.acomplete(request)
+                return await self._send(item)
             except JudgeError as exc:
                 return exc
             except Exception as exc:  # one unreadable reply must not stop the run (cancelling is no Exception)
@@ -133,6 +181,13 @@ class SharedLoopBackend:
         self._thread.join(timeout=5)
         if not self._thread.is_alive():
             self._loop.close()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A request that failed while being built: its slot's answer, never sent."""
+
+    error: BaseException
 
 
 # --------------------------------------------------------------------------- judging and writing
@@ -241,6 +296,18 @@ def _judge_chunk(judge: Judge, items: Sequence[BenchmarkItem], images: ImageCach
     return out
 
 
+def _judged(judge: Judge, items: Sequence[BenchmarkItem], images: ImageCache | None) -> list[_Done]:
+    """:func:`_judge_chunk`, building in turn with the other threads when the backend is shared."""
+    shared = judge.backend if isinstance(judge.backend, SharedLoopBackend) else None
+    if shared is None:
+        return _judge_chunk(judge, items, images)
+    shared.begin_build()
+    try:
+        return _judge_chunk(judge, items, images)
+    finally:
+        shared.end_build()  # when nothing was sent (every item invalid), or after an error
+
+
 def _judge_one(judge: Judge, task: Task) -> JudgeResult | JudgeError:
     try:
         return judge.judge_many([task])[0]
@@ -338,18 +405,24 @@ class _Worker(threading.Thread):
     """Takes the next chunk as soon as it is done with one: a sliding window, no round trip through
     the writing thread between two items."""
 
-    def __init__(self, judge: Judge, work: queue.SimpleQueue, results: queue.SimpleQueue, images: Any, stop: Any):
+    def __init__(
+        self, judge: Judge, work: queue.SimpleQueue, results: queue.SimpleQueue, images: Any, stop: Any, go: Any
+    ):
         super().__init__(name="runner-worker", daemon=True)
         self.judge, self.work, self.results, self.images, self.stop = judge, work, results, images, stop
+        self.go = go
 
     def run(self) -> None:
         try:
+            # Every thread is started before any works: a thread started while others already
+            # build tasks waits for the GIL just to say it has started (~2 ms each).
+            self.go.wait()
             while not self.stop.is_set():
                 try:
                     batch = self.work.get_nowait()
                 except queue.Empty:
                     break
-                self.results.put(_judge_chunk(self.judge, batch, self.images))
+                self.results.put(_judged(self.judge, batch, self.images))
         except Exception as exc:  # a bug, not a judging error: handed to the writing thread to raise
             self.results.put(exc)
         finally:
@@ -392,10 +465,11 @@ def drive(
     for batch in _chunks(todo, chunk):
         work.put(batch)
     results: queue.SimpleQueue = queue.SimpleQueue()
-    stop = threading.Event()
-    threads = [_Worker(judge, work, results, images, stop) for _ in range(max(1, min(workers, len(todo))))]
+    stop, go = threading.Event(), threading.Event()
+    threads = [_Worker(judge, work, results, images, stop, go) for _ in range(max(1, min(workers, len(todo))))]
     for thread in threads:
         thread.start()
+    go.set()
     running, interrupted, failure = len(threads), False, None
     while running:
         try:

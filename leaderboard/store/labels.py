@@ -30,10 +30,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from leaderboard.schema import DEFAULT_BENCHMARK, SUBSETS
+
+if TYPE_CHECKING:  # pandas loads in the functions that use it: the runner's path needs none of them
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,8 @@ LABEL_KEY: tuple[str, ...] = ("benchmark", "mode", "subset", "item_id")
 
 def empty_labels() -> pd.DataFrame:
     """An empty label table with the right columns."""
+    import pandas as pd
+
     return pd.DataFrame({c: pd.Series(dtype="object") for c in LABEL_COLUMNS})
 
 
@@ -113,6 +117,8 @@ def read_labels(path: str | Path) -> pd.DataFrame:
     Raises:
         ValueError: A required column is missing; the message names it.
     """
+    import pandas as pd
+
     frame = with_benchmark(pd.read_csv(path, dtype=str, keep_default_na=False))
     missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
     if missing:
@@ -132,6 +138,8 @@ def write_labels(frame: pd.DataFrame, path: str | Path) -> None:
         frame: Rows with :data:`LABEL_COLUMNS`.
         path: Destination CSV (its folder is created).
     """
+    import pandas as pd
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = with_benchmark(frame)[list(LABEL_COLUMNS)].copy()
@@ -149,6 +157,8 @@ def merge_labels(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     Returns:
         One table with unique :data:`LABEL_KEY` keys (``benchmark`` filled in where a table lacks it).
     """
+    import pandas as pd
+
     frames = [with_benchmark(f) for f in frames if f is not None and len(f)]
     if not frames:
         return empty_labels()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from leaderboard.benchmarks.mj_bench.datasets import display_dataset
 from leaderboard.benchmarks.reported import read_reported
 from leaderboard.store.sources import default_assets_dir
+
+if TYPE_CHECKING:  # pandas loads with the reader that needs it, not with the benchmark registry
+    import pandas as pd
 
 NAME = "mj-bench"
 REFERENCE_FILE = Path("reference") / "mj_bench_reported.csv"

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from leaderboard.benchmarks.mllm_judge.datasets import display_dataset
 from leaderboard.benchmarks.reported import read_reported
 from leaderboard.schema import DEFAULT_BENCHMARK
 from leaderboard.store.sources import default_assets_dir
+
+if TYPE_CHECKING:  # pandas loads with the reader that needs it, not with the benchmark registry
+    import pandas as pd
 
 REFERENCE_FILE = Path("reference") / "reported_results.csv"
 LATER_FILE = Path("reference") / "reported_results_later.csv"
