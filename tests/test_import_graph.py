@@ -153,3 +153,13 @@ def test_every_leaderboard_package_has_a_face_with_a_map_of_its_rooms():
         rooms += sorted(p.name for p in init.parent.iterdir() if (p / "__init__.py").is_file())
         missing = [r for r in rooms if r not in doc]
         assert doc and not missing, f"{init.relative_to(ROOT)}: docstring does not name {missing}"
+
+
+def test_the_runner_starts_without_the_heavy_libraries():
+    """``python -m leaderboard.runner`` pays for numpy, pandas and pyarrow only when a run needs them."""
+    import subprocess
+    import sys
+
+    probe = "import sys, leaderboard.runner.cli; print(sorted(m for m in ('numpy', 'pandas', 'pyarrow') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

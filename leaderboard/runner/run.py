@@ -47,7 +47,6 @@ from leaderboard.runner.config import RunConfig, RunnerError, RunSummary, run_id
 from leaderboard.runner.folder import DamagedManifestError, RunLock, RunStateError, check_resume, storage_error
 from leaderboard.runner.workers import SharedLoopBackend, drive, progress_bar
 from leaderboard.schema import PROVENANCE_RUN
-from leaderboard.store.columnar import write_columnar
 from leaderboard.store.format import Manifest, RunFormatError, code_version, new_run_id, utc_now
 from leaderboard.store.write import RunWriter
 
@@ -308,6 +307,9 @@ def _judge_into(
             writer.close()
         if not interrupted:
             # The run is closed: keep its typed copy for the loader (large runs; the JSONL stays the log).
+            # Imported here: numpy and pyarrow load when a run closes, not when the runner starts.
+            from leaderboard.store.columnar import write_columnar
+
             write_columnar(out)
     finally:
         if shared is not None:

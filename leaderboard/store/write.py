@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from leaderboard.store.columnar import write_columnar
 from leaderboard.store.format import (
     JUDGMENTS_NAME,
     MANIFEST_NAME,
@@ -279,5 +278,8 @@ def write_run(run_dir: str | Path, manifest: Manifest, judgments: Iterable[Judgm
     _atomic_write(run_dir / JUDGMENTS_NAME, "".join(lines))
     _atomic_write(run_dir / MANIFEST_NAME, json.dumps(manifest.to_dict(), indent=2) + "\n")
     # The typed copy the loader reads instead of parsing every line (best effort; large runs only).
+    # Imported here: numpy and pyarrow load when a run is written, not when the runner starts.
+    from leaderboard.store.columnar import write_columnar
+
     write_columnar(run_dir)
     return run_dir
