@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from judges.tasks import get_task
+from leaderboard.errors import LeaderboardError
 from leaderboard.store.columnar import (
     COLUMNAR_NAME,
     Columns,
@@ -114,7 +115,7 @@ class Run:
 class StreamedRun:
     """A checked run whose records stay on disk: read again, and checked again, each time they are needed.
 
-    :func:`load_runs` with ``keep_records=False`` gives these, so that what a whole table holds in
+    :func:`scan_runs` gives these, so that what a whole table holds in
     memory is the runs' manifests and problems, and each run's records only while its rows are
     computed (``python -m leaderboard table --stream``: memory grows with the largest run, not with
     all of them). The records are the same as :class:`Run`'s: the files are read by the same code and
@@ -152,8 +153,6 @@ class StreamedRun:
         """
         run, _, digest = load_run(self.path)
         if run is None or digest != self.digest or len(run.records) != self.n_records:
-            from leaderboard.errors import LeaderboardError
-
             raise LeaderboardError(
                 f"{self.path}: the run changed while the table was computed; run the command again."
             )
