@@ -415,7 +415,11 @@ def main() -> None:
                 )
             )
             scaled_me = [sys.executable, __file__, "--dir", str(scaled), "--resamples", str(args.resamples)]
-            rows.append(measure(f"polars, Parquet, {total:,} judgments", [*scaled_me, "--child", "polars-parquet"], args.repeats))
+            rows.append(
+                measure(
+                    f"polars, Parquet, {total:,} judgments", [*scaled_me, "--child", "polars-parquet"], args.repeats
+                )
+            )
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -98,8 +98,8 @@ def _judgments_bytes(sources: Sequence[Path]) -> int:
 
 def _cmd_table(args: argparse.Namespace) -> int:
     from leaderboard.board import load_inputs, reference_rows, scan_inputs
-    from leaderboard.store.read import StoredRun
     from leaderboard.metrics import build_leaderboard
+    from leaderboard.store.read import StoredRun
     from leaderboard.store.sources import default_assets_dir
 
     embedded = [] if args.no_embedded else [default_assets_dir()]

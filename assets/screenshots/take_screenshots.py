@@ -17,10 +17,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
+from judges.rubrics import JUDGE_ANYTHING  # noqa: E402
 from judges.settings import Settings  # noqa: E402
 from judges.ui.form import CUSTOM_JUDGE  # noqa: E402
 from tests.support.app_launch import launched_app  # noqa: E402
-from judges.rubrics import JUDGE_ANYTHING  # noqa: E402
 from tests.support.openai_server import reply, serve_openai  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

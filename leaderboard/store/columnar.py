@@ -392,7 +392,9 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
         # Columns of few distinct strings come back dictionary-encoded, as Parquet stores them:
         # decoding them to one string per row only to encode them again took most of their time.
         coded_columns = [
-            name for name in _FEW_VALUES if name in pf.schema_arrow.names and pf.schema_arrow.field(name).type == pa.string()
+            name
+            for name in _FEW_VALUES
+            if name in pf.schema_arrow.names and pf.schema_arrow.field(name).type == pa.string()
         ]
         if coded_columns:
             pf = pq.ParquetFile(target, read_dictionary=coded_columns)
@@ -401,7 +403,9 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
             return None
         if stamp.mtime_ns != st.st_mtime_ns and hashlib.sha1(jsonl.read_bytes()).hexdigest() != stamp.sha1:
             return None
-        wanted = [f.name for f in Columns.__dataclass_fields__.values() if f.name not in ("digest", "valid", "item_codes")]
+        wanted = [
+            f.name for f in Columns.__dataclass_fields__.values() if f.name not in ("digest", "valid", "item_codes")
+        ]
         table = pf.read(columns=wanted)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; any of them means "read the JSONL"
         logger.warning("%s: columnar copy not usable (%s); reading the JSONL", target, exc)

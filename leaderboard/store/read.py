@@ -153,9 +153,7 @@ class StreamedRun:
         """
         run, _, digest = load_run(self.path)
         if run is None or digest != self.digest or len(run.records) != self.n_records:
-            raise LeaderboardError(
-                f"{self.path}: the run changed while the table was computed; run the command again."
-            )
+            raise LeaderboardError(f"{self.path}: the run changed while the table was computed; run the command again.")
         if self.labels is not None:
             check_against_labels(run, self.labels, self.label_cache)
         return _with_digest(Run(self.manifest, run.records, run.path), digest, run.item_codes)
@@ -696,12 +694,14 @@ def _merge_runs(
                 and earlier.labels_digest != ""
                 and (earlier.stamp, earlier.labels_digest) == (stamp, labels_digest)
             )
-            plan.append((run_dir, real, stamp, earlier if reuse and earlier is not None else read_ahead(run_dir, stamp)))
+            plan.append(
+                (run_dir, real, stamp, earlier if reuse and earlier is not None else read_ahead(run_dir, stamp))
+            )
     for step in plan:
         if isinstance(step, LoadProblem):
             problems.append(step)
             continue
-        run_dir, real, stamp, pending = step
+        run_dir, real, _stamp, pending = step
         loaded = pending if isinstance(pending, _Loaded) else pending.result()
         folders[real] = loaded
         run, digest = loaded.run, loaded.digest

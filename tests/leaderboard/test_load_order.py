@@ -14,7 +14,9 @@ from leaderboard.store.format import JUDGMENTS_NAME, Manifest
 
 def write_run(run_dir, run_id: str, n: int, *, bad_line: bool = False) -> None:
     run_dir.mkdir(parents=True)
-    (run_dir / "manifest.json").write_text(json.dumps(Manifest(run_id, f"J {run_id}", "score", PROVENANCE_RUN).to_dict()))
+    (run_dir / "manifest.json").write_text(
+        json.dumps(Manifest(run_id, f"J {run_id}", "score", PROVENANCE_RUN).to_dict())
+    )
     lines = [json.dumps({"item_id": str(k), "dataset": "coco", "verdict": 1 + k % 5}) for k in range(n)]
     if bad_line:
         lines.insert(3, "{not json")

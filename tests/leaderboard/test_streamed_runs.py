@@ -40,9 +40,13 @@ def mixed_source(root: Path, n_runs: int = 12, n: int = 120) -> Path:
     labels = []
     for k in range(n):
         lengths = "|".join(str(x) for x in rng.integers(5, 90, 4))
-        labels.append(("mllm-as-a-judge", "score", "all", str(k), datasets[k % 3], str(1 + k % 5), 1, str(10 + k), str(k), ""))
+        labels.append(
+            ("mllm-as-a-judge", "score", "all", str(k), datasets[k % 3], str(1 + k % 5), 1, str(10 + k), str(k), "")
+        )
         width = 3 if k % 9 == 0 else 4  # rankings of four letters are invalid on these
-        labels.append(("mllm-as-a-judge", "batch", "all", str(k), datasets[k % 3], "ABCD"[:width], width, lengths, str(k), ""))
+        labels.append(
+            ("mllm-as-a-judge", "batch", "all", str(k), datasets[k % 3], "ABCD"[:width], width, lengths, str(k), "")
+        )
     for r in range(n_runs):
         mode = "score" if r % 2 == 0 else "batch"
         lines = []
