@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from leaderboard.errors import LeaderboardError
+
 
 def _format_value(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
@@ -228,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.func(args)
+    except LeaderboardError as exc:  # said plainly: a run changed under the command, a bad benchmark ...
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (`| head`): silence the flush at exit instead of printing a traceback.
         devnull = os.open(os.devnull, os.O_WRONLY)

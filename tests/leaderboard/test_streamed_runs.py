@@ -131,3 +131,25 @@ def test_the_cli_streams_by_itself_above_the_size_limit(tmp_path, monkeypatch):
     with redirect_stdout(out), redirect_stderr(err):
         assert cli.main(["table", "--no-embedded", "--runs", str(source), "--no-reference", "--resamples", "20"]) == 0
     assert calls == [1] and "each run's records are read when its rows are computed" in err.getvalue()
+
+
+def test_the_cli_says_plainly_that_a_run_changed_under_it(tmp_path, monkeypatch):
+    source = mixed_source(tmp_path, n_runs=2)
+    real_scan = scan_inputs
+
+    def scan_then_change(*args, **kwargs):
+        found = real_scan(*args, **kwargs)
+        target = source / "runs" / "r01" / JUDGMENTS_NAME
+        target.write_text(target.read_text().replace('"verdict": ', '"verdict":  ', 1))
+        return found
+
+    monkeypatch.setattr("leaderboard.board.scan_inputs", scan_then_change)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(
+            ["table", "--no-embedded", "--runs", str(source), "--no-reference", "--resamples", "20", "--stream"]
+        )
+    assert code == 1 and out.getvalue() == ""
+    last = err.getvalue().strip().splitlines()[-1]  # after the input problems report
+    assert last.startswith("error: ") and "changed while the table was computed" in last
+    assert "Traceback" not in err.getvalue()
