@@ -336,6 +336,24 @@ def unknown_inputs(kind: TaskKind, extra: Mapping[str, Any] | None) -> None:
         raise BadInput(f"{kind.title} mode does not take {', '.join(unknown)} (its extra inputs: {takes}).")
 
 
+def number_input(extra: Mapping[str, Any], name: str, default: Any, low: float, high: float, kind: type = float) -> Any:
+    """A numeric task input from ``extra``: ``default`` when absent, else a number within [low, high].
+
+    Raises:
+        BadInput: Not a number (a bool is not one), not whole when ``kind`` is int, or out of range.
+    """
+    value = extra.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not float(value).is_integer()):
+        raise BadInput(
+            f"{name} must be a {'whole ' if kind is int else ''}number from {low:g} to {high:g}, got {value!r}."
+        )
+    if not low <= value <= high:
+        raise BadInput(f"{name} must be from {low:g} to {high:g}, got {value!r}.")
+    return kind(value)
+
+
 def reorder_fields(task: Task, order: tuple[int, ...], **fields: object) -> Task:
     """``dataclasses.replace`` for a reordered task, or the task itself for the identity order."""
     return task if order == tuple(range(len(order))) else replace(task, **fields)  # type: ignore[type-var]

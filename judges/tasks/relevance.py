@@ -28,7 +28,7 @@ from judges.errors import BackendError, BadInput, JudgeError
 from judges.images import ImageSource, load_image
 from judges.probe import ProbeAnswer, prober_for
 from judges.prompts import fence
-from judges.tasks.base import BaseTask, InputSpec, Reorder, snippet, unknown_inputs, verdict_block
+from judges.tasks.base import BaseTask, InputSpec, Reorder, number_input, snippet, unknown_inputs, verdict_block
 from judges.tasks.labels import CandidateNumber
 from judges.types import ImagePart, JudgeResult, Message, Part, Task, TextPart, Usage, VerdictDistribution, text_problem
 from judges.verdicts import Verdict
@@ -104,19 +104,6 @@ def ranking_of(scores: Sequence[float | None]) -> list[int]:
     """Scored candidates' 1-based numbers, best first (ties by candidate order)."""
     scored = [(i + 1, s) for i, s in enumerate(scores) if s is not None]
     return [number for number, _ in sorted(scored, key=lambda pair: -pair[1])]
-
-
-def _number(extra: Mapping[str, Any], name: str, default: Any, kind: type, low: float, high: float) -> Any:
-    value = extra.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or (kind is int and not float(value).is_integer()):
-        raise BadInput(
-            f"{name} must be a {'whole ' if kind is int else ''}number from {low:g} to {high:g}, got {value!r}."
-        )
-    if not low <= value <= high:
-        raise BadInput(f"{name} must be from {low:g} to {high:g}, got {value!r}.")
-    return kind(value)
 
 
 @dataclass(frozen=True)
@@ -212,15 +199,15 @@ class RelevanceKind(BaseTask):
         empty = [i for i, t in enumerate(texts, 1) if not t]
         if empty and not candidate_images:
             raise BadInput(f"Candidate {empty[0]} is empty. Write the candidate text, or remove it.")
-        positive = _number(extra, "positive", None, int, 1, size)
+        positive = number_input(extra, "positive", None, 1, size, int)
         return RelevanceTask(
             instruction=query.strip(),
             images=tuple(load_image(image) for image in given),
             candidate_texts=texts,
             candidate_images=candidate_images,
             positive=positive,
-            beta=_number(extra, "beta", DEFAULT_BETA, float, 0.0, 1.0),
-            hard_negatives=_number(extra, "hard_negatives", DEFAULT_HARD_NEGATIVES, int, 0, MAX_CANDIDATES),
+            beta=number_input(extra, "beta", DEFAULT_BETA, 0.0, 1.0),
+            hard_negatives=number_input(extra, "hard_negatives", DEFAULT_HARD_NEGATIVES, 0, MAX_CANDIDATES, int),
         )
 
     # ----------------------------------------------------------------- judging

@@ -43,7 +43,7 @@ from judges.images import ImageSource, load_image, to_pil
 from judges.jsonread import JsonRead
 from judges.probe import ProbeAnswer, Prober, prober_for
 from judges.prompts import fence
-from judges.tasks.base import BaseTask, InputSpec, Reorder, unknown_inputs, verdict_block
+from judges.tasks.base import BaseTask, InputSpec, Reorder, number_input, unknown_inputs, verdict_block
 from judges.tasks.labels import Words
 from judges.tasks.structured import JsonAnswer, ask_json, json_request, strict_object
 from judges.types import ImagePart, JudgeResult, Message, Part, Task, TextPart, Usage, VerdictDistribution, text_problem
@@ -196,15 +196,6 @@ def classify(s_image: float | None, debiased: float | None, hold_threshold: floa
 # --------------------------------------------------------------------------- the task kind
 
 
-def _threshold(extra: Mapping[str, Any], name: str, default: float, low: float) -> float:
-    value = extra.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= float(value) <= 1:
-        raise BadInput(f"{name} must be a number from {low:g} to 1, got {value!r}.")
-    return float(value)
-
-
 @dataclass(frozen=True)
 class SafetyKind(BaseTask):
     """An image and a constitution in, ``unsafe`` or ``safe`` out, from Yes/No probabilities."""
@@ -277,8 +268,8 @@ class SafetyKind(BaseTask):
         problem = text_problem("The instruction", context)
         if problem:
             raise BadInput(problem + ".")
-        hold = _threshold(extra, "hold_threshold", DEFAULT_HOLD_THRESHOLD, -1.0)
-        fail = _threshold(extra, "fail_threshold", DEFAULT_FAIL_THRESHOLD, -1.0)
+        hold = number_input(extra, "hold_threshold", DEFAULT_HOLD_THRESHOLD, -1.0, 1.0)
+        fail = number_input(extra, "fail_threshold", DEFAULT_FAIL_THRESHOLD, -1.0, 1.0)
         if fail > hold:
             raise BadInput(f"fail_threshold ({fail:g}) must not be above hold_threshold ({hold:g}).")
         source = extra.get("constitution")
@@ -289,7 +280,7 @@ class SafetyKind(BaseTask):
             mask_center=bool(extra.get("mask_center")),
             hold_threshold=hold,
             fail_threshold=fail,
-            relevance_threshold=_threshold(extra, "relevance_threshold", DEFAULT_RELEVANCE_THRESHOLD, 0.0),
+            relevance_threshold=number_input(extra, "relevance_threshold", DEFAULT_RELEVANCE_THRESHOLD, 0.0, 1.0),
         )
 
     # ----------------------------------------------------------------- judging
