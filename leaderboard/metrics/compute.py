@@ -55,7 +55,7 @@ from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, DEFAULT_BENCHMARK, DEFAULT_MIN_N, MODES, POOLED
 from leaderboard.store.columnar import PoolLookup
 from leaderboard.store.labels import empty_labels, with_benchmark
-from leaderboard.store.read import Run, StoredRun
+from leaderboard.store.read import Run, StoredRun, VerdictCodes
 from leaderboard.store.rowcache import RowCache, row_hashes
 
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
@@ -185,13 +185,17 @@ def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _encoded(agreement: Agreement, values: np.ndarray) -> np.ndarray:
+def _encoded(agreement: Agreement, values: np.ndarray, coded: VerdictCodes | None = None) -> np.ndarray:
     """``agreement.encode(values)``, encoding each distinct value once (a run has a handful).
 
+    ``coded``: the same values as codes (:attr:`Run.verdict_codes`), which spares hashing every row.
     The loader leaves None, never NaN, where there is no verdict, so the one missing slot that
     factorize gives both is encoded as None.
     """
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    if coded is not None and len(coded.codes) == len(values):
+        codes, uniques = coded.codes, coded.values
+    else:
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object))
     once = agreement.encode(np.append(np.asarray(uniques, dtype=object), None))  # type: ignore[call-overload]
     return once[codes]  # code -1 picks the trailing None's encoding
 
@@ -319,7 +323,9 @@ def _join(
     ds_code = np.asarray(shown_codes, dtype=np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
     lengths = prep.lengths[at]
     ranks = prep.length_ranks[at] if agreement.needs_length_ranks and prep.length_ranks is not None else None
-    verdict = _encoded(agreement, rec["verdict"].to_numpy(dtype=object))
+    verdict = _encoded(
+        agreement, rec["verdict"].to_numpy(dtype=object), runs[0].verdict_codes if len(runs) == 1 else None
+    )
     parsed = agreement.parsed(verdict)
     probs = _probability_matrix(agreement, rec["probabilities"] if "probabilities" in rec.columns else None)
     if probs is None and shape is not None and shape.probs:

@@ -367,6 +367,13 @@ class Columns:
     digest: str
     valid: dict[str, np.ndarray] = field(default_factory=dict)  # string columns: which rows are not null
     item_codes: np.ndarray | None = None  # each id's position in the shared pool (PoolLookup), -1 for null
+    #: String verdicts as codes into their distinct values (-1 for null): ``verdict`` is
+    #: ``verdict_values[verdict_codes]`` with -1 picking None. None for typed (integer) verdicts.
+    verdict_codes: np.ndarray | None = None
+    verdict_values: np.ndarray | None = None
+
+
+_DERIVED = ("digest", "valid", "item_codes", "verdict_codes", "verdict_values")  # not stored columns
 
 
 def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
@@ -403,9 +410,7 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
             return None
         if stamp.mtime_ns != st.st_mtime_ns and hashlib.sha1(jsonl.read_bytes()).hexdigest() != stamp.sha1:
             return None
-        wanted = [
-            f.name for f in Columns.__dataclass_fields__.values() if f.name not in ("digest", "valid", "item_codes")
-        ]
+        wanted = [f.name for f in Columns.__dataclass_fields__.values() if f.name not in _DERIVED]
         table = pf.read(columns=wanted)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; any of them means "read the JSONL"
         logger.warning("%s: columnar copy not usable (%s); reading the JSONL", target, exc)
@@ -414,29 +419,36 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
     def strings(name: str) -> np.ndarray:
         return table.column(name).to_numpy(zero_copy_only=False).astype(object, copy=False)
 
-    def labels(name: str) -> np.ndarray:
-        """A column of few distinct strings (datasets, reasons, verdicts): one Python string per value
-        shared by its rows, instead of one per row (less memory, and faster to build)."""
+    def coded(name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A column of few distinct strings as codes (-1 for null) into its distinct values."""
         column = table.column(name)
         if pa.types.is_dictionary(column.type):
-            coded = (column.unify_dictionaries() if column.num_chunks > 1 else column).combine_chunks()
+            dictionary = (column.unify_dictionaries() if column.num_chunks > 1 else column).combine_chunks()
         else:
-            coded = column.combine_chunks().dictionary_encode()
-        values = np.append(coded.dictionary.to_numpy(zero_copy_only=False).astype(object), None)  # type: ignore[call-overload]
-        codes = coded.indices.fill_null(len(coded.dictionary)).to_numpy(zero_copy_only=False)
-        return values[codes]
+            dictionary = column.combine_chunks().dictionary_encode()
+        values = dictionary.dictionary.to_numpy(zero_copy_only=False).astype(object)
+        codes = dictionary.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return codes, values
+
+    def labels(name: str, parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """A column of few distinct strings (datasets, reasons, verdicts): one Python string per value
+        shared by its rows, instead of one per row (less memory, and faster to build)."""
+        codes, values = parts if parts is not None else coded(name)
+        return np.append(values, None)[codes]  # type: ignore[call-overload]  # -1 picks the None
 
     def floats(name: str) -> np.ndarray:
         return table.column(name).to_numpy(zero_copy_only=False).astype(float, copy=False)
 
     verdict_col = table.column("verdict")
+    verdict_parts: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None)
     if pa.types.is_integer(verdict_col.type):
         # Nullable ints come back as floats; keep Python ints where present, None where not.
         valid = verdict_col.is_valid().to_numpy(zero_copy_only=False)
         verdict = np.full(len(valid), None, dtype=object)
         verdict[valid] = verdict_col.drop_null().to_pylist()
     else:
-        verdict = labels("verdict")
+        verdict_parts = coded("verdict")
+        verdict = labels("verdict", verdict_parts)
     item_ids, item_codes = _SHARED_IDS.coded(table.column("item_id").combine_chunks())
     prob_text = strings("probabilities")
     probs = np.full(len(prob_text), None, dtype=object)
@@ -447,6 +459,8 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
         line=table.column("line").to_numpy(),
         item_id=item_ids,
         item_codes=item_codes,
+        verdict_codes=verdict_parts[0],
+        verdict_values=verdict_parts[1],
         dataset=labels("dataset"),
         verdict=verdict,
         unscored_reason=labels("unscored_reason"),

@@ -69,6 +69,19 @@ class LoadProblem:
 
 
 @dataclass(frozen=True)
+class VerdictCodes:
+    """A run's verdicts as codes into their distinct values, as a columnar companion's dictionary gives them.
+
+    Attributes:
+        codes: Per record, the position of its verdict in ``values``; -1 where it has none.
+        values: The distinct verdicts (an object array; some may no longer be used).
+    """
+
+    codes: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
 class Run:
     """A loaded run.
 
@@ -91,6 +104,9 @@ class Run:
     #: (:class:`~leaderboard.store.columnar.PoolLookup`), set by the loader for runs read from a
     #: columnar companion; None otherwise (and for copies), when ids are looked up as strings.
     item_codes: np.ndarray | None = field(default=None, init=False, compare=False, repr=False)
+    #: Each record's verdict as a code into its run's distinct verdicts (:class:`VerdictCodes`), set
+    #: by the loader for string verdicts read from a columnar companion; None otherwise.
+    verdict_codes: VerdictCodes | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def run_id(self) -> str:
@@ -108,7 +124,7 @@ class Run:
 
     def renamed(self, manifest: Manifest) -> Run:
         """The same run under another manifest (a ``~2`` run id after a collision)."""
-        return _with_digest(Run(manifest, self.records, self.path), self.digest, self.item_codes)
+        return _with_digest(Run(manifest, self.records, self.path), self.digest, self.item_codes, self.verdict_codes)
 
 
 @dataclass(frozen=True)
@@ -156,7 +172,7 @@ class StreamedRun:
             raise LeaderboardError(f"{self.path}: the run changed while the table was computed; run the command again.")
         if self.labels is not None:
             check_against_labels(run, self.labels, self.label_cache)
-        return _with_digest(Run(self.manifest, run.records, run.path), digest, run.item_codes)
+        return _with_digest(Run(self.manifest, run.records, run.path), digest, run.item_codes, run.verdict_codes)
 
     def renamed(self, manifest: Manifest) -> StreamedRun:
         """The same run under another manifest."""
@@ -306,7 +322,7 @@ def _records_frame(
     reasons = column("unscored_reason")
     reasons[np.array([type(r) is not str for r in reasons], dtype=bool)] = None
     probs, expected, confidence = probability_parts(column("probabilities"))
-    frame, problems, _ = _frame(
+    frame, problems, _, _ = _frame(
         mode,
         file,
         lines=lines,
@@ -327,14 +343,19 @@ def _records_frame(
     return frame, problems
 
 
-def _columnar_frame(mode: str, cols: Columns, file: str) -> tuple[pd.DataFrame, list[LoadProblem], np.ndarray | None]:
+def _columnar_frame(
+    mode: str, cols: Columns, file: str
+) -> tuple[pd.DataFrame, list[LoadProblem], np.ndarray | None, VerdictCodes | None]:
     """:func:`records_frame` from a current columnar companion (:mod:`~leaderboard.store.columnar`).
 
     The companion's columns already hold what :func:`_records_frame` derives from each object, so
     only the checks that depend on values run here, on whole columns. Also returns the kept
-    records' item codes (:attr:`Run.item_codes`).
+    records' item codes (:attr:`Run.item_codes`) and verdict codes (:attr:`Run.verdict_codes`).
     """
-    frame, problems, keep = _frame(
+    verdict_codes = None
+    if cols.verdict_codes is not None and cols.verdict_values is not None:
+        verdict_codes = VerdictCodes(cols.verdict_codes, cols.verdict_values)
+    frame, problems, keep, kept_verdicts = _frame(
         mode,
         file,
         lines=cols.line,
@@ -353,8 +374,9 @@ def _columnar_frame(mode: str, cols: Columns, file: str) -> tuple[pd.DataFrame, 
         typed=True,
         valid=cols.valid,
         codes=cols.item_codes,
+        verdict_codes=verdict_codes,
     )
-    return frame, problems, None if cols.item_codes is None else cols.item_codes[keep]
+    return frame, problems, None if cols.item_codes is None else cols.item_codes[keep], kept_verdicts
 
 
 def _present(values: np.ndarray) -> np.ndarray:
@@ -375,13 +397,15 @@ def _frame(
     typed: bool,
     valid: dict[str, np.ndarray] | None = None,
     codes: np.ndarray | None = None,
-) -> tuple[pd.DataFrame, list[LoadProblem], np.ndarray]:
+    verdict_codes: VerdictCodes | None = None,
+) -> tuple[pd.DataFrame, list[LoadProblem], np.ndarray, VerdictCodes | None]:
     """Validate normalised columns of one run (ids, datasets and reasons: strings or None).
 
     ``typed``: every verdict already is None or of the mode's stored type (a columnar companion),
-    so the per-value type checks are skipped; ``valid`` gives its columns' non-null masks and
-    ``codes`` its ids' pool codes (repeats are then found on integers). Also returns which input
-    rows were kept.
+    so the per-value type checks are skipped; ``valid`` gives its columns' non-null masks,
+    ``codes`` its ids' pool codes (repeats are then found on integers) and ``verdict_codes`` its
+    verdicts' dictionary (each distinct verdict is then checked once without hashing every row).
+    Also returns which input rows were kept, and the kept rows' verdict codes.
     """
     known = valid or {}
 
@@ -419,7 +443,10 @@ def _frame(
     else:
         present = np.fromiter((v is not None for v in verdicts), bool, len(verdicts))
     typed_mask = present if typed else np.array([type(v) is wanted for v in verdicts], dtype=bool)
-    codes, uniques = pd.factorize(pd.Series(np.where(typed_mask, verdicts, None), dtype=object))  # type: ignore[call-overload]
+    if typed and verdict_codes is not None:
+        codes, uniques = verdict_codes.codes[keep], verdict_codes.values  # -1 exactly where not present
+    else:
+        codes, uniques = pd.factorize(pd.Series(np.where(typed_mask, verdicts, None), dtype=object))  # type: ignore[call-overload]
     unique_problem = np.array([verdict_problem(mode, u) for u in uniques] + [""], dtype=object)
     problem[:] = unique_problem[codes]  # code -1 (untyped) picks the trailing ""
     if not typed:
@@ -432,6 +459,9 @@ def _frame(
         problems.append(LoadProblem(file, int(line), f"{why}; counted as unscored"))
     verdicts = verdicts.copy()
     verdicts[bad] = None
+    kept_codes = None
+    if typed and verdict_codes is not None:
+        kept_codes = VerdictCodes(np.where(bad, -1, codes), verdict_codes.values)
     unscored = ~(present & ~bad)
     has_reason = known["unscored_reason"][keep] if "unscored_reason" in known else _present(reasons)
     reason_ok = has_reason.copy()
@@ -464,7 +494,7 @@ def _frame(
         # copied every column of every run once more, a fifth of the loading time at 10M records).
         copy=False,
     )
-    return frame, problems, keep
+    return frame, problems, keep, kept_codes
 
 
 def probability_columns(values: np.ndarray) -> dict[str, pd.Series]:
@@ -505,7 +535,7 @@ def load_run(run_dir: str | Path) -> tuple[Run | None, list[LoadProblem], str]:
     if columns is not None:
         # A current columnar companion: the same records and problems without parsing each line.
         problems: list[LoadProblem] = []
-        frame, more, codes = _columnar_frame(manifest.mode, columns, str(path))
+        frame, more, codes, verdict_codes = _columnar_frame(manifest.mode, columns, str(path))
         digest = columns.digest
     else:
         try:
@@ -513,17 +543,20 @@ def load_run(run_dir: str | Path) -> tuple[Run | None, list[LoadProblem], str]:
         except OSError as exc:
             return None, [LoadProblem(str(path), None, f"cannot be read ({_plain_error(exc)}); run skipped")], ""
         frame, more = _records_frame(manifest.mode, lines, objects, str(path))
-        codes = None
+        codes, verdict_codes = None, None
     problems.extend(more)
     if frame.empty:
         problems.append(LoadProblem(str(path), None, "run has no judgments; it adds no rows"))
-    return _with_digest(Run(manifest, frame, run_dir), digest, codes), problems, digest
+    return _with_digest(Run(manifest, frame, run_dir), digest, codes, verdict_codes), problems, digest
 
 
-def _with_digest(run: Run, digest: str, codes: np.ndarray | None = None) -> Run:
+def _with_digest(
+    run: Run, digest: str, codes: np.ndarray | None = None, verdict_codes: VerdictCodes | None = None
+) -> Run:
     # Frozen; set once, by the loader, right after building it.
     object.__setattr__(run, "digest", digest)
     object.__setattr__(run, "item_codes", codes)
+    object.__setattr__(run, "verdict_codes", verdict_codes)
     return run
 
 
@@ -830,12 +863,20 @@ def check_against_labels(run: Run, labels: pd.DataFrame, _cache: _LabelCache | N
     space = get_task(mode).verdicts
     verdicts = records["verdict"].to_numpy(dtype=object)
     has_verdict = records["verdict"].notna().to_numpy()  # the loader leaves None, never NaN, for no verdict
+    coded = (
+        run.verdict_codes if run.verdict_codes is not None and len(run.verdict_codes.codes) == len(records) else None
+    )
     for k in np.unique(n[has_verdict & ~missing]):
         rows = np.flatnonzero(has_verdict & (n == k))
-        codes, uniques = pd.factorize(pd.Series(verdicts[rows], dtype=object))
+        if coded is not None:
+            codes, uniques = coded.codes[rows], coded.values
+        else:
+            codes, uniques = pd.factorize(pd.Series(verdicts[rows], dtype=object))
         why = np.array([space.stored_problem(u, int(k)) for u in uniques], dtype=object)[codes]
         for row, problem in zip(rows[why != ""], why[why != ""], strict=True):
             problems.append(LoadProblem(file, int(records.at[row, "line"]), f"{problem}; counted as unscored"))
             records.at[row, "unscored_reason"] = f"invalid stored verdict: {problem}"
             records.at[row, "verdict"] = None
+            if coded is not None:
+                coded.codes[row] = -1  # the codes stay those of the records
     return problems

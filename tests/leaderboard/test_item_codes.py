@@ -1,4 +1,5 @@
-"""Item ids as pool codes: runs read from columnar companions match the labels by code, with the same result."""
+"""Ids and verdicts as codes: runs read from columnar companions match the labels and encode verdicts by code,
+with the same result as strings give."""
 
 from __future__ import annotations
 
@@ -102,3 +103,37 @@ def test_codes_that_do_not_fit_the_records_are_not_used(tmp_path):
     assert check_against_labels(shorter, labels) == []
     rows = compute_rows([shorter], labels, n_resamples=20)
     assert rows.loc[(rows["metric"] == "exact_agreement") & (rows["dataset"] == "COCO"), "n"].item() == 10
+
+
+def write_batch_run(run_dir, verdicts: list[str | None]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest("b", "Judge B", "batch", PROVENANCE_RUN)
+    (run_dir / "manifest.json").write_text(json.dumps(manifest.to_dict()))
+    lines = [{"item_id": f"rank-{k}", "dataset": "coco", "verdict": v} for k, v in enumerate(verdicts)]
+    (run_dir / JUDGMENTS_NAME).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    write_columnar(run_dir, min_lines=0)
+
+
+def test_verdict_codes_follow_the_records_through_the_label_check(tmp_path):
+    # Three responses per item: "AB" has the wrong length for its item and "AAB" is no ranking at all,
+    # so the loader and the label check each turn some verdicts into none; the codes must follow.
+    verdicts = ["ABC", "CAB", None, "AB", "BCA", "AAB"] * 20
+    write_batch_run(tmp_path / "b", verdicts)
+    run, load_problems, _ = load_run(tmp_path / "b")
+    assert run is not None and run.verdict_codes is not None
+    labels = labels_for([f"rank-{k}" for k in range(len(verdicts))]).assign(
+        mode="batch", human_label="BAC", n_responses=3, response_lengths="10|20|30"
+    )
+    copy = dataclasses.replace(run, records=run.records.copy())
+    assert copy.verdict_codes is None
+    label_problems = [str(p) for p in check_against_labels(run, labels)]
+    assert label_problems == [str(p) for p in check_against_labels(copy, labels)]
+    assert sum("counted as unscored" in p for p in label_problems) == 20  # the "AB"s
+    assert sum("counted as unscored" in str(p) for p in load_problems) == 20  # the "AAB"s
+    decoded = np.append(run.verdict_codes.values, None)[run.verdict_codes.codes]
+    assert list(decoded) == list(run.records["verdict"])
+    assert run.records["verdict"].isna().sum() == 60
+    rows_code = compute_rows([run], labels, n_resamples=50)
+    rows_text = compute_rows([copy], labels, n_resamples=50)
+    pd.testing.assert_frame_equal(rows_code, rows_text, check_exact=True)
+    assert rows_code.loc[rows_code["metric"] == "normalized_levenshtein", "n"].max() == 60
