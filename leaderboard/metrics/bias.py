@@ -94,6 +94,8 @@ def _positions(ranking: object, width: int) -> tuple[np.ndarray, int]:
     out = np.full(width, np.nan)
     if not isinstance(ranking, str) or sorted(ranking) != [chr(65 + k) for k in range(len(ranking))]:
         return out, 0
+    if len(ranking) > width:  # more responses than any item has lengths for: never usable
+        return out, len(ranking)
     for place, letter in enumerate(ranking):
         out[ord(letter) - 65] = len(ranking) - place
     return out, len(ranking)

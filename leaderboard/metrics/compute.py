@@ -125,8 +125,17 @@ class _LabelRows:
 
     @functools.cached_property
     def lengths(self) -> np.ndarray:
-        # Parsed once per label row and gathered per judgment.
-        return B.lengths_matrix([*self.lab["response_lengths"].fillna("").astype(str), ""])
+        # Parsed once per label row and gathered per judgment, so only as wide as the widest row
+        # (at least two columns, which pair items read): score items have one length, not eight.
+        matrix = B.lengths_matrix([*self.lab["response_lengths"].fillna("").astype(str), ""])
+        used = np.flatnonzero(~np.isnan(matrix).all(0))
+        return np.ascontiguousarray(matrix[:, : max(2, used[-1] + 1 if len(used) else 0)])
+
+    @functools.cached_property
+    def dataset_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each label row's dataset as a code into the distinct names (what a join gathers per judgment)."""
+        codes, names = pd.factorize(pd.Series(self.dataset, dtype=object))
+        return codes, np.asarray(names, dtype=object)
 
     @functools.cached_property
     def length_ranks(self) -> np.ndarray | None:
@@ -183,6 +192,26 @@ def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
             where = index.get_indexer(_text(run.records["item_id"]))
         parts.append(np.where(where >= 0, rows[np.maximum(where, 0)], -1))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _dataset_codes(prep: _LabelRows, at: np.ndarray, rec: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's dataset (its label row's, else its own) factorized: codes and names in order of first use.
+
+    When every record's label row names a dataset (the usual case) the codes come from the label
+    rows' codes, renumbered in order of first use, which is what factorizing the names gives.
+    """
+    if len(at) and prep.has_dataset[at].all():
+        row_codes, names = prep.dataset_codes
+        gathered = row_codes[at]
+        used, first = np.unique(gathered, return_index=True)
+        order = used[np.argsort(first, kind="stable")]
+        renumber = np.empty(len(names), dtype=np.int64)
+        renumber[order] = np.arange(len(order))
+        return renumber[gathered], names[order]
+    label_ds = prep.dataset[at]
+    raw_ds = np.where(prep.has_dataset[at], label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
+    codes, uniques = pd.factorize(pd.Series(raw_ds, dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def _encoded(agreement: Agreement, values: np.ndarray, coded: VerdictCodes | None = None) -> np.ndarray:
@@ -308,9 +337,7 @@ def _join(
     at = np.where(pos >= 0, pos, len(prep.lab))  # the extra last row stands for "no label row"
     human = prep.human[at]
     labeled = prep.labeled[at]
-    label_ds = prep.dataset[at]
-    raw_ds = np.where(prep.has_dataset[at], label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
-    codes, uniques = pd.factorize(pd.Series(raw_ds, dtype=object))
+    codes, uniques = _dataset_codes(prep, at, rec)
     display = _display(benchmark)
     shown = [display(u) for u in uniques]
     if shape is None:

@@ -862,10 +862,11 @@ def check_against_labels(run: Run, labels: pd.DataFrame, _cache: _LabelCache | N
     # Validity may depend on the item's response count (a ranking must rank them all).
     space = get_task(mode).verdicts
     verdicts = records["verdict"].to_numpy(dtype=object)
-    has_verdict = records["verdict"].notna().to_numpy()  # the loader leaves None, never NaN, for no verdict
     coded = (
         run.verdict_codes if run.verdict_codes is not None and len(run.verdict_codes.codes) == len(records) else None
     )
+    # The loader leaves None, never NaN, for no verdict; the codes have -1 there.
+    has_verdict = coded.codes >= 0 if coded is not None else records["verdict"].notna().to_numpy()
     for k in np.unique(n[has_verdict & ~missing]):
         rows = np.flatnonzero(has_verdict & (n == k))
         if coded is not None:
