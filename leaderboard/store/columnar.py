@@ -367,8 +367,8 @@ class Columns:
     digest: str
     valid: dict[str, np.ndarray] = field(default_factory=dict)  # string columns: which rows are not null
     item_codes: np.ndarray | None = None  # each id's position in the shared pool (PoolLookup), -1 for null
-    #: String verdicts as codes into their distinct values (-1 for null): ``verdict`` is
-    #: ``verdict_values[verdict_codes]`` with -1 picking None. None for typed (integer) verdicts.
+    #: Verdicts as codes into their distinct values (-1 for null): ``verdict`` is
+    #: ``verdict_values[verdict_codes]`` with -1 picking None.
     verdict_codes: np.ndarray | None = None
     verdict_values: np.ndarray | None = None
 
@@ -442,10 +442,14 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
     verdict_col = table.column("verdict")
     verdict_parts: tuple[np.ndarray, np.ndarray] | tuple[None, None] = (None, None)
     if pa.types.is_integer(verdict_col.type):
-        # Nullable ints come back as floats; keep Python ints where present, None where not.
+        # Python ints where present, None where not (nullable ints would come back as floats), coded
+        # like the string columns: a run has a handful of distinct scores.
         valid = verdict_col.is_valid().to_numpy(zero_copy_only=False)
-        verdict = np.full(len(valid), None, dtype=object)
-        verdict[valid] = verdict_col.drop_null().to_pylist()
+        numbers, where = np.unique(verdict_col.drop_null().to_numpy(), return_inverse=True)
+        codes = np.full(len(valid), -1, dtype=np.int64)
+        codes[valid] = where
+        verdict_parts = (codes, np.array([int(v) for v in numbers], dtype=object))
+        verdict = labels("verdict", verdict_parts)
     else:
         verdict_parts = coded("verdict")
         verdict = labels("verdict", verdict_parts)
