@@ -146,8 +146,9 @@ def batch_length_spearman(
     usable = (size >= 2) & (size == known)
     for k in np.unique(size[usable]):
         idx = np.flatnonzero(usable & (size == k))
-        if rows is not None:
+        if rows is not None and np.bincount(np.asarray(rows, dtype=np.int64)[idx]).max(initial=0) > 1:
             # One correlation per (label row, ranking): row-wise, so the same inputs give the same value.
+            # (Items of one run have a row each: nothing to share there.)
             pair = np.asarray(rows, dtype=np.int64)[idx] * (len(uniques) + 1) + codes[idx]
             _, first, back = np.unique(pair, return_index=True, return_inverse=True)
             once = idx[first]

@@ -54,7 +54,7 @@ from leaderboard.metrics.agreement import Agreement, Family, Joined, agreement_f
 from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, DEFAULT_BENCHMARK, DEFAULT_MIN_N, MODES, POOLED
 from leaderboard.store.columnar import PoolLookup
-from leaderboard.store.labels import empty_labels, with_benchmark
+from leaderboard.store.labels import empty_labels, rows_where, with_benchmark
 from leaderboard.store.read import Run, StoredRun, VerdictCodes
 from leaderboard.store.rowcache import RowCache, row_hashes
 
@@ -127,7 +127,8 @@ class _LabelRows:
     def lengths(self) -> np.ndarray:
         # Parsed once per label row and gathered per judgment, so only as wide as the widest row
         # (at least two columns, which pair items read): score items have one length, not eight.
-        matrix = B.lengths_matrix([*self.lab["response_lengths"].fillna("").astype(str), ""])
+        texts = self.lab["response_lengths"].fillna("").astype(str).to_numpy(dtype=object).tolist()
+        matrix = B.lengths_matrix([*texts, ""])
         used = np.flatnonzero(~np.isnan(matrix).all(0))
         return np.ascontiguousarray(matrix[:, : max(2, used[-1] + 1 if len(used) else 0)])
 
@@ -155,7 +156,7 @@ class _LabelRows:
 
 
 def _label_rows(labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark: str) -> _LabelRows:
-    lab = labels[(labels["mode"] == mode) & (labels["benchmark"] == benchmark)]
+    lab = rows_where(labels, (labels["mode"] == mode) & (labels["benchmark"] == benchmark))
     lab = lab.drop_duplicates(["subset", "item_id"]).reset_index(drop=True)
     index_by_subset = {
         subset: (pd.Index(_text(group["item_id"]), dtype=object), group.index.to_numpy())
@@ -203,7 +204,9 @@ def _dataset_codes(prep: _LabelRows, at: np.ndarray, rec: pd.DataFrame) -> tuple
     if len(at) and prep.has_dataset[at].all():
         row_codes, names = prep.dataset_codes
         gathered = row_codes[at]
-        used, first = np.unique(gathered, return_index=True)
+        # A mode has a handful of datasets: the first record of each, found one dataset at a time.
+        used = np.flatnonzero(np.bincount(gathered, minlength=len(names)))
+        first = np.array([np.argmax(gathered == code) for code in used], dtype=np.int64)
         order = used[np.argsort(first, kind="stable")]
         renumber = np.empty(len(names), dtype=np.int64)
         renumber[order] = np.arange(len(order))

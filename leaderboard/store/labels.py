@@ -110,6 +110,20 @@ def _named(column: pd.Series) -> bool:
     return all(isinstance(name, str) and name.strip() for name in pd.unique(column))
 
 
+def rows_where(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    """``frame[mask]``, as a slice when the selected rows are contiguous.
+
+    Label tables are written sorted by benchmark, mode and subset, so one (benchmark, mode) or one
+    subset of it is a run of rows; slicing it shares the columns where a mask copies every string.
+    """
+    import numpy as np
+
+    where = np.flatnonzero(mask.to_numpy(dtype=bool))
+    if len(where) and where[-1] - where[0] + 1 == len(where):
+        return frame.iloc[where[0] : where[-1] + 1]
+    return frame[mask]
+
+
 def lengths_to_text(lengths: Sequence[int] | None) -> str:
     """Encode response lengths for the CSV ("120|88")."""
     return "" if not lengths else "|".join(str(int(n)) for n in lengths)

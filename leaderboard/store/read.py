@@ -45,7 +45,7 @@ from leaderboard.store.columnar import (
     read_columnar,
 )
 from leaderboard.store.format import JUDGMENTS_NAME, MANIFEST_NAME, Manifest, verdict_problem
-from leaderboard.store.labels import with_benchmark
+from leaderboard.store.labels import rows_where, with_benchmark
 from leaderboard.store.rowcache import row_hashes
 
 
@@ -829,7 +829,9 @@ class _LabelCache:
 
 def _label_index(labels: pd.DataFrame, benchmark: str, mode: str, split: str) -> _LabelIndex | None:
     """The index of one (benchmark, mode, subset) of ``labels`` (a table :func:`with_benchmark` gave)."""
-    rows = labels[(labels["benchmark"] == benchmark) & (labels["mode"] == mode) & (labels["subset"] == split)]
+    rows = rows_where(
+        labels, (labels["benchmark"] == benchmark) & (labels["mode"] == mode) & (labels["subset"] == split)
+    )
     if rows.empty:
         return None
     ids = pd.Index(rows["item_id"].astype(str).to_numpy(dtype=object), dtype=object)

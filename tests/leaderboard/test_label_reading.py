@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from leaderboard.metrics.bias import lengths_matrix
-from leaderboard.store.labels import LABEL_COLUMNS, read_labels, with_benchmark
+from leaderboard.store.labels import LABEL_COLUMNS, read_labels, rows_where, with_benchmark
 from leaderboard.store.sources import default_assets_dir
 
 HEADER = ",".join(LABEL_COLUMNS)
@@ -86,3 +86,11 @@ def test_lengths_parse_as_one_float_per_value():
     assert got[3, 7] == 8.0 and np.isnan(got[1]).all()
     with pytest.raises(ValueError):
         lengths_matrix(["1||2"])
+
+
+def test_rows_where_is_the_masked_frame_whether_or_not_the_rows_are_contiguous():
+    frame = pd.DataFrame({"mode": ["score", "score", "pair", "pair", "score"], "item_id": list("abcde")})
+    for mode in ("pair", "score", "batch"):  # a run of rows, rows apart, no rows
+        mask = frame["mode"] == mode
+        pd.testing.assert_frame_equal(rows_where(frame, mask), frame[mask], check_exact=True)
+    assert rows_where(frame, frame["mode"] == "pair").index.tolist() == [2, 3]
