@@ -400,7 +400,8 @@ class _Options:
 def _cell_counts(j: Joined, mask: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
     """Counts of shape (R, D, K) over records in ``mask``."""
     r, d = len(j.runs), max(len(j.datasets), 1)
-    flat = (j.run_idx[mask] * d + j.ds_code[mask]) * k + codes[mask].astype(np.int64)
+    cells = j.ds_code[mask] if r == 1 else j.run_idx[mask] * d + j.ds_code[mask]  # one run: its cells
+    flat = cells if k == 1 else cells * k + codes[mask].astype(np.int64, copy=False)
     return np.bincount(flat, minlength=r * d * k).reshape(r, d, k)
 
 

@@ -892,8 +892,9 @@ def check_against_labels(run: Run, labels: pd.DataFrame, _cache: _LabelCache | N
             codes, uniques = coded.codes[rows], coded.values
         else:
             codes, uniques = pd.factorize(pd.Series(verdicts[rows], dtype=object))
-        why = np.array([space.stored_problem(u, int(k)) for u in uniques], dtype=object)[codes]
-        for row, problem in zip(rows[why != ""], why[why != ""], strict=True):
+        each = np.array([space.stored_problem(u, int(k)) for u in uniques] + [""], dtype=object)
+        wrong = (each != "")[codes]
+        for row, problem in zip(rows[wrong], each[codes[wrong]], strict=True):
             problems.append(LoadProblem(file, int(records.at[row, "line"]), f"{problem}; counted as unscored"))
             records.at[row, "unscored_reason"] = f"invalid stored verdict: {problem}"
             records.at[row, "verdict"] = None
