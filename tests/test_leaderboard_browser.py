@@ -225,3 +225,51 @@ def test_on_a_phone_the_calibration_and_paired_views_do_not_overflow(browser, ru
     a, b = page.locator("#lb-run-a").bounding_box(), page.locator("#lb-run-b").bounding_box()
     assert a is not None and b is not None and b["y"] >= a["y"] + a["height"] - 1, (a, b)  # stacked
     context.close()
+
+
+@pytest.fixture(scope="module")
+def with_benchmark_copy(tmp_path_factory):
+    """The Space with a local benchmark copy (``BENCHMARK_DIR``) whose labels are in its ``RUNS_DIR``."""
+    from tests.support.benchmark_fixture import import_labels, write_fixture
+
+    root = tmp_path_factory.mktemp("lb-copy")
+    fixture = write_fixture(root / "MLLM-Judge")
+    import_labels(fixture, root / "runs")  # runs/benchmark/labels.csv: the sample view lists its items
+    settings = Settings.from_env({"RUNS_DIR": str(root / "runs"), "BENCHMARK_DIR": str(fixture.root)})
+    with launched_app(settings) as app_:
+        yield app_
+
+
+def choose(page, elem_id: str, option: str) -> None:
+    page.locator(f"#{elem_id} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_a_sample_opens_in_the_judge_tab_with_its_image_and_each_of_its_responses(browser, with_benchmark_copy):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page = open_page(browser, with_benchmark_copy.url + "?task=batch&subset=all")
+    wait_for_table(page)
+    page.get_by_text("Samples: one benchmark item, every judge's verdict").click()
+    choose(page, "lb-sample-subset", "all")
+    choose(page, "lb-sample-dataset", "C.C.")
+    choose(page, "lb-sample-item", "#305 · human: CAB")  # the fixture's batch item with three answers
+    expect(page.locator("#lb-sample-open")).to_be_visible()
+    page.locator("#lb-sample-open").click()
+
+    expect(page.get_by_role("tab", name="Judge", exact=True)).to_have_attribute("aria-selected", "true")
+    instruction = page.locator("#judge-instruction textarea")
+    expect(instruction).to_have_value(re.compile(r"^\[batch-305\] List the shapes in the figure from Concept Caption"))
+    expect(page.locator("#judge-mode")).to_contain_text("Batch")
+    for k in range(3):
+        expect(page.locator(f"#judge-response-{k + 1} textarea")).to_have_value(
+            re.compile(rf"^Answer {k} for item 5: (a rectangle\. ?){{{k + 1}}}$")
+        )
+    expect(page.locator("#judge-response-4")).to_be_hidden()  # three answers, three boxes
+    expect(page.locator("#judge-image img")).to_be_visible()  # the item's picture, from the local copy
+    shot(page, "leaderboard-sample-in-judge-tab")
+
+    # Back on the leaderboard, the message says what was filled in.
+    page.get_by_role("tab", name="Leaderboard").click()
+    expect(page.locator("#lb-sample-open-message")).to_contain_text("Item 305 (all) is in the Judge tab with its image")
+    context.close()
