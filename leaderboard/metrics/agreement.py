@@ -54,6 +54,8 @@ class Joined:
     # Rankings: each record's Spearman of its human ranking with the response lengths, computed once
     # per label row (it depends on nothing else) instead of once per judgment of every run.
     human_length: np.ndarray | None = None
+    # Rankings: what the judge's length Spearman needs from each label row (indexed by label_row).
+    ranking_rows: B.RankingRows | None = None
 
 
 @dataclass(frozen=True)
@@ -420,6 +422,8 @@ class RankingAgreement:
         per_item = np.full(len(group), np.nan)
         if per_row is not None:
             per_item[mask] = per_row[mask]
+        elif j.ranking_rows is not None and j.label_row is not None:
+            per_item[mask] = B.batch_length_spearman_rows(values[mask], j.label_row[mask], j.ranking_rows)
         else:
             rows = j.label_row[mask] if j.label_row is not None else None
             per_item[mask] = B.batch_length_spearman(values[mask], j.lengths[mask], j.length_ranks[mask], rows)

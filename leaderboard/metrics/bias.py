@@ -9,6 +9,7 @@ interval. Position bias and tie rate come from the pair contingency table instea
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -155,4 +156,75 @@ def batch_length_spearman(
             out[idx] = M.pearson_rows(ranks[once, :k], positions[once, :k])[back]
         else:
             out[idx] = M.pearson_rows(ranks[idx, :k], positions[idx, :k])
+    return out
+
+
+@dataclass(frozen=True)
+class RankingRows:
+    """What the length Spearman of a ranking needs from each label row, computed once per row.
+
+    Made by :func:`ranking_rows` from a label table's lengths and :func:`length_ranks`; the
+    per-judgment part (:func:`batch_length_spearman_rows`) is then a few gathers and one product.
+
+    Attributes:
+        known: How many lengths each row knows.
+        ranks: The rows' length ranks (:func:`length_ranks`).
+        clean: Rows whose known lengths are their first ``known`` columns, so that their ranks are a
+            proper average ranking of 1..k.
+        centred: Clean rows' ranks minus their mean (k + 1) / 2.
+        sxx: Clean rows' sums of squared centred ranks.
+    """
+
+    known: np.ndarray
+    ranks: np.ndarray
+    clean: np.ndarray
+    centred: np.ndarray
+    sxx: np.ndarray
+
+
+def ranking_rows(lengths: np.ndarray, ranks: np.ndarray) -> RankingRows:
+    """:class:`RankingRows` of label rows with ``lengths`` and their :func:`length_ranks` ``ranks``."""
+    lengths = np.asarray(lengths, dtype=float)
+    finite = np.isfinite(lengths)
+    known = finite.sum(-1)
+    first = np.arange(lengths.shape[1]) < known[:, None]
+    clean = (finite == first).all(-1) & (known >= 2)
+    centred = np.where(first & clean[:, None], ranks - ((known + 1) / 2)[:, None], 0.0)
+    return RankingRows(known, ranks, clean, centred, (centred * centred).sum(-1))
+
+
+def batch_length_spearman_rows(
+    rankings: Sequence[str | None] | np.ndarray, rows: np.ndarray, table: RankingRows
+) -> np.ndarray:
+    """:func:`batch_length_spearman` of items given by their label rows (``rows``) in ``table``.
+
+    The same numbers to the last bit, computed without gathering each item's lengths: for a clean
+    row, the ranks centred on (k + 1) / 2 and a full ranking's positions centred the same way are
+    multiples of 1/2, so the correlation's sums are exact whatever their order and each item's part
+    is one product of gathered rows. Other rows go through :func:`batch_length_spearman`'s own
+    arithmetic.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.full(len(rows), np.nan)
+    width = table.ranks.shape[1]
+    codes, uniques = pd.factorize(pd.Series(rankings, dtype=object))
+    parts = [_positions(u, width) for u in uniques] + [(np.full(width, np.nan), 0)]
+    positions = np.array([p for p, _ in parts])  # one row per distinct ranking (and none, last)
+    size = np.array([n for _, n in parts])[codes]  # code -1 picks the last (empty) row
+    usable = (size >= 2) & (size == table.known[rows])
+    for k in np.unique(size[usable]):
+        idx = np.flatnonzero(usable & (size == k))
+        clean = table.clean[rows[idx]]
+        fast, slow = idx[clean], idx[~clean]
+        if len(fast):
+            centred = positions[:, :k] - (k + 1) / 2
+            dy = centred[codes[fast]]
+            dx = table.centred[rows[fast], :k]
+            syy = (centred * centred).sum(-1)[codes[fast]]
+            sxx = table.sxx[rows[fast]]
+            scale = k * 1e-12
+            r = M._safe_divide((dx * dy).sum(-1), np.sqrt(sxx * syy))
+            out[fast] = np.where((sxx > scale) & (syy > scale), r, np.nan)
+        if len(slow):
+            out[slow] = M.pearson_rows(table.ranks[rows[slow], :k], positions[codes[slow], :k])
     return out

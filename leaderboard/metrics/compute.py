@@ -143,6 +143,11 @@ class _LabelRows:
         return B.length_ranks(self.lengths) if self.agreement.needs_length_ranks else None
 
     @functools.cached_property
+    def ranking_rows(self) -> B.RankingRows | None:
+        """Rankings: what each label row gives the judges' length Spearman (:func:`~leaderboard.metrics.bias.ranking_rows`)."""
+        return None if self.length_ranks is None else B.ranking_rows(self.lengths, self.length_ranks)
+
+    @functools.cached_property
     def human_length(self) -> np.ndarray | None:
         """Rankings: per label row, the Spearman of the human ranking with the response lengths."""
         if self.length_ranks is None:
@@ -383,6 +388,7 @@ def _join(
         distance_values=None if shape is None or shape.distances is None else np.asarray(shape.distances),
         label_row=at,
         human_length=prep.human_length[at] if ranks is not None and prep.human_length is not None else None,
+        ranking_rows=prep.ranking_rows if ranks is not None else None,
     )
 
 

@@ -69,3 +69,28 @@ def test_a_ranking_longer_than_any_lengths_row_is_not_usable():
     wide = B.batch_length_spearman(["ABCDE", "BA"], np.pad(lengths, ((0, 0), (0, 5)), constant_values=np.nan))
     np.testing.assert_array_equal(got, wide)
     assert np.isnan(got[0]) and got[1] == pytest.approx(-1.0)
+
+
+def test_the_per_row_length_spearman_equals_the_per_item_one_to_the_bit():
+    rng = np.random.default_rng(11)
+    n_rows, width = 400, 5
+    lengths = rng.integers(1, 6, size=(n_rows, width)).astype(float)  # small values: many ties
+    known = rng.integers(0, width + 1, n_rows)
+    lengths[np.arange(width) >= known[:, None]] = np.nan
+    lengths[::17, 0] = np.nan  # a gap before the known lengths: not a clean row
+    lengths[::23, 1] = np.inf
+    lengths[::29] = 7.0  # all equal: no correlation
+    ranks = B.length_ranks(lengths)
+    table = B.ranking_rows(lengths, ranks)
+    assert table.clean.sum() > 100 and (~table.clean & (table.known >= 2)).sum() > 10
+    rows = rng.integers(0, n_rows, 3000)
+    letters = np.array(list("ABCDE"))
+    rankings = []
+    for r in rows:
+        k = int(rng.choice([known[r], known[r], 2, 3, 5]))
+        rankings.append("".join(letters[rng.permutation(k)]) if k else None)
+    rankings[::31] = ["AAB"] * len(rankings[::31])  # not a ranking
+    got = B.batch_length_spearman_rows(rankings, rows, table)
+    expected = B.batch_length_spearman(rankings, lengths[rows], ranks[rows])
+    np.testing.assert_array_equal(got, expected)
+    assert np.isfinite(got).sum() > 500
