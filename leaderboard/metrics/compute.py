@@ -182,6 +182,11 @@ def _text(values: pd.Series) -> np.ndarray:
     return values.astype(str).to_numpy(dtype=object)
 
 
+def _pooled_ids(runs: Sequence[Run]) -> bool:
+    """Whether every run's item ids are strings of the loader's shared pool (no type check needed)."""
+    return all(run.item_codes is not None and len(run.item_codes) == len(run.records) for run in runs)
+
+
 def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
     """For every record of ``runs`` (in order), its row in ``prep.lab`` (-1 when the item has no label row)."""
     parts = []
@@ -381,7 +386,7 @@ def _join(
         length_ranks=ranks,
         self_consistency=rec["self_consistency"].to_numpy(dtype=float),
         swap_consistent=rec["swap_consistent"].to_numpy(dtype=float),
-        item_ids=_text(rec["item_id"]),
+        item_ids=rec["item_id"].to_numpy(dtype=object) if _pooled_ids(runs) else _text(rec["item_id"]),
         probs=probs,
         expected=expected,
         force=shape.optional if shape is not None else frozenset(),

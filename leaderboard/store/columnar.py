@@ -454,10 +454,10 @@ def read_columnar(run_dir: str | Path, mode: str) -> Columns | None:
         verdict_parts = coded("verdict")
         verdict = labels("verdict", verdict_parts)
     item_ids, item_codes = _SHARED_IDS.coded(table.column("item_id").combine_chunks())
-    prob_text = strings("probabilities")
-    probs = np.full(len(prob_text), None, dtype=object)
-    present = np.flatnonzero(prob_text != None)  # noqa: E711 - elementwise on an object array
-    if len(present):
+    probs = np.full(table.num_rows, None, dtype=object)
+    if table.column("probabilities").null_count < table.num_rows:  # most runs store none
+        prob_text = strings("probabilities")
+        present = np.flatnonzero(prob_text != None)  # noqa: E711 - elementwise on an object array
         probs[present] = json.loads("[" + ",".join(prob_text[present]) + "]")
     return Columns(
         line=table.column("line").to_numpy(),
