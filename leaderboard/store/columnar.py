@@ -277,6 +277,7 @@ class _SharedStrings:
         self._lock = threading.Lock()
         self._known: Any = None  # a pyarrow string array of the ids seen, in pool order
         self._objects = np.empty(0, dtype=object)
+        self._with_none = np.array([None], dtype=object)  # the pool and a last None (code -1 picks it)
         self._recent: list[tuple[Any, np.ndarray]] = []  # (column, its codes), newest last
 
     @property
@@ -298,7 +299,7 @@ class _SharedStrings:
         with self._lock:
             for seen, codes in reversed(self._recent):
                 if len(seen) == len(column) and seen.equals(column):
-                    return np.append(self._objects, None)[codes], codes  # type: ignore[call-overload]
+                    return self._with_none[codes], codes
             if self._known is None:
                 self._known = pa.array([], type=pa.string())
             where = pc.index_in(column, value_set=self._known)
@@ -307,6 +308,7 @@ class _SharedStrings:
                 fresh = pc.unique(column.filter(new))
                 self._known = pa.concat_arrays([self._known, fresh])
                 self._objects = np.concatenate([self._objects, fresh.to_numpy(zero_copy_only=False).astype(object)])
+                self._with_none = np.append(self._objects, None)  # type: ignore[call-overload]
                 where = pc.index_in(column, value_set=self._known)
             codes = pc.fill_null(where, len(self._objects)).to_numpy(zero_copy_only=False)
             # The None slot moves as the pool grows: remembered codes point at it by a -1.
@@ -315,7 +317,7 @@ class _SharedStrings:
             while sum(len(c) for c, _ in recent) > self.RECENT_IDS:
                 recent.pop(0)
             self._recent = recent
-            return np.append(self._objects, None)[codes], signed  # type: ignore[call-overload]
+            return self._with_none[signed], signed
 
 
 _SHARED_IDS = _SharedStrings()
@@ -335,18 +337,19 @@ class PoolLookup:
         index: Unique item ids (strings); positions come from ``index.get_indexer``.
         """
         self._index = index
-        self._table = np.empty(0, dtype=np.int64)
+        self._table = np.full(1, -1, dtype=np.int64)  # per pool code, and a last -1 that code -1 picks
         self._lock = threading.Lock()
 
     def positions(self, codes: np.ndarray) -> np.ndarray:
         """The position in the index of each coded id (-1: not in it, or a null id)."""
         with self._lock:
             pool = _SHARED_IDS.pool
-            if len(self._table) < len(pool):  # the pool grew: look the new ids up, once each
-                fresh = self._index.get_indexer(pool[len(self._table) :])
-                self._table = np.concatenate([self._table, np.asarray(fresh, dtype=np.int64)])
+            seen = len(self._table) - 1
+            if seen < len(pool):  # the pool grew: look the new ids up, once each
+                fresh = self._index.get_indexer(pool[seen:])
+                self._table = np.concatenate([self._table[:-1], np.asarray(fresh, dtype=np.int64), [-1]])
             table = self._table
-        return np.append(table, -1)[codes]  # code -1 (a null id) picks the trailing -1
+        return table[codes]  # code -1 (a null id) picks the trailing -1
 
 
 @dataclass(frozen=True)
