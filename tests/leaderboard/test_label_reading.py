@@ -7,10 +7,17 @@ import pandas as pd
 import pytest
 
 from leaderboard.metrics.bias import lengths_matrix
+from leaderboard.store import labels as labels_module
 from leaderboard.store.labels import LABEL_COLUMNS, read_labels, rows_where, with_benchmark
 from leaderboard.store.sources import default_assets_dir
 
 HEADER = ",".join(LABEL_COLUMNS)
+
+
+@pytest.fixture(autouse=True)
+def arrow_for_every_size(monkeypatch):
+    """These files are small: read them the way large ones are, with pyarrow's reader."""
+    monkeypatch.setattr(labels_module, "ARROW_CSV_BYTES", 0)
 
 
 def plain_read(path) -> pd.DataFrame:
@@ -35,11 +42,27 @@ AWKWARD_ROWS = [
 ]
 
 
+def engines_used(monkeypatch) -> list[str]:
+    """The engine of every ``pd.read_csv`` call from now on."""
+    used: list[str] = []
+    real = pd.read_csv
+
+    def spy(*args, **kwargs):
+        used.append(kwargs.get("engine", "c"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", spy)
+    return used
+
+
 @pytest.mark.parametrize("bom", ["", "\ufeff"])
-def test_awkward_csv_reads_as_the_c_reader_reads_it(tmp_path, bom):
+def test_awkward_csv_reads_as_the_c_reader_reads_it(tmp_path, bom, monkeypatch):
     path = tmp_path / "labels.csv"
     path.write_text(bom + HEADER + "\n" + "\n".join(AWKWARD_ROWS) + "\n", encoding="utf-8")
+    used = engines_used(monkeypatch)
     got = read_labels(path)
+    assert used == ["pyarrow"]  # read by pyarrow, not by the fallback
+    monkeypatch.undo()
     pd.testing.assert_frame_equal(got, plain_read(path), check_exact=True)
     assert list(got["benchmark"]) == [
         "mllm-as-a-judge",
@@ -52,10 +75,13 @@ def test_awkward_csv_reads_as_the_c_reader_reads_it(tmp_path, bom):
     assert got.loc[2, "label_issue"] == "two\nlines" and got.loc[3, "dataset"] == "NA"
 
 
-def test_a_ragged_row_is_read_by_the_c_reader(tmp_path):
+def test_a_ragged_row_is_read_by_the_c_reader(tmp_path, monkeypatch):
     path = tmp_path / "labels.csv"
     path.write_text(HEADER + "\nmllm-as-a-judge,score,all,1,coco,3,1\n", encoding="utf-8")  # three fields short
+    used = engines_used(monkeypatch)
     got = read_labels(path)
+    assert used == ["pyarrow", "c"]
+    monkeypatch.undo()
     pd.testing.assert_frame_equal(got, plain_read(path), check_exact=True)
     assert got.loc[0, "item_id"] == "1"
 
