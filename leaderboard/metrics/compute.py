@@ -872,12 +872,18 @@ def compute_rows_cached(
     """
     labels = with_benchmark(empty_labels() if labels is None else labels)
     opt = _Options(max(n_resamples, 1), seed, level, max(int(min_n), 0))
-    rows: list[dict] = []
+    groups = []
     for mode in modes or MODES:
         mode_runs = [r for r in runs if r.manifest.mode == mode and r.n_records]
         for benchmark in dict.fromkeys(run_benchmark(r) for r in mode_runs):
-            group = [r for r in mode_runs if run_benchmark(r) == benchmark]
-            rows.extend(_group_rows(group, labels, mode, benchmark, opt, cache))
+            groups.append((mode, benchmark, [r for r in mode_runs if run_benchmark(r) == benchmark]))
+    # Two groups at a time: a group's start (its label rows) and end (its last run) use one thread,
+    # which the other group's runs fill. Streamed runs keep one group at a time, so that memory
+    # stays that of the runs on one group's threads.
+    streamed = any(not isinstance(r, Run) for r in runs)
+    with ThreadPoolExecutor(max_workers=1 if streamed else 2) as pool:
+        parts = pool.map(lambda g: _group_rows(g[2], labels, g[0], g[1], opt, cache), groups)
+        rows: list[dict] = [row for part in parts for row in part]
     frame = pd.DataFrame(rows, columns=list(COLUMN_NAMES))
     if n_resamples <= 0:
         frame[["ci_low", "ci_high"]] = np.nan
