@@ -102,6 +102,13 @@ def _positions(ranking: object, width: int) -> tuple[np.ndarray, int]:
     return out, len(ranking)
 
 
+def _ranking_positions(rankings: Sequence[str | None] | np.ndarray, width: int) -> tuple[np.ndarray, ...]:
+    """Each item's ranking as a code, and per code (the last row: none) its :func:`_positions` and size."""
+    codes, uniques = pd.factorize(pd.Series(rankings, dtype=object))
+    parts = [_positions(u, width) for u in uniques] + [(np.full(width, np.nan), 0)]
+    return codes, np.array([p for p, _ in parts]), np.array([n for _, n in parts])  # code -1 picks the last
+
+
 def length_ranks(lengths: np.ndarray) -> np.ndarray:
     """Average ranks of each row's known lengths (the first k columns), NaN where unknown."""
     lengths = np.asarray(lengths, dtype=float)
@@ -139,10 +146,8 @@ def batch_length_spearman(
     lengths = np.asarray(lengths, dtype=float)
     ranks = length_ranks(lengths) if ranks is None else ranks
     out = np.full(len(lengths), np.nan)
-    codes, uniques = pd.factorize(pd.Series(rankings, dtype=object))
-    table = [_positions(u, lengths.shape[1]) for u in uniques] + [(np.full(lengths.shape[1], np.nan), 0)]
-    positions = np.array([t[0] for t in table])[codes]  # code -1 picks the last (empty) row
-    size = np.array([t[1] for t in table])[codes]
+    codes, by_code, sizes = _ranking_positions(rankings, lengths.shape[1])
+    positions, size = by_code[codes], sizes[codes]
     known = np.isfinite(lengths).sum(-1)
     usable = (size >= 2) & (size == known)
     for k in np.unique(size[usable]):
@@ -150,7 +155,7 @@ def batch_length_spearman(
         if rows is not None and np.bincount(np.asarray(rows, dtype=np.int64)[idx]).max(initial=0) > 1:
             # One correlation per (label row, ranking): row-wise, so the same inputs give the same value.
             # (Items of one run have a row each: nothing to share there.)
-            pair = np.asarray(rows, dtype=np.int64)[idx] * (len(uniques) + 1) + codes[idx]
+            pair = np.asarray(rows, dtype=np.int64)[idx] * len(sizes) + codes[idx]
             _, first, back = np.unique(pair, return_index=True, return_inverse=True)
             once = idx[first]
             out[idx] = M.pearson_rows(ranks[once, :k], positions[once, :k])[back]
@@ -206,11 +211,8 @@ def batch_length_spearman_rows(
     """
     rows = np.asarray(rows, dtype=np.int64)
     out = np.full(len(rows), np.nan)
-    width = table.ranks.shape[1]
-    codes, uniques = pd.factorize(pd.Series(rankings, dtype=object))
-    parts = [_positions(u, width) for u in uniques] + [(np.full(width, np.nan), 0)]
-    positions = np.array([p for p, _ in parts])  # one row per distinct ranking (and none, last)
-    size = np.array([n for _, n in parts])[codes]  # code -1 picks the last (empty) row
+    codes, positions, sizes = _ranking_positions(rankings, table.ranks.shape[1])
+    size = sizes[codes]
     usable = (size >= 2) & (size == table.known[rows])
     for k in np.unique(size[usable]):
         idx = np.flatnonzero(usable & (size == k))
