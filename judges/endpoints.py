@@ -215,3 +215,25 @@ def refusal_in(exc: BaseException | None) -> str:
         exc = exc.__cause__ or exc.__context__
         seen += 1
     return ""
+
+
+def tunnel_authority(host: str, port: int, *, public: bool) -> str:
+    """What a proxy tunnel to ``host`` is asked for (``host:port``), once the guard allowed it.
+
+    On a public Space, the address that was checked: the proxy then connects to that address and no
+    other, whatever the name resolves to later. Elsewhere, the name itself (a proxy that allows
+    hosts by name, or the only resolver on the network, keeps working), after the addresses it has
+    here, if it resolves here, were checked.
+
+    Raises:
+        EndpointRefused: The guard refused the host.
+        socket.gaierror: On a public Space, the name does not resolve here.
+    """
+    found = resolve(host, port)
+    if public or found:
+        checked = checked_addresses(host, found, public)
+        if public:
+            address = checked[0]
+            return f"[{address}]:{port}" if address.version == 6 else f"{address}:{port}"
+    name = host.strip("[]")
+    return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"

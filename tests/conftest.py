@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.browser"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.browser", "tests.support.raw_http"]
 
 # Caches the code keeps between runs (the leaderboard's row cache) go to a folder of this test
 # session, never to the developer's ~/.cache; set before any test module imports the library.
@@ -30,4 +30,8 @@ def _no_real_keys(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
         return
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "GEMINI_API_KEY", "HF_TOKEN", "RUNS_REPO", "SPACE_ID"):
         if name in os.environ:
+            monkeypatch.delenv(name)
+    # Nor the machine's proxies: a test that wants one sets it (tests/judges/test_http_proxy.py).
+    for name in list(os.environ):
+        if name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
             monkeypatch.delenv(name)

@@ -12,7 +12,8 @@ rebuilt and re-validated each request. Here:
   :class:`AsyncPool` belongs to the event loop it was first used on.
 * **The endpoint guard.** Every connection is opened by :func:`judges.endpoints.connect_guarded` or
   :func:`judges.endpoints.open_guarded`, which resolve the host, check every address and connect
-  to the address that was checked.
+  to the address that was checked; or, behind a proxy, through a ``CONNECT`` tunnel to what
+  :func:`judges.endpoints.tunnel_authority` allowed (see :mod:`judges.backends.proxy`).
 * **A total deadline per request.** Connecting, the TLS handshake, sending and the whole answer end
   by ``timeout`` seconds after the request started, so a server that trickles its answer is cut off.
 * **A kept-alive connection the server closed is not a failure.** When a reused connection ends
@@ -39,11 +40,13 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import quote, urlsplit
 
 import h11
 
-from judges.endpoints import EndpointRefused, connect_guarded, open_guarded
+from judges.backends.proxy import Proxy
+from judges.endpoints import EndpointRefused, connect_guarded, open_guarded, tunnel_authority
 from judges.errors import BackendError
 
 #: Seconds an idle connection is kept for reuse (servers commonly close theirs after 5 to 75 s).
@@ -53,6 +56,8 @@ MAX_IDLE = 256
 #: Largest answer body accepted by default (a chat completion with log-probabilities is well under).
 MAX_BODY_BYTES = 32 * 2**20
 _READ_SIZE = 2**16
+#: Largest head of a proxy's answer read before the tunnel is up (h11 refuses a longer one).
+_MAX_PROXY_HEAD = 16 * 2**10
 
 
 # --------------------------------------------------------------------------- results and failures
@@ -87,12 +92,18 @@ class ConnectFailed(HTTPFailure):
     Attributes:
         refusal: The endpoint guard's reason when it refused the address ("" otherwise).
         certificate: Why the server's TLS certificate was not accepted ("" otherwise).
+        proxy: The proxy's ``host:port`` when the proxy did not open the tunnel ("" otherwise).
+        proxy_status: The status the proxy refused the tunnel with (0 when none).
     """
 
-    def __init__(self, detail: str, *, refusal: str = "", certificate: str = "") -> None:
+    def __init__(
+        self, detail: str, *, refusal: str = "", certificate: str = "", proxy: str = "", proxy_status: int = 0
+    ) -> None:
         super().__init__(detail)
         self.refusal = refusal
         self.certificate = certificate
+        self.proxy = proxy
+        self.proxy_status = proxy_status
 
 
 class DeadlinePassed(HTTPFailure):
@@ -265,6 +276,120 @@ def _reusable(conn: h11.Connection) -> bool:
     return False
 
 
+# --------------------------------------------------------------------------- proxy tunnels
+
+
+def _proxy_failed(shown: str, status: int, detail: str) -> ConnectFailed:
+    """The failure for a proxy that did not open the tunnel (``shown``: its host:port, no credentials)."""
+    return ConnectFailed(f"the proxy {shown} {detail}"[:300], proxy=shown, proxy_status=status)
+
+
+class Tunnel:
+    """The ``CONNECT`` exchange on a fresh connection to the proxy, without I/O (the pools do it).
+
+    Send :attr:`request`, then :meth:`feed` what the proxy answers until it returns True.
+    """
+
+    def __init__(self, proxy: Proxy, authority: str) -> None:
+        """Build the request.
+
+        Args:
+            proxy: The proxy.
+            authority: ``host:port`` the proxy is asked to connect to.
+        """
+        self.proxy = proxy
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_PROXY_HEAD)
+        target = authority.encode("idna") if not authority.isascii() else authority.encode("ascii")
+        headers = [(b"host", target)]
+        if proxy.authorization:
+            headers.append((b"proxy-authorization", proxy.authorization.encode("ascii")))
+        self.request = self._h11.send(h11.Request(method="CONNECT", target=target, headers=headers))
+        self.request += self._h11.send(h11.EndOfMessage())
+
+    def feed(self, data: bytes) -> bool:
+        """Take the next bytes of the answer; True once the tunnel is up.
+
+        Raises:
+            ConnectFailed: The proxy refused (its status and reason are in the message), closed the
+                connection, or answered something that is not HTTP.
+        """
+        shown = self.proxy.shown
+        try:
+            self._h11.receive_data(data)
+            event = self._h11.next_event()
+            while isinstance(event, h11.InformationalResponse):  # a 1xx before the real answer
+                event = self._h11.next_event()
+        except h11.RemoteProtocolError:
+            raise _proxy_failed(shown, 0, "did not answer the tunnel request with HTTP") from None
+        if event is h11.NEED_DATA:
+            if not data:
+                raise _proxy_failed(shown, 0, "closed the connection instead of opening the tunnel")
+            return False
+        if isinstance(event, h11.Response) and 200 <= event.status_code < 300:
+            if self._h11.trailing_data[0]:
+                raise _proxy_failed(shown, 0, "sent data before the tunnel was used")
+            return True
+        status = getattr(event, "status_code", 0)
+        reason = getattr(event, "reason", b"").decode("latin-1")[:100]
+        raise _proxy_failed(shown, status, f"refused the tunnel (HTTP {status} {reason})".rstrip())
+
+
+def _tunnel(proxy: Proxy, origin: Origin, public: bool, deadline: float) -> socket.socket:
+    """A blocking socket to ``origin`` through a ``CONNECT`` tunnel of ``proxy``."""
+    authority = tunnel_authority(origin.host, origin.port, public=public)
+    try:
+        sock = socket.create_connection((proxy.host, proxy.port), timeout=_left(deadline))
+    except TimeoutError:
+        raise  # the request's deadline, reported as such by the pool
+    except OSError as exc:
+        raise _proxy_failed(proxy.shown, 0, f"cannot be reached ({type(exc).__name__}: {exc})") from None
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        tunnel = Tunnel(proxy, authority)
+        sock.sendall(tunnel.request)
+        while True:
+            sock.settimeout(_left(deadline))
+            if tunnel.feed(sock.recv(_READ_SIZE)):
+                return sock
+    except BaseException:
+        sock.close()
+        raise
+
+
+async def _tunnel_async(proxy: Proxy, origin: Origin, public: bool) -> socket.socket:
+    """A non-blocking socket to ``origin`` through a ``CONNECT`` tunnel of ``proxy`` (the caller bounds the time)."""
+    loop = asyncio.get_running_loop()
+    authority = await loop.run_in_executor(
+        None, functools.partial(tunnel_authority, origin.host, origin.port, public=public)
+    )
+    try:
+        infos = await loop.getaddrinfo(proxy.host, proxy.port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise _proxy_failed(proxy.shown, 0, f"cannot be reached ({type(exc).__name__}: {exc})") from None
+    last: OSError | None = None
+    for family, kind, proto, _, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            try:
+                await loop.sock_connect(sock, address)
+            except OSError as exc:
+                last = exc
+                sock.close()
+                continue
+            tunnel = Tunnel(proxy, authority)
+            await loop.sock_sendall(sock, tunnel.request)
+            while not tunnel.feed(await loop.sock_recv(sock, _READ_SIZE)):
+                pass
+            return sock
+        except BaseException:
+            sock.close()
+            raise
+    detail = f"{type(last).__name__}: {last}" if last else "no address"
+    raise _proxy_failed(proxy.shown, 0, f"cannot be reached ({detail})")
+
+
 # --------------------------------------------------------------------------- the blocking pool
 
 
@@ -290,11 +415,17 @@ class _SyncConnection:
             self.sock.close()
 
 
-class SyncPool:
-    """Keep-alive connections to one origin for blocking callers; thread-safe."""
+class _Pool:
+    """What both pools hold: where they connect and how; no connection is opened before a request."""
 
     def __init__(
-        self, origin: Origin, *, public: bool, ssl_context: ssl.SSLContext | None = None, max_body: int = MAX_BODY_BYTES
+        self,
+        origin: Origin,
+        *,
+        public: bool,
+        ssl_context: ssl.SSLContext | None = None,
+        max_body: int = MAX_BODY_BYTES,
+        proxy: Proxy | None = None,
     ) -> None:
         """Open nothing yet.
 
@@ -303,15 +434,27 @@ class SyncPool:
             public: Passed to the endpoint guard (see :func:`judges.endpoints.address_problem`).
             ssl_context: For ``https``; the system trust store when None.
             max_body: Largest answer body accepted, in bytes.
+            proxy: Reach the server through this proxy's tunnels (see :mod:`judges.backends.proxy`).
         """
         self.origin = origin
         self.public = public
         self.ssl_context = ssl_context
         self.max_body = max_body
+        self.proxy = proxy
         self.opened = 0  # connections opened so far, for tests and benchmarks
+        self._closed = False
+        self._start()
+
+    def _start(self) -> None:
+        """Set up the pool's own state (its list of idle connections)."""
+
+
+class SyncPool(_Pool):
+    """Keep-alive connections to one origin for blocking callers; thread-safe."""
+
+    def _start(self) -> None:
         self._idle: list[_SyncConnection] = []  # one list for the pool's life (the finalizer holds it)
         self._lock = threading.Lock()
-        self._closed = False
         # A backend nobody closed: its idle sockets close with it, without a ResourceWarning each.
         weakref.finalize(self, _close_all, self._idle)
 
@@ -378,7 +521,10 @@ class SyncPool:
     def _open(self, deadline: float) -> _SyncConnection:
         origin = self.origin
         try:
-            sock = connect_guarded(origin.host, origin.port, public=self.public, timeout=_left(deadline))
+            if self.proxy is not None:
+                sock = _tunnel(self.proxy, origin, self.public, deadline)
+            else:
+                sock = connect_guarded(origin.host, origin.port, public=self.public, timeout=_left(deadline))
             if origin.tls:
                 try:
                     sock.settimeout(_left(deadline))
@@ -527,20 +673,11 @@ class _Protocol(asyncio.Protocol):
             self.transport.abort()
 
 
-class AsyncPool:
+class AsyncPool(_Pool):
     """Keep-alive connections to one origin, on the event loop that uses it (not thread-safe)."""
 
-    def __init__(
-        self, origin: Origin, *, public: bool, ssl_context: ssl.SSLContext | None = None, max_body: int = MAX_BODY_BYTES
-    ) -> None:
-        """Open nothing yet; arguments as :class:`SyncPool`'s."""
-        self.origin = origin
-        self.public = public
-        self.ssl_context = ssl_context
-        self.max_body = max_body
-        self.opened = 0
+    def _start(self) -> None:
         self._idle: list[_Protocol] = []
-        self._closed = False
 
     async def post(self, target: str, headers: list[tuple[bytes, bytes]], body: bytes, timeout: float) -> Response:
         """Send ``body`` to ``target`` and read the whole answer within ``timeout`` seconds.
@@ -602,13 +739,22 @@ class AsyncPool:
     async def _open(self) -> _Protocol:
         origin = self.origin
         context = (self.ssl_context or default_ssl_context()) if origin.tls else None
+        protocol: asyncio.BaseProtocol
         try:
-            _, protocol = await open_guarded(
-                lambda: _Protocol(self.max_body), origin.host, origin.port, public=self.public, ssl=context
-            )
+            if self.proxy is not None:
+                sock = await _tunnel_async(self.proxy, origin, self.public)
+                loop = asyncio.get_running_loop()
+                hostname = origin.host if context is not None else None
+                _, protocol = await loop.create_connection(
+                    lambda: _Protocol(self.max_body), sock=sock, ssl=context, server_hostname=hostname
+                )
+            else:
+                _, protocol = await open_guarded(
+                    lambda: _Protocol(self.max_body), origin.host, origin.port, public=self.public, ssl=context
+                )
         except OSError as exc:
             failure = _connect_failure(exc, origin.host_header)
         else:
             self.opened += 1
-            return protocol  # type: ignore[return-value]
+            return cast(_Protocol, protocol)
         raise failure

@@ -55,6 +55,7 @@ from judges.backends.http_client import (
     Response,
     SyncPool,
 )
+from judges.backends.proxy import proxy_for
 from judges.errors import (
     AuthenticationFailed,
     BackendError,
@@ -393,12 +394,17 @@ class OpenAICompatBackend:
                     public=self.public_only,
                     ssl_context=self.ssl_context,
                     max_body=self.max_response_bytes,
+                    proxy=proxy_for(self._origin.host, tls=self._origin.tls),
                 )
             return self._pool
 
     def _new_async_pool(self) -> AsyncPool:
         return AsyncPool(
-            self._origin, public=self.public_only, ssl_context=self.ssl_context, max_body=self.max_response_bytes
+            self._origin,
+            public=self.public_only,
+            ssl_context=self.ssl_context,
+            max_body=self.max_response_bytes,
+            proxy=proxy_for(self._origin.host, tls=self._origin.tls),
         )
 
     def _loop_pool(self) -> AsyncPool:
@@ -591,7 +597,9 @@ class OpenAICompatBackend:
             retry_after = _retry_after(exc.response)
             if retry_after is not None:
                 return retry_after
-        elif isinstance(exc, BodyTooLarge) or (isinstance(exc, ConnectFailed) and (exc.refusal or exc.certificate)):
+        elif isinstance(exc, BodyTooLarge) or (
+            isinstance(exc, ConnectFailed) and (exc.refusal or exc.certificate or 400 <= exc.proxy_status < 500)
+        ):
             return None  # the same answer again
         # Full jitter on the upper half: concurrent requests that failed together spread out.
         ceiling = min(self.backoff_max_s, self.backoff_base_s * 2**attempt)
@@ -633,6 +641,12 @@ class OpenAICompatBackend:
                 f"{self.name}: the TLS certificate of {self.shown_url} was not accepted ({exc.certificate}). "
                 "Check the base URL's host name; a server with a private certificate authority needs "
                 "that authority trusted (SSL_CERT_FILE)."
+            )
+        elif isinstance(exc, ConnectFailed) and exc.proxy:
+            error = BackendUnavailable(
+                f"{self.name}: {exc} on the way to {self.shown_url} ({tries}). Check the proxy the "
+                "environment names (https_proxy or http_proxy, and its user:password), or list the "
+                "server's host in no_proxy to reach it directly."
             )
         elif isinstance(exc, DeadlinePassed):
             error = BackendTimeout(

@@ -1,22 +1,16 @@
 """The ``openai`` backend's own HTTP client (``judges/backends/http_client.py``), on real sockets.
 
-A raw HTTP/1.1 server on 127.0.0.1, written here, counts the connections it accepts and answers
-exactly as a test scripts it: chunked bodies, a connection closed while kept alive or when the
-next request arrives, an oversized body, TLS with a certificate made in the test. Every request
-goes through the backend, as in production.
+A raw HTTP/1.1 server on 127.0.0.1 (``tests/support/raw_http.py``, the ``raw_server`` fixture)
+counts the connections it accepts and answers exactly as a test scripts it: chunked bodies, a
+connection closed while kept alive or when the next request arrives, an oversized body, TLS with a
+certificate made in the test. Every request goes through the backend, as in production.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import json
-import re
-import socket
-import ssl
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,119 +20,14 @@ from judges.backends.openai_compat import _IMAGE_MARK, _body, create
 from judges.errors import BackendUnavailable, BadResponse, ConfigError
 from judges.images import load_image
 from judges.types import ChatRequest, Completion, Message, TextPart
+from tests.support.raw_http import (
+    chunked,
+    completion_body,
+    start_tls,
+    with_length,
+)
 
 SECRET = "sk-test-HTTPCLIENT-0123456789"
-
-#: (connection number, request number on that connection, request head, body) -> what to send
-#: back and whether to close afterwards; None closes the connection without answering.
-Handler = Callable[[int, int, bytes, bytes], "tuple[bytes, bool] | None"]
-
-
-def completion_body(text: str = "[[A]]") -> bytes:
-    return json.dumps(
-        {
-            "model": "judge-model",
-            "choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 2},
-        }
-    ).encode()
-
-
-def with_length(body: bytes, *extra: str) -> bytes:
-    head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + "".join(f"{h}\r\n" for h in extra)
-    return head.encode() + b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def chunked(body: bytes, size: int = 7) -> bytes:
-    pieces = [body[i : i + size] for i in range(0, len(body), size)]
-    framed = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
-    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + framed
-
-
-def answer_all(index: int, n: int, head: bytes, body: bytes) -> tuple[bytes, bool]:
-    return with_length(completion_body()), False
-
-
-class RawServer:
-    """A scripted HTTP/1.1 server: one thread per connection, every connection counted."""
-
-    def __init__(self, handler: Handler = answer_all, tls: ssl.SSLContext | None = None) -> None:
-        self.handler = handler
-        self.tls = tls
-        self.accepted = 0
-        self.heads: list[bytes] = []
-        self.raw = bytearray()
-        self.server_names: list[str | None] = []
-        self._lock = threading.Lock()
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def url(self, host: str = "127.0.0.1", scheme: str = "http") -> str:
-        return f"{scheme}://{host}:{self.port}/v1"
-
-    def close(self) -> None:
-        self._sock.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with self._lock:
-                index = self.accepted
-                self.accepted += 1
-            threading.Thread(target=self._serve, args=(conn, index), daemon=True).start()
-
-    def _serve(self, conn: socket.socket, index: int) -> None:
-        try:
-            if self.tls is not None:
-                conn = self.tls.wrap_socket(conn, server_side=True)
-            buffer, n = b"", 0
-            while True:
-                while b"\r\n\r\n" not in buffer:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
-                head, buffer = buffer.split(b"\r\n\r\n", 1)
-                found = re.search(rb"(?im)^content-length: *(\d+)", head)
-                length = int(found.group(1)) if found else 0
-                while len(buffer) < length:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buffer += data
-                body, buffer = buffer[:length], buffer[length:]
-                with self._lock:
-                    self.heads.append(head)
-                    self.raw += head + body
-                out = self.handler(index, n, head, body)
-                n += 1
-                if out is None:
-                    return
-                data, close = out
-                conn.sendall(data)
-                if close:
-                    return
-        except (OSError, ssl.SSLError):
-            return
-        finally:
-            conn.close()
-
-
-@pytest.fixture
-def raw_server():
-    servers: list[RawServer] = []
-
-    def start(handler: Handler = answer_all, tls: ssl.SSLContext | None = None) -> RawServer:
-        servers.append(RawServer(handler, tls))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def ask(text: str = "Which is better?") -> ChatRequest:
@@ -389,50 +278,6 @@ def test_the_async_path_does_not_follow_redirects(raw_server):
 
 
 # --------------------------------------------------------------------------- TLS
-
-
-def _certificate(tmp_path: Path, dns: str = "localhost") -> tuple[Path, Path]:
-    """A self-signed certificate for ``dns`` and 127.0.0.1, made here (cryptography)."""
-    x509 = pytest.importorskip("cryptography.x509")
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(dns), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
-def start_tls(raw_server, tmp_path: Path, dns: str = "localhost") -> tuple[RawServer, ssl.SSLContext]:
-    cert, key = _certificate(tmp_path, dns)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    names: list[str | None] = []
-    context.sni_callback = lambda sock, name, ctx: names.append(name)
-    server = raw_server(tls=context)
-    server.server_names = names
-    return server, ssl.create_default_context(cafile=str(cert))
 
 
 @pytest.fixture
