@@ -61,6 +61,10 @@ from leaderboard.store.rowcache import RowCache, row_hashes
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
 
 
+#: The reason of a cell whose bootstrap interval is one point (shares get Wilson's interval instead).
+SINGLE_POINT = "every resample gives this value (all items agree), so the interval is one point"
+
+
 def too_few(min_n: int) -> str:
     """The reason of a cell blanked by the minimum-n rule."""
     return f"n < {min_n}"
@@ -447,6 +451,23 @@ def _feature_boot(j: Joined, fam: Family, r: int, cells: np.ndarray, n_boot: int
     return out
 
 
+def _interval(metric: str, values: np.ndarray, n: np.ndarray, boots: np.ndarray, level: float):
+    """The interval of each cell: the bootstrap's percentiles, Wilson's for a share at 0 or 1."""
+    lo, hi = M.percentile_interval(boots, level)
+    if METRICS_BY_NAME[metric].share:
+        return M.wilson_at_bounds(values, n, lo, hi, level)
+    return lo, hi
+
+
+def _note_single_points(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, reasons: list[str]) -> list[str]:
+    """Reasons that say so where an interval is one point (every item agrees, so every resample does)."""
+    single = np.isfinite(values) & (np.asarray(lo) == np.asarray(hi))
+    if not single.any():
+        return reasons
+    noted = (f"{why}; {SINGLE_POINT}" if why else SINGLE_POINT for why in reasons)
+    return [note if flat else why for flat, note, why in zip(single, noted, reasons, strict=True)]
+
+
 def _blank_small(values, boots, n, reasons: list[str], min_n: int):
     """The minimum-n rule on one metric's cells: values, resamples and reasons with small cells blanked."""
     small = n < min_n
@@ -492,7 +513,8 @@ def _family_rows(j: Joined, fam: Family, opt: _Options) -> list[dict]:
             n = np.asarray(point.get(f"n:{metric}", point["n"]), dtype=float)
             reasons = _reason_for(metric, point, np.arange(len(cells)))
             values, boots, reasons = _blank_small(values, boots, n, reasons, opt.min_n)
-            lo, hi = M.percentile_interval(boots, opt.level)
+            lo, hi = _interval(metric, values, n, boots, opt.level)
+            reasons = _note_single_points(values, lo, hi, reasons)
             for c, name in enumerate(names):
                 rows.append(_row(run, metric, name, values[c], lo[c], hi[c], n[c], cov[c], reasons[c]))
             rows.append(_average_row(run, metric, values, boots, n, pooled_cov, names, reasons, opt.level, opt.min_n))
@@ -508,7 +530,8 @@ def _family_rows(j: Joined, fam: Family, opt: _Options) -> list[dict]:
                     np.asarray(p_point[source], dtype=float), np.asarray(p_boot[source], dtype=float), n, reasons,
                     opt.min_n,
                 )  # fmt: skip
-                lo, hi = M.percentile_interval(boots, opt.level)
+                lo, hi = _interval(metric, values, n, boots, opt.level)
+                reasons = _note_single_points(values, lo, hi, reasons)
                 rows.append(_row(run, metric, POOLED, values[0], lo[0], hi[0], n[0], pooled_cov, reasons[0]))
         return rows
 
@@ -585,10 +608,13 @@ def _average_row(run, metric, values, boots, n, pooled_cov, names, reasons, leve
         finite = np.isfinite(sub)
         with np.errstate(invalid="ignore", divide="ignore"):
             avg_boot = np.where(finite, sub, 0).sum(1) / finite.sum(1)
-        lo, hi = M.percentile_interval(avg_boot, level)
+        # A share averages to 0 or 1 only when every dataset's items all agree: the items pooled.
+        lo, hi = _interval(metric, values[use].mean(), n[use].sum(), avg_boot, level)
     used = [name for name, ok in zip(names, use, strict=True) if ok]
     skipped = [(name, why) for name, ok, why in zip(names, use, reasons, strict=True) if not ok]
     reason = average_reason(used, skipped, _n_datasets(run_benchmark(run)), min_n)
+    if boots is not None:
+        (reason,) = _note_single_points(np.array([values[use].mean()]), np.array([lo]), np.array([hi]), [reason])
     return _row(run, metric, AVERAGE, values[use].mean(), lo, hi, n[use].sum(), pooled_cov, reason)
 
 

@@ -33,6 +33,8 @@ class MetricSpec:
         ideal: For descriptive metrics (``higher_is_better`` None), the value of an unbiased judge
             when there is one (0 for position bias): tables sort those by distance from it.
         needs_probabilities: Whether it needs the verdict probabilities a run may store.
+        share: Whether it is a share of items (a proportion): at 0 or 1 its interval is the Wilson
+            score interval, since every bootstrap resample repeats the value there.
     """
 
     name: str
@@ -44,6 +46,7 @@ class MetricSpec:
     title: str = ""
     ideal: float | None = None
     needs_probabilities: bool = False
+    share: bool = False
 
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -314,7 +317,15 @@ _TITLES: dict[str, str] = {
 }
 #: Where a descriptive metric has an unbiased value (its distance from it is what matters).
 _IDEALS: dict[str, float] = {"mean_score_difference": 0.0, "position_bias": 0.0, "length_bias": 0.0}
-METRICS = tuple(replace(m, title=_TITLES[m.name], ideal=_IDEALS.get(m.name)) for m in METRICS)
+#: Shares of items (proportions with an interval): their intervals at 0 and 1 are Wilson's.
+_SHARES = frozenset(
+    {
+        "exact_agreement", "within1_agreement", "accuracy_with_tie", "accuracy_without_tie",
+        "accuracy_without_tie_human_only", "choose_a_rate", "human_choose_a_rate", "tie_rate", "human_tie_rate",
+        "parse_failure_rate",
+    }
+)  # fmt: skip
+METRICS = tuple(replace(m, title=_TITLES[m.name], ideal=_IDEALS.get(m.name), share=m.name in _SHARES) for m in METRICS)
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRICS_BY_NAME: dict[str, MetricSpec] = {m.name: m for m in METRICS}
 

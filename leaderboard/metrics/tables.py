@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal
 
 import numpy as np
@@ -468,6 +469,36 @@ def percentile_interval(boot: np.ndarray, level: float = 0.95) -> tuple[np.ndarr
         b = np.take_along_axis(ordered, hi[None, ...], axis=0)[0]
         ends.append(np.where(finite > 0, a + (b - a) * (pos - lo), np.nan))
     return ends[0], ends[1]
+
+
+def wilson_at_bounds(
+    values: np.ndarray, n: np.ndarray, lo: np.ndarray, hi: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intervals of shares of items, with the Wilson score interval where a share is 0 or 1.
+
+    At a share of 0 or 1 every bootstrap resample repeats the value, so the percentile interval is
+    that single point: a certainty no finite sample gives. There the Wilson score interval (Wilson
+    1927; recommended by Brown, Cai and DasGupta 2001) is used: ``[n / (n + z^2), 1]`` at 1 and
+    ``[0, z^2 / (n + z^2)]`` at 0, ``z`` the standard normal quantile of ``(1 + level) / 2``.
+    Everywhere else the bootstrap interval is kept as it is.
+
+    Args:
+        values: The shares, shape (C,).
+        n: The items each share is over, shape (C,).
+        lo: The bootstrap interval's lower ends, shape (C,).
+        hi: Its upper ends, shape (C,).
+        level: Coverage of the interval.
+
+    Returns:
+        Lower and upper ends, shape (C,).
+    """
+    values, n = np.asarray(values, dtype=float), np.asarray(n, dtype=float)
+    z2 = NormalDist().inv_cdf((1 + level) / 2) ** 2
+    width = z2 / (np.maximum(n, 1) + z2)
+    one, zero = (values == 1) & (n > 0), (values == 0) & (n > 0)
+    lo = np.where(one, 1 - width, np.where(zero, 0.0, lo))
+    hi = np.where(zero, width, np.where(one, 1.0, hi))
+    return lo, hi
 
 
 def bootstrap_ci(

@@ -68,7 +68,10 @@ HEADLINE = f"""\
   Every metric depends on the items only through a small contingency table, so a resample of n items
   is drawn as a multinomial table with the observed proportions (the same distribution as resampling
   the items). {AVERAGE} rows resample within each dataset and average; resamples where a correlation
-  is undefined are left out of the percentiles.
+  is undefined are left out of the percentiles. A share of items (agreement, accuracy, a rate) of
+  exactly 0 or 1 repeats in every resample, so it gets the Wilson score interval instead (10 of 10:
+  [0.72, 1]); another metric whose every resample is equal keeps that one-point interval and says
+  so in its reason.
 """
 
 CAVEATS = f"""\
