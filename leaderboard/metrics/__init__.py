@@ -11,8 +11,10 @@ Rooms:
   ``ece``, ``brier``) as per-item features, reliability bins;
 * :mod:`~leaderboard.metrics.agreement`: how verdicts of each shape are counted against labels;
 * :mod:`~leaderboard.metrics.bias`: length and position signals, grouped correlations;
+* :mod:`~leaderboard.metrics.join`: runs joined with their label rows, one group at a time
+  (label_rows, join_runs, GroupShape);
 * :mod:`~leaderboard.metrics.compute`: loaded runs + labels -> the long table with intervals
-  (build_leaderboard, compute_rows; the minimum-n rule);
+  (build_leaderboard, compute_rows; the minimum-n rule, the row cache);
 * :mod:`~leaderboard.metrics.ranks`: rank with ties from intervals (rank_with_ties);
 * :mod:`~leaderboard.metrics.paired`: two runs on their common items, paired bootstrap of the
   difference, the matrix of significant wins (paired_comparison, win_matrix);

@@ -1,7 +1,8 @@
 """Stored runs -> the long leaderboard table (one row per run x metric x dataset), with bootstrap CIs.
 
 For each (mode, benchmark), every run's judgments are joined with the human labels on ``(benchmark,
-subset, item_id)`` (the run's manifest names its benchmark and its subset, ``split``), counted into
+subset, item_id)`` (:mod:`leaderboard.metrics.join`; the run's manifest names its benchmark and its
+subset, ``split``), counted into
 small contingency tables per (run, dataset) with ``np.bincount``, and every metric is computed from
 those tables (:mod:`leaderboard.metrics.tables`). Metrics of verdict probabilities sum per-item
 features instead (:mod:`leaderboard.metrics.calibration`). Confidence intervals come from 1,000
@@ -11,7 +12,7 @@ run's interval.
 
 Runs are computed one at a time, a few on threads (memory grows with the largest runs, not with all
 of them; :class:`~leaderboard.store.read.StreamedRun` s read their records only then): each is
-joined alone with its group's :class:`_Shape` (what of its rows depends on the other runs of its mode
+joined alone with its group's :class:`GroupShape` (what of its rows depends on the other runs of its mode
 and benchmark), which gives exactly the rows a join of the whole group gives. So a stored run's rows
 can be cached (:class:`~leaderboard.store.rowcache.RowCache`, :func:`compute_rows_cached`) under its
 content digest, the labels' digest, the code's digest, the bootstrap settings and that shape; a
@@ -46,16 +47,16 @@ import numpy as np
 import pandas as pd
 
 from judges.tasks import get_task
-from leaderboard.benchmarks import BenchmarkError, benchmark_names, display_dataset, get_benchmark
+from leaderboard.benchmarks import BenchmarkError, benchmark_names, get_benchmark
 from leaderboard.metrics import bias as B
 from leaderboard.metrics import calibration as C
 from leaderboard.metrics import tables as M
 from leaderboard.metrics.agreement import Agreement, Family, Joined, agreement_for
+from leaderboard.metrics.join import GroupShape, LabelRows, join_runs, label_rows
 from leaderboard.metrics.registry import METRIC_NAMES, METRICS_BY_NAME
 from leaderboard.schema import AVERAGE, COLUMN_NAMES, COLUMNS, DEFAULT_BENCHMARK, DEFAULT_MIN_N, MODES, POOLED
-from leaderboard.store.columnar import PoolLookup
-from leaderboard.store.labels import empty_labels, rows_where, with_benchmark
-from leaderboard.store.read import Run, StoredRun, VerdictCodes
+from leaderboard.store.labels import empty_labels, with_benchmark
+from leaderboard.store.read import Run, StoredRun
 from leaderboard.store.rowcache import RowCache, row_hashes
 
 HQ_CAVEAT = "HQ subset: chosen where judges agreed with humans (agreement inflated)"
@@ -82,323 +83,10 @@ def _known_benchmark(name: str):
         return None
 
 
-def _display(benchmark: str):
-    """The dataset display function of a benchmark (the registry-wide one for an unknown name)."""
-    bench = _known_benchmark(benchmark)
-    return bench.display_dataset if bench is not None else display_dataset
-
-
 def _n_datasets(benchmark: str) -> int:
     """How many source datasets a benchmark has (0 when unknown: no partial-average marking)."""
     bench = _known_benchmark(benchmark)
     return len(bench.dataset_order) if bench is not None else 0
-
-
-@dataclass(frozen=True)
-class _LabelRows:
-    """The label rows of one (mode, benchmark), prepared once for every run joined with them.
-
-    Every per-row array has one extra last entry that stands for "no label row". They are built
-    on first use: a table served from the row cache needs only ``lab`` (for the labels' digest).
-    """
-
-    lab: pd.DataFrame
-    index_by_subset: dict[str, tuple[pd.Index, np.ndarray]]
-    agreement: Agreement
-
-    @functools.cached_property
-    def _codes(self) -> tuple[np.ndarray, np.ndarray]:
-        human_rows, usable_rows = _human_codes(self.agreement, self.lab)
-        return np.append(human_rows, self.agreement.missing), np.append(usable_rows, False)  # type: ignore[call-overload]
-
-    @property
-    def human(self) -> np.ndarray:
-        return self._codes[0]
-
-    @property
-    def labeled(self) -> np.ndarray:
-        return self._codes[1]
-
-    @functools.cached_property
-    def dataset(self) -> np.ndarray:
-        return np.append(self.lab["dataset"].fillna("").astype(str).to_numpy(dtype=object), "")
-
-    @functools.cached_property
-    def has_dataset(self) -> np.ndarray:
-        return self.dataset != ""
-
-    @functools.cached_property
-    def lengths(self) -> np.ndarray:
-        # Parsed once per label row and gathered per judgment, so only as wide as the widest row
-        # (at least two columns, which pair items read): score items have one length, not eight.
-        texts = self.lab["response_lengths"].fillna("").astype(str).to_numpy(dtype=object).tolist()
-        matrix = B.lengths_matrix([*texts, ""])
-        used = np.flatnonzero(~np.isnan(matrix).all(0))
-        return np.ascontiguousarray(matrix[:, : max(2, used[-1] + 1 if len(used) else 0)])
-
-    @functools.cached_property
-    def dataset_codes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each label row's dataset as a code into the distinct names (what a join gathers per judgment)."""
-        codes, names = pd.factorize(pd.Series(self.dataset, dtype=object))
-        return codes, np.asarray(names, dtype=object)
-
-    @functools.cached_property
-    def length_ranks(self) -> np.ndarray | None:
-        return B.length_ranks(self.lengths) if self.agreement.needs_length_ranks else None
-
-    @functools.cached_property
-    def ranking_rows(self) -> B.RankingRows | None:
-        """Rankings: what each label row gives the judges' length Spearman (:func:`~leaderboard.metrics.bias.ranking_rows`)."""
-        return None if self.length_ranks is None else B.ranking_rows(self.lengths, self.length_ranks)
-
-    @functools.cached_property
-    def human_length(self) -> np.ndarray | None:
-        """Rankings: per label row, the Spearman of the human ranking with the response lengths."""
-        if self.length_ranks is None:
-            return None
-        return B.batch_length_spearman(self.human, self.lengths, self.length_ranks)
-
-    @functools.cached_property
-    def lookups(self) -> dict[str, PoolLookup]:
-        """Per subset, its ids' lookup by pool code (runs read from columnar companions carry codes)."""
-        return {subset: PoolLookup(index) for subset, (index, _) in self.index_by_subset.items()}
-
-
-def _label_rows(labels: pd.DataFrame, mode: str, agreement: Agreement, benchmark: str) -> _LabelRows:
-    lab = rows_where(labels, (labels["mode"] == mode) & (labels["benchmark"] == benchmark))
-    lab = lab.drop_duplicates(["subset", "item_id"]).reset_index(drop=True)
-    index_by_subset = {
-        subset: (pd.Index(_text(group["item_id"]), dtype=object), group.index.to_numpy())
-        for subset, group in lab.groupby("subset", sort=False)
-    }
-    return _LabelRows(lab=lab, index_by_subset=index_by_subset, agreement=agreement)
-
-
-def _text(values: pd.Series) -> np.ndarray:
-    """``values.astype(str)`` as an object array, without the conversion when they already are strings.
-
-    Loaded runs' item ids always are; converting a million of them to pandas' string dtype and back
-    costs more than the join they feed.
-    """
-    raw = values.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(raw, skipna=False) == "string":
-        return raw
-    return values.astype(str).to_numpy(dtype=object)
-
-
-def _pooled_ids(runs: Sequence[Run]) -> bool:
-    """Whether every run's item ids are strings of the loader's shared pool (no type check needed)."""
-    return all(run.item_codes is not None and len(run.item_codes) == len(run.records) for run in runs)
-
-
-def _label_positions(runs: Sequence[Run], prep: _LabelRows) -> np.ndarray:
-    """For every record of ``runs`` (in order), its row in ``prep.lab`` (-1 when the item has no label row)."""
-    parts = []
-    for run in runs:
-        found = prep.index_by_subset.get(run.manifest.split)
-        if found is None:
-            parts.append(np.full(len(run.records), -1, dtype=np.int64))
-            continue
-        index, rows = found
-        codes = run.item_codes
-        if codes is not None and len(codes) == len(run.records):
-            where = prep.lookups[run.manifest.split].positions(codes)
-        else:
-            where = index.get_indexer(_text(run.records["item_id"]))
-        parts.append(np.where(where >= 0, rows[np.maximum(where, 0)], -1))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-
-def _dataset_codes(prep: _LabelRows, at: np.ndarray, rec: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Each record's dataset (its label row's, else its own) factorized: codes and names in order of first use.
-
-    When every record's label row names a dataset (the usual case) the codes come from the label
-    rows' codes, renumbered in order of first use, which is what factorizing the names gives.
-    """
-    if len(at) and prep.has_dataset[at].all():
-        row_codes, names = prep.dataset_codes
-        gathered = row_codes[at]
-        # A mode has a handful of datasets: the first record of each, found one dataset at a time.
-        used = np.flatnonzero(np.bincount(gathered, minlength=len(names)))
-        first = np.array([np.argmax(gathered == code) for code in used], dtype=np.int64)
-        order = used[np.argsort(first, kind="stable")]
-        renumber = np.empty(len(names), dtype=np.int64)
-        renumber[order] = np.arange(len(order))
-        return renumber[gathered], names[order]
-    label_ds = prep.dataset[at]
-    raw_ds = np.where(prep.has_dataset[at], label_ds, rec["dataset"].fillna("").to_numpy(dtype=object))
-    codes, uniques = pd.factorize(pd.Series(raw_ds, dtype=object))
-    return codes, np.asarray(uniques, dtype=object)
-
-
-def _encoded(agreement: Agreement, values: np.ndarray, coded: VerdictCodes | None = None) -> np.ndarray:
-    """``agreement.encode(values)``, encoding each distinct value once (a run has a handful).
-
-    ``coded``: the same values as codes (:attr:`Run.verdict_codes`), which spares hashing every row.
-    The loader leaves None, never NaN, where there is no verdict, so the one missing slot that
-    factorize gives both is encoded as None.
-    """
-    if coded is not None and len(coded.codes) == len(values):
-        codes, uniques = coded.codes, coded.values
-    else:
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object))
-    once = agreement.encode(np.append(np.asarray(uniques, dtype=object), None))  # type: ignore[call-overload]
-    return once[codes]  # code -1 picks the trailing None's encoding
-
-
-def _human_codes(agreement: Agreement, lab: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per label row: the human label in the agreement's encoding, and whether it can be used."""
-    text = lab["human_label"].fillna("").astype(str).to_numpy(dtype=object)
-    usable = (lab["label_issue"].fillna("").astype(str).to_numpy() == "") & (text != "")
-    known = np.full(len(text), None, dtype=object)
-    known[usable] = text[usable]
-    return agreement.encode(known), usable
-
-
-def _probability_matrix(agreement: Agreement, values: pd.Series | None) -> np.ndarray | None:
-    """(N, K) distributions over the agreement's classes, renormalised; NaN rows where none (None: no record has one)."""
-    if values is None:
-        return None
-    present = np.flatnonzero(values.notna().to_numpy())
-    if len(present) == 0:
-        return None
-    classes = agreement.classes
-    out = np.full((len(values), len(classes)), np.nan)
-    raw = values.to_numpy(dtype=object)
-    rows = np.array([[float(d.get(c, 0.0)) for c in classes] for d in raw[present]], dtype=float)
-    total = rows.sum(1, keepdims=True)
-    good = (total[:, 0] > 0) & np.isfinite(total[:, 0])
-    out[present[good]] = rows[good] / total[good]
-    return out if good.any() else None
-
-
-def _expected_scores(agreement: Agreement, rec: pd.DataFrame, probs: np.ndarray | None) -> np.ndarray | None:
-    """The stored expected score, else the distribution's mean when the classes are numbers."""
-    stored = rec["expected_score"].to_numpy(dtype=float) if "expected_score" in rec.columns else None
-    derived = None
-    if probs is not None and all(c.lstrip("-").isdigit() for c in agreement.classes):
-        derived = probs @ np.array([float(c) for c in agreement.classes])
-    if stored is None:
-        return derived
-    if derived is not None:
-        stored = np.where(np.isfinite(stored), stored, derived)
-    return stored if np.isfinite(stored).any() else None
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """What of a run's rows depends on the other runs computed with it (one mode, one benchmark).
-
-    The rows of a run depend only on its records, the labels and its seeded generators, except for
-    these: the order of its dataset cells (the generators draw cell by cell), whether verdict
-    distributions or expected scores exist anywhere in the group, which optional families and length
-    figures the group has (a run without data for one still gets its empty cells), and the category
-    values of a ranking table. A run computed alone with its group's shape gives exactly its rows
-    of the group; the row cache keys on it.
-    """
-
-    datasets: tuple[str, ...]
-    probs: bool = False
-    expected: bool = False
-    optional: frozenset[str] = frozenset()
-    distances: tuple[float, ...] | None = None
-
-    def merged(self, other: _Shape) -> _Shape:
-        """The shape of a group that adds ``other``'s run after this one's."""
-        distances = self.distances
-        if other.distances is not None:
-            distances = tuple(np.unique(np.array([*(distances or ()), *other.distances], dtype=float)).tolist())
-        return _Shape(
-            tuple(dict.fromkeys([*self.datasets, *other.datasets])),
-            self.probs or other.probs,
-            self.expected or other.expected,
-            self.optional | other.optional,
-            distances,
-        )
-
-    def for_run(self, own: _Shape) -> _Shape:
-        """This group shape as one of its runs (``own``: the run's own shape) is computed with it."""
-        position = {name: i for i, name in enumerate(self.datasets)}
-        return _Shape(tuple(sorted(own.datasets, key=position.__getitem__)), *self.flags())
-
-    def flags(self) -> tuple[bool, bool, frozenset[str], tuple[float, ...] | None]:
-        """Everything but the datasets."""
-        return self.probs, self.expected, self.optional, self.distances
-
-    def to_json(self) -> list:
-        """A JSON-able form (for cache keys and entries)."""
-        return [list(self.datasets), self.probs, self.expected, sorted(self.optional), self.distances]
-
-    @classmethod
-    def from_json(cls, raw: list) -> _Shape:
-        """The inverse of :meth:`to_json`."""
-        distances = None if raw[4] is None else tuple(float(x) for x in raw[4])
-        return cls(tuple(raw[0]), bool(raw[1]), bool(raw[2]), frozenset(raw[3]), distances)
-
-
-def _join(
-    runs: Sequence[Run],
-    labels: pd.DataFrame,
-    mode: str,
-    agreement: Agreement,
-    benchmark: str,
-    *,
-    prep: _LabelRows | None = None,
-    shape: _Shape | None = None,
-) -> Joined:
-    """The records of ``runs`` joined with their labels (``shape``: one run computed as its group would)."""
-    prep = prep if prep is not None else _label_rows(labels, mode, agreement, benchmark)
-    rec = runs[0].records if len(runs) == 1 else pd.concat([r.records for r in runs], ignore_index=True)
-    sizes = [len(r.records) for r in runs]
-    pos = _label_positions(runs, prep)
-    at = np.where(pos >= 0, pos, len(prep.lab))  # the extra last row stands for "no label row"
-    human = prep.human[at]
-    labeled = prep.labeled[at]
-    codes, uniques = _dataset_codes(prep, at, rec)
-    display = _display(benchmark)
-    shown = [display(u) for u in uniques]
-    if shape is None:
-        shown_codes, shown_names = pd.factorize(pd.Series(shown, dtype=object))
-        datasets = tuple(str(name) for name in shown_names)
-    else:
-        datasets = shape.datasets
-        where = {name: i for i, name in enumerate(datasets)}
-        shown_codes = np.array([where[name] for name in shown], dtype=np.int64)
-    ds_code = np.asarray(shown_codes, dtype=np.int64)[codes] if len(codes) else np.zeros(0, dtype=np.int64)
-    lengths = prep.lengths[at]
-    ranks = prep.length_ranks[at] if agreement.needs_length_ranks and prep.length_ranks is not None else None
-    verdict = _encoded(
-        agreement, rec["verdict"].to_numpy(dtype=object), runs[0].verdict_codes if len(runs) == 1 else None
-    )
-    parsed = agreement.parsed(verdict)
-    probs = _probability_matrix(agreement, rec["probabilities"] if "probabilities" in rec.columns else None)
-    if probs is None and shape is not None and shape.probs:
-        probs = np.full((len(rec), len(agreement.classes)), np.nan)
-    expected = _expected_scores(agreement, rec, probs)
-    if expected is None and shape is not None and shape.expected:
-        expected = np.full(len(rec), np.nan)
-    return Joined(
-        runs=tuple(runs),
-        run_idx=np.repeat(np.arange(len(runs)), sizes),
-        ds_code=ds_code,
-        datasets=datasets,
-        parsed=np.asarray(parsed, dtype=bool),
-        labeled=np.asarray(labeled, dtype=bool),
-        verdict=verdict,
-        human=human,
-        lengths=lengths,
-        length_ranks=ranks,
-        self_consistency=rec["self_consistency"].to_numpy(dtype=float),
-        swap_consistent=rec["swap_consistent"].to_numpy(dtype=float),
-        item_ids=rec["item_id"].to_numpy(dtype=object) if _pooled_ids(runs) else _text(rec["item_id"]),
-        probs=probs,
-        expected=expected,
-        force=shape.optional if shape is not None else frozenset(),
-        distance_values=None if shape is None or shape.distances is None else np.asarray(shape.distances),
-        label_row=at,
-        human_length=prep.human_length[at] if ranks is not None and prep.human_length is not None else None,
-        ranking_rows=prep.ranking_rows if ranks is not None else None,
-    )
 
 
 # --------------------------------------------------------------------------- row building
@@ -656,12 +344,12 @@ def joined(runs: Sequence[Run], labels: pd.DataFrame | None, mode: str, benchmar
     """
     agreement = agreement_for(get_task(mode).verdicts)
     labels = with_benchmark(empty_labels() if labels is None else labels)
-    return _join(runs, labels, mode, agreement, benchmark), agreement
+    return join_runs(runs, labels, mode, agreement, benchmark), agreement
 
 
 #: Bump when the rows computed from the same inputs change in a way the code digest cannot see.
 ROWS_CACHE_VERSION = 1
-#: Families and figures a group may or may not have (see :class:`_Shape`).
+#: Families and figures a group may or may not have (see :class:`GroupShape`).
 _OPTIONAL_FAMILIES = ("expected", "calibration")
 
 
@@ -685,8 +373,8 @@ def _rows_of(j: Joined, parts: _Parts, opt: _Options) -> list[dict]:
     return rows
 
 
-def _own_shape(j: Joined, parts: _Parts) -> _Shape:
-    """The shape of one run's join computed alone (see :class:`_Shape`)."""
+def _own_shape(j: Joined, parts: _Parts) -> GroupShape:
+    """The shape of one run's join computed alone (see :class:`GroupShape`)."""
     families = parts.families
     optional = {f.name for f in families if f.name in _OPTIONAL_FAMILIES}
     optional |= {metric for metric, *_ in parts.figures}
@@ -694,7 +382,7 @@ def _own_shape(j: Joined, parts: _Parts) -> _Shape:
     for fam in families:
         if fam.category_values is not None:
             distances = tuple(float(x) for x in fam.category_values)
-    return _Shape(j.datasets, j.probs is not None, j.expected is not None, frozenset(optional), distances)
+    return GroupShape(j.datasets, j.probs is not None, j.expected is not None, frozenset(optional), distances)
 
 
 @functools.cache
@@ -711,7 +399,7 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def _labels_digest(prep: _LabelRows, subset: str) -> str:
+def _labels_digest(prep: LabelRows, subset: str) -> str:
     found = prep.index_by_subset.get(subset)
     if found is None:
         return "none"
@@ -720,7 +408,7 @@ def _labels_digest(prep: _LabelRows, subset: str) -> str:
     return hashlib.sha256(",".join(rows.columns).encode() + hashed.tobytes()).hexdigest()
 
 
-def _key(kind: str, run: StoredRun, labels_digest: str, opt: _Options, shape: _Shape | None) -> str:
+def _key(kind: str, run: StoredRun, labels_digest: str, opt: _Options, shape: GroupShape | None) -> str:
     parts = [
         ROWS_CACHE_VERSION, _code_digest(), kind, run.digest, run.manifest.to_dict(), labels_digest,
         [opt.n_boot, opt.seed, opt.level, opt.min_n], shape.to_json() if shape is not None else None,
@@ -738,12 +426,12 @@ def _group_rows(
 ) -> list[dict]:
     """The rows of one (mode, benchmark)'s runs, computed run by run (memory: the largest run).
 
-    Each run is joined alone with its group's :class:`_Shape`, which gives exactly the rows a join
+    Each run is joined alone with its group's :class:`GroupShape`, which gives exactly the rows a join
     of the whole group would; with ``cache``, the rows of a stored run (one with a digest) are read
     back instead of computed when nothing they depend on changed.
     """
     agreement = agreement_for(get_task(mode).verdicts)
-    prep = _label_rows(labels, mode, agreement, benchmark)
+    prep = label_rows(labels, mode, agreement, benchmark)
     label_digests: dict[str, str] = {}
 
     def keyed(run: StoredRun) -> bool:
@@ -760,14 +448,14 @@ def _group_rows(
     # too and the run is joined once. Kept until the group's shape is known; small (rows, not records).
     guessed: dict[int, list[dict]] = {}
 
-    def own(at: int) -> _Shape:
+    def own(at: int) -> GroupShape:
         run = runs[at]
         key = _key("shape", run, labels_digest(run), opt, None) if keyed(run) else ""
         if key and cache is not None:
             found = cache.get(key)
             if found is not None:
-                return _Shape.from_json(found)
-        j = _join([run.materialized()], labels, mode, agreement, benchmark, prep=prep)
+                return GroupShape.from_json(found)
+        j = join_runs([run.materialized()], labels, mode, agreement, benchmark, prep=prep)
         parts = _parts(j, agreement)
         shape = _own_shape(j, parts)
         guessed[at] = _rows_of(j, parts, opt)
@@ -775,7 +463,7 @@ def _group_rows(
             cache.put(key, shape.to_json())
         return shape
 
-    def rows(at: int, own_shape: _Shape, group: _Shape) -> list[dict]:
+    def rows(at: int, own_shape: GroupShape, group: GroupShape) -> list[dict]:
         run, shape = runs[at], group.for_run(own_shape)
         key = _key("rows", run, labels_digest(run), opt, shape) if keyed(run) else ""
         out = guessed.pop(at, None) if shape == own_shape else None
@@ -785,7 +473,7 @@ def _group_rows(
                 return out
         if out is None:
             guessed.pop(at, None)
-            j = _join([run.materialized()], labels, mode, agreement, benchmark, prep=prep, shape=shape)
+            j = join_runs([run.materialized()], labels, mode, agreement, benchmark, prep=prep, shape=shape)
             out = _rows_of(j, _parts(j, agreement), opt)
         if key and cache is not None:
             cache.put(key, out)
@@ -798,7 +486,7 @@ def _group_rows(
     # of the work, so a small thread pool uses the machine's cores; results keep the run order.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         shapes = list(pool.map(own, range(len(runs))))
-        group = functools.reduce(_Shape.merged, shapes)
+        group = functools.reduce(GroupShape.merged, shapes)
         parts = pool.map(lambda at: rows(at, shapes[at], group), range(len(runs)))
         return [row for part in parts for row in part]
 

@@ -9,6 +9,7 @@ import pytest
 from judges.tasks import get_task
 from leaderboard.metrics import bias as B
 from leaderboard.metrics import compute as K
+from leaderboard.metrics import join as J
 from leaderboard.metrics.agreement import agreement_for
 
 
@@ -39,14 +40,14 @@ def test_dataset_codes_are_those_factorizing_the_names_gives(blank_every):
     datasets = [names[i] for i in rng.integers(0, 4, 200)]
     if blank_every:
         datasets = ["" if k % blank_every == 0 else d for k, d in enumerate(datasets)]
-    prep = K._label_rows(
+    prep = J.label_rows(
         label_table(datasets, ["1|2|3"] * 200), "batch", agreement_for(get_task("batch").verdicts), "mllm-as-a-judge"
     )
     at = rng.integers(0, 200, 1000)
     at[::50] = 200  # records without a label row: the extra last row
     at = at if blank_every else at[at < 200]  # with every row named, the shortcut is taken
     rec = pd.DataFrame({"dataset": [names[::-1][k % 4] for k in range(len(at))]})
-    codes, uniques = K._dataset_codes(prep, at, rec)
+    codes, uniques = J._dataset_codes(prep, at, rec)
     own = rec["dataset"].to_numpy(dtype=object)
     expected_codes, expected = pd.factorize(
         pd.Series(np.where(prep.has_dataset[at], prep.dataset[at], own), dtype=object)
@@ -57,9 +58,9 @@ def test_dataset_codes_are_those_factorizing_the_names_gives(blank_every):
 
 def test_lengths_are_as_wide_as_the_widest_row_and_at_least_two():
     agreement = agreement_for(get_task("batch").verdicts)
-    one = K._label_rows(label_table(["coco"] * 3, ["5", "", "7"]), "batch", agreement, "mllm-as-a-judge")
+    one = J.label_rows(label_table(["coco"] * 3, ["5", "", "7"]), "batch", agreement, "mllm-as-a-judge")
     assert one.lengths.shape == (4, 2)  # three rows and the "no label row" one
-    four = K._label_rows(label_table(["coco"] * 2, ["1|2|3|4", "nan|9"]), "batch", agreement, "mllm-as-a-judge")
+    four = J.label_rows(label_table(["coco"] * 2, ["1|2|3|4", "nan|9"]), "batch", agreement, "mllm-as-a-judge")
     assert four.lengths.shape == (3, 4) and np.isnan(four.lengths[1, 0]) and four.lengths[1, 1] == 9
 
 

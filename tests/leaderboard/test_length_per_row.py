@@ -10,6 +10,7 @@ import pandas as pd
 
 from judges.tasks import get_task
 from leaderboard.metrics import compute as K
+from leaderboard.metrics import join as J
 from leaderboard.metrics.agreement import agreement_for
 from leaderboard.schema import PROVENANCE_RUN
 from leaderboard.store.format import Judgment, Manifest
@@ -46,9 +47,9 @@ def test_per_row_values_equal_the_per_judgment_ones(tmp_path):
     runs, labels = batch_source(tmp_path)
     agreement = agreement_for(get_task("batch").verdicts)
     labels = K.with_benchmark(labels)
-    prep = K._label_rows(labels, "batch", agreement, "mllm-as-a-judge")
+    prep = J.label_rows(labels, "batch", agreement, "mllm-as-a-judge")
     for run in runs:
-        j = K._join([run], labels, "batch", agreement, "mllm-as-a-judge", prep=prep)
+        j = J.join_runs([run], labels, "batch", agreement, "mllm-as-a-judge", prep=prep)
         assert j.human_length is not None and np.isfinite(j.human_length).sum() > 100
         fast = dict((m, f) for m, f, _ in K._length_figures(j, agreement))
         slow = dict((m, f) for m, f, _ in K._length_figures(dataclasses.replace(j, human_length=None), agreement))
