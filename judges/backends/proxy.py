@@ -1,16 +1,17 @@
-"""HTTP proxies for the ``openai`` backend: which one a server is reached through, and its tunnel.
+"""HTTP proxies for the ``openai`` backend: which one, if any, a server is reached through.
 
 The proxy comes from the environment, as for curl and requests: ``https_proxy`` for ``https://``
 servers, ``http_proxy`` for ``http://`` ones, ``all_proxy`` for either (each in either case), and
 ``no_proxy`` lists the hosts reached directly (urllib's ``getproxies_environment`` and
-``proxy_bypass`` read them). Loopback servers (``localhost``, 127.0.0.0/8, ``::1``)
-never go through a proxy: the proxy's loopback is not this machine's (Go's ``net/http`` and the
-browsers make the same exception), so a vLLM on localhost keeps working behind a proxy.
+``proxy_bypass`` read them). Loopback servers (``localhost``, 127.0.0.0/8, ``::1``) never go
+through a proxy: the proxy's loopback is not this machine's (Go's ``net/http`` and the browsers make
+the same exception), so a vLLM on localhost keeps working behind a proxy.
 
-Every request to a proxied server goes through an HTTP ``CONNECT`` tunnel
-(:class:`judges.backends.http_client.Tunnel`), for ``http://`` servers too, so that inside it the pool speaks to the server exactly as over a direct connection:
-TLS to the server itself (its certificate checked against its name), keep-alive, deadlines. A proxy
-that tunnels only to port 443 refuses plain-HTTP servers; the error carries its status.
+Every request to a proxied server goes through an HTTP ``CONNECT`` tunnel, for ``http://`` servers
+too (:class:`judges.backends.http_client.Tunnel`), so that inside it the pool speaks to the server
+exactly as over a direct connection: TLS to the server itself (its certificate checked against its
+name), keep-alive, deadlines. A proxy that tunnels only to port 443 refuses plain-HTTP servers; the
+error carries its status.
 
 The endpoint guard (:mod:`judges.endpoints`) still judges the server, never the proxy, which is the
 operator's setting, not a visitor's. On a public Space the tunnel is asked for the very address
