@@ -284,6 +284,12 @@ def _proxy_failed(shown: str, status: int, detail: str) -> ConnectFailed:
     return ConnectFailed(f"the proxy {shown} {detail}"[:300], proxy=shown, proxy_status=status)
 
 
+def _unreachable(proxy: Proxy, exc: OSError | None) -> ConnectFailed:
+    """The failure for a proxy that no connection reached (``exc``: the last error, None: no address)."""
+    detail = f"{type(exc).__name__}: {exc}" if exc is not None else "no address"
+    return _proxy_failed(proxy.shown, 0, f"cannot be reached ({detail})")
+
+
 class Tunnel:
     """The ``CONNECT`` exchange on a fresh connection to the proxy, without I/O (the pools do it).
 
@@ -342,7 +348,7 @@ def _tunnel(proxy: Proxy, origin: Origin, public: bool, deadline: float) -> sock
     except TimeoutError:
         raise  # the request's deadline, reported as such by the pool
     except OSError as exc:
-        raise _proxy_failed(proxy.shown, 0, f"cannot be reached ({type(exc).__name__}: {exc})") from None
+        raise _unreachable(proxy, exc) from None
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         tunnel = Tunnel(proxy, authority)
@@ -365,7 +371,7 @@ async def _tunnel_async(proxy: Proxy, origin: Origin, public: bool) -> socket.so
     try:
         infos = await loop.getaddrinfo(proxy.host, proxy.port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise _proxy_failed(proxy.shown, 0, f"cannot be reached ({type(exc).__name__}: {exc})") from None
+        raise _unreachable(proxy, exc) from None
     last: OSError | None = None
     for family, kind, proto, _, address in infos:
         sock = socket.socket(family, kind, proto)
@@ -386,8 +392,7 @@ async def _tunnel_async(proxy: Proxy, origin: Origin, public: bool) -> socket.so
         except BaseException:
             sock.close()
             raise
-    detail = f"{type(last).__name__}: {last}" if last else "no address"
-    raise _proxy_failed(proxy.shown, 0, f"cannot be reached ({detail})")
+    raise _unreachable(proxy, last)
 
 
 # --------------------------------------------------------------------------- the blocking pool
